@@ -1,0 +1,85 @@
+package config
+
+import "time"
+
+// Config is the whole mcpgate configuration: one YAML file, every key also
+// settable from the environment (MCPGATE_ + the key path in upper case,
+// joined by '_'), environment winning over the file.
+type Config struct {
+	// PublicURL is the external base URL of mcpgate (scheme, host, optional
+	// port; no path). It is the OAuth issuer.
+	PublicURL string `yaml:"public_url"`
+	// Listen is the address the HTTP server binds.
+	Listen string `yaml:"listen"`
+	// Store names the storage backend as a URL: sqlite:///path or memory:.
+	Store    string `yaml:"store"`
+	LogLevel string `yaml:"log_level"`
+
+	Upstream     Upstream     `yaml:"upstream"`
+	Backend      Backend      `yaml:"backend"`
+	MCP          MCP          `yaml:"mcp"`
+	Tokens       Tokens       `yaml:"tokens"`
+	Session      Session      `yaml:"session"`
+	Registration Registration `yaml:"registration"`
+}
+
+// Upstream is the OpenID Connect identity provider users sign in with.
+type Upstream struct {
+	Issuer       string `yaml:"issuer"`
+	ClientID     string `yaml:"client_id"`
+	ClientSecret string `yaml:"client_secret" secret:"true"`
+	// Scopes requested upstream; openid is always included.
+	Scopes []string `yaml:"scopes"`
+	// RedirectURL defaults to PublicURL + /oauth/callback.
+	RedirectURL string `yaml:"redirect_url"`
+	// GroupsClaim names the ID token claim holding the user's groups.
+	GroupsClaim string `yaml:"groups_claim"`
+	// AuthParams are extra authorization request parameters, e.g.
+	// access_type: offline for Google.
+	AuthParams map[string]string `yaml:"auth_params"`
+}
+
+// Backend is the MCP server mcpgate forwards to.
+type Backend struct {
+	URL string `yaml:"url"`
+}
+
+// MCP describes the protected MCP resource mcpgate serves.
+type MCP struct {
+	// Path of the MCP endpoint on PublicURL; the resource identifier is
+	// PublicURL + Path.
+	Path string `yaml:"path"`
+	// Scopes the resource knows; a request with no scope gets all of them.
+	Scopes []string `yaml:"scopes"`
+}
+
+// Tokens sets lifetimes of what mcpgate issues.
+type Tokens struct {
+	AccessTokenTTL  time.Duration `yaml:"access_token_ttl"`
+	RefreshTokenTTL time.Duration `yaml:"refresh_token_ttl"`
+	CodeTTL         time.Duration `yaml:"code_ttl"`
+	// RefreshGrace is how long a rotated refresh token may still be
+	// presented (concurrent retries) before its reuse revokes the family.
+	RefreshGrace time.Duration `yaml:"refresh_grace"`
+	// KeyRotation is how often a new signing key is made; 0 disables
+	// automatic rotation.
+	KeyRotation time.Duration `yaml:"key_rotation"`
+}
+
+// Session configures the browser session with mcpgate.
+type Session struct {
+	// Secret signs the session cookies (at least 32 bytes). When empty a
+	// random secret is generated once and kept in the store.
+	Secret string `yaml:"secret" secret:"true"`
+	// TTL is how long a browser stays signed in with mcpgate.
+	TTL time.Duration `yaml:"ttl"`
+	// ConsentTTL is how long an approval of a client is remembered; 0
+	// remembers it until revoked.
+	ConsentTTL time.Duration `yaml:"consent_ttl"`
+}
+
+// Registration configures how clients may register.
+type Registration struct {
+	// DynamicEnabled turns RFC 7591 dynamic client registration on.
+	DynamicEnabled bool `yaml:"dynamic_enabled"`
+}

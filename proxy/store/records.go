@@ -1,0 +1,134 @@
+package store
+
+import "time"
+
+// Identity is who signed in, as mcpgate vouches for it. It is copied into
+// codes and refresh tokens so that a token carries the identity seen at
+// sign-in without asking the upstream again.
+type Identity struct {
+	// Subject is stable and unique across upstreams: upstream issuer and
+	// upstream sub joined by '#' (issuers never contain a fragment).
+	Subject       string   `json:"sub"`
+	Email         string   `json:"email,omitempty"`
+	EmailVerified bool     `json:"email_verified,omitempty"`
+	Name          string   `json:"name,omitempty"`
+	Groups        []string `json:"groups,omitempty"`
+}
+
+// Client is a registered OAuth client.
+type Client struct {
+	ID string
+	// SecretHash is the hash of the client secret; empty for public clients.
+	SecretHash              string
+	Name                    string
+	RedirectURIs            []string
+	GrantTypes              []string
+	ResponseTypes           []string
+	TokenEndpointAuthMethod string
+	// ApplicationType is "web" or "native" (OIDC Dynamic Registration).
+	ApplicationType string
+	Scope           string
+	ClientURI       string
+	LogoURI         string
+	// Source tells how the client came to be: "dcr", "config", "cimd".
+	Source    string
+	CreatedAt time.Time
+	// ExpiresAt is zero for clients that do not expire.
+	ExpiresAt time.Time
+}
+
+// AuthRequest is a pending authorization: it lives from /authorize through
+// consent and the upstream login until the callback consumes it.
+type AuthRequest struct {
+	ID                  string
+	ClientID            string
+	RedirectURI         string
+	State               string
+	Scopes              []string
+	Resource            string
+	CodeChallenge       string
+	CodeChallengeMethod string
+	// BrowserHash binds the request to the browser that started it (hash of
+	// a random cookie value).
+	BrowserHash string
+	// ConsentGiven is set when the user approved on the consent page in
+	// this flow.
+	ConsentGiven bool
+	// Upstream leg, set once the browser is sent to the IdP. The state sent
+	// upstream carries a secret whose hash is UpstreamStateHash.
+	UpstreamStateHash string
+	UpstreamNonce     string
+	UpstreamVerifier  string
+	// Identity is set after the callback when consent must still be asked
+	// (the user signed in as someone who had not approved this client).
+	Identity  *Identity
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// AuthCode is an authorization code, stored under the hash of the code.
+type AuthCode struct {
+	Hash                string
+	ClientID            string
+	RedirectURI         string
+	Scopes              []string
+	Resource            string
+	CodeChallenge       string
+	CodeChallengeMethod string
+	Identity            Identity
+	// AuthTime is when the user signed in upstream.
+	AuthTime time.Time
+	// Redeemed is set by the first successful redemption, together with the
+	// refresh family it issued, so that a replay can revoke that family.
+	Redeemed  bool
+	FamilyID  string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// RefreshToken is one refresh token of a family, stored under its hash.
+// Rotation creates a successor in the same family and marks the current one
+// RotatedAt; presenting a rotated token outside the grace window revokes the
+// family.
+type RefreshToken struct {
+	Hash     string
+	FamilyID string
+	ClientID string
+	Scopes   []string
+	Resource string
+	Identity Identity
+	AuthTime time.Time
+	// FamilyExpiresAt bounds the whole family: rotation never extends it.
+	FamilyExpiresAt time.Time
+	RotatedAt       time.Time
+	CreatedAt       time.Time
+	ExpiresAt       time.Time
+}
+
+// Consent records that a user approved a client.
+type Consent struct {
+	Subject   string
+	ClientID  string
+	Scopes    []string
+	CreatedAt time.Time
+	// ExpiresAt is zero for consents that do not expire.
+	ExpiresAt time.Time
+}
+
+// SigningKey is a token signing key pair. A key is published in the JWKS
+// from CreatedAt, signs from ActiveAt until RetiredAt, and is deleted at
+// ExpiresAt (after the last token it signed has expired).
+type SigningKey struct {
+	ID        string
+	Algorithm string
+	// PrivateKey is the PKCS#8 DER encoding (possibly sealed by the caller).
+	PrivateKey []byte
+	// PublicKey is the PKIX DER encoding.
+	PublicKey []byte
+	CreatedAt time.Time
+	ActiveAt  time.Time
+	// RetiredAt is zero while the key may sign.
+	RetiredAt time.Time
+	// ExpiresAt is zero until the key is retired.
+	ExpiresAt time.Time
+}

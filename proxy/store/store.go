@@ -1,0 +1,84 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors every implementation returns, wrapped or bare; test them
+// with errors.Is.
+var (
+	// ErrNotFound: no record under that key (or it has expired).
+	ErrNotFound = errors.New("store: not found")
+	// ErrAlreadyExists: a Create found a record under the same key.
+	ErrAlreadyExists = errors.New("store: already exists")
+	// ErrUnavailable: the backend could not be reached; callers answer 503.
+	ErrUnavailable = errors.New("store: unavailable")
+)
+
+// Store is everything the authorization server persists. Every method is
+// safe for concurrent use, also across processes sharing one backend.
+//
+// Update methods take an updater that receives the current record and may
+// change it; the change is applied atomically (no other update of the same
+// record interleaves). When the updater returns an error nothing is written
+// and that error is returned unchanged.
+//
+// Getters never return expired records: an expired record is ErrNotFound even
+// before GarbageCollect removes it.
+type Store interface {
+	CreateClient(ctx context.Context, c Client) error
+	GetClient(ctx context.Context, id string) (Client, error)
+	UpdateClient(ctx context.Context, id string, update func(*Client) error) error
+	DeleteClient(ctx context.Context, id string) error
+
+	CreateAuthRequest(ctx context.Context, r AuthRequest) error
+	GetAuthRequest(ctx context.Context, id string) (AuthRequest, error)
+	UpdateAuthRequest(ctx context.Context, id string, update func(*AuthRequest) error) error
+	DeleteAuthRequest(ctx context.Context, id string) error
+
+	CreateAuthCode(ctx context.Context, c AuthCode) error
+	// UpdateAuthCode is how a code is redeemed: the updater checks Redeemed
+	// and sets it, so exactly one of many concurrent redemptions wins.
+	UpdateAuthCode(ctx context.Context, hash string, update func(*AuthCode) error) (AuthCode, error)
+
+	CreateRefreshToken(ctx context.Context, t RefreshToken) error
+	GetRefreshToken(ctx context.Context, hash string) (RefreshToken, error)
+	// RotateRefreshToken loads the token under hash, lets rotate change it
+	// and return its successor, then writes both in one atomic step. If the
+	// token's family was revoked the token is ErrNotFound.
+	RotateRefreshToken(ctx context.Context, hash string, rotate func(current *RefreshToken) (successor *RefreshToken, err error)) error
+	// RevokeRefreshFamily deletes every refresh token of the family; tokens
+	// of a revoked family are never found again.
+	RevokeRefreshFamily(ctx context.Context, familyID string) error
+
+	// PutConsent creates or replaces the consent of (Subject, ClientID).
+	PutConsent(ctx context.Context, c Consent) error
+	GetConsent(ctx context.Context, subject, clientID string) (Consent, error)
+	DeleteConsent(ctx context.Context, subject, clientID string) error
+
+	CreateSigningKey(ctx context.Context, k SigningKey) error
+	// ListSigningKeys returns every key not yet expired, oldest first.
+	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
+	UpdateSigningKey(ctx context.Context, id string, update func(*SigningKey) error) error
+
+	// EnsureSecret stores value under name unless a value is already there,
+	// and returns the stored value: every replica ends up with the same one.
+	EnsureSecret(ctx context.Context, name string, value []byte) ([]byte, error)
+
+	// GarbageCollect removes every record whose expiry is before now.
+	GarbageCollect(ctx context.Context, now time.Time) (GCResult, error)
+
+	Close() error
+}
+
+// GCResult counts what GarbageCollect removed.
+type GCResult struct {
+	Clients, AuthRequests, AuthCodes, RefreshTokens, Consents, SigningKeys int64
+}
+
+// Total is the number of records removed.
+func (r GCResult) Total() int64 {
+	return r.Clients + r.AuthRequests + r.AuthCodes + r.RefreshTokens + r.Consents + r.SigningKeys
+}

@@ -1,0 +1,40 @@
+package upstream
+
+import (
+	"context"
+	"errors"
+
+	"github.com/mcpgate/mcpgate/proxy/store"
+)
+
+// Identity is the verified upstream identity, mapped to mcpgate's subject.
+type Identity = store.Identity
+
+// LoginParams are the per-login secrets mcpgate generates and keeps until the
+// callback: the state sent upstream, the OIDC nonce and the PKCE verifier.
+type LoginParams struct {
+	State    string
+	Nonce    string
+	Verifier string
+}
+
+// Callback is what the IdP sent back to the redirect URI on success.
+type Callback struct {
+	Code string
+	// Iss is the RFC 9207 iss response parameter, empty when absent.
+	Iss string
+}
+
+// Provider is an upstream identity provider.
+type Provider interface {
+	// AuthCodeURL returns where to send the browser to sign in.
+	AuthCodeURL(p LoginParams) string
+	// Exchange redeems the callback's code and verifies what comes back. It
+	// returns an error wrapping ErrVerification when the IdP's answer fails a
+	// check (a forged or replayed response), other errors otherwise.
+	Exchange(ctx context.Context, cb Callback, p LoginParams) (Identity, error)
+}
+
+// ErrVerification marks a callback whose tokens or parameters failed
+// verification: the sign-in is refused, never retried.
+var ErrVerification = errors.New("upstream: verification failed")
