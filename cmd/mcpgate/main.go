@@ -1,0 +1,142 @@
+// Command mcpgate is an OAuth 2.1 authorization server and MCP reverse
+// proxy that signs users in with the company's own OpenID Connect IdP.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/mcpgate/mcpgate/config"
+	"github.com/mcpgate/mcpgate/proxy/app"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `mcpgate: enterprise sign-in in front of MCP servers
+
+Usage:
+  mcpgate serve   [--config FILE]   run the gateway
+  mcpgate check   [--config FILE]   validate a configuration and print every problem
+  mcpgate version                   print the version
+
+The configuration file may also be named by MCPGATE_CONFIG; every key can be
+set from the environment (MCPGATE_PUBLIC_URL, MCPGATE_UPSTREAM_ISSUER, ...).
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Environ(), os.Stdout, os.Stderr))
+}
+
+func run(args, environ []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], environ, stderr)
+	case "check":
+		return check(args[1:], environ, stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "mcpgate", version)
+		return 0
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "mcpgate: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}
+
+// loadConfig parses the --config flag and loads and validates the config.
+func loadConfig(name string, args, environ []string, stderr io.Writer) (*config.Config, int) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", lookupEnv(environ, "MCPGATE_CONFIG"), "configuration file (YAML)")
+	if err := fs.Parse(args); err != nil {
+		return nil, 2
+	}
+	cfg, err := config.Load(*path, environ)
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		var ps config.Problems
+		if errors.As(err, &ps) {
+			fmt.Fprintf(stderr, "mcpgate: the configuration has %d problem(s):\n", len(ps))
+			for _, p := range ps {
+				fmt.Fprintf(stderr, "  %s\n", p)
+			}
+		} else {
+			fmt.Fprintf(stderr, "mcpgate: %v\n", err)
+		}
+		return nil, 1
+	}
+	return cfg, 0
+}
+
+func check(args, environ []string, stdout, stderr io.Writer) int {
+	cfg, code := loadConfig("check", args, environ, stderr)
+	if cfg == nil {
+		return code
+	}
+	fmt.Fprintf(stdout, "configuration OK: issuer %s, resource %s, upstream %s\n", cfg.Issuer(), cfg.ResourceURL(), cfg.Upstream.Issuer)
+	return 0
+}
+
+func serve(args, environ []string, stderr io.Writer) int {
+	cfg, code := loadConfig("serve", args, environ, stderr)
+	if cfg == nil {
+		return code
+	}
+	log := newLogger(cfg.LogLevel, stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	a, err := app.New(ctx, cfg, app.Options{Logger: log})
+	if err != nil {
+		log.Error("start failed", "err", err)
+		return 1
+	}
+	defer a.Close()
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		log.Error("listen failed", "addr", cfg.Listen, "err", err)
+		return 1
+	}
+	log.Info("mcpgate serving", "version", version, "listen", ln.Addr().String(), "issuer", cfg.Issuer(), "resource", cfg.ResourceURL())
+	if err := a.Serve(ctx, ln); err != nil {
+		log.Error("serve failed", "err", err)
+		return 1
+	}
+	log.Info("mcpgate stopped")
+	return 0
+}
+
+func newLogger(level string, w io.Writer) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func lookupEnv(environ []string, key string) string {
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}

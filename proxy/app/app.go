@@ -1,0 +1,186 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/mcpgate/mcpgate/config"
+	"github.com/mcpgate/mcpgate/proxy"
+	"github.com/mcpgate/mcpgate/proxy/authserver"
+	"github.com/mcpgate/mcpgate/proxy/signer"
+	"github.com/mcpgate/mcpgate/proxy/store"
+	"github.com/mcpgate/mcpgate/upstream"
+	"github.com/mcpgate/mcpgate/upstream/oidc"
+)
+
+// Options are the parts a caller may supply instead of the defaults.
+type Options struct {
+	Logger *slog.Logger
+	// Upstream replaces the OIDC provider built from the configuration.
+	Upstream upstream.Provider
+	// UpstreamHTTPClient is used to reach the IdP (tests trust their CA).
+	UpstreamHTTPClient *http.Client
+	// Store replaces the store the configuration names.
+	Store store.Store
+}
+
+// App is a wired mcpgate.
+type App struct {
+	Config  *config.Config
+	Store   store.Store
+	Keys    *signer.Manager
+	Handler *proxy.Server
+	log     *slog.Logger
+}
+
+// gcInterval is how often expired records are removed.
+const gcInterval = 5 * time.Minute
+
+// New wires mcpgate from a validated configuration.
+func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	st := opts.Store
+	if st == nil {
+		var err error
+		if st, err = OpenStore(ctx, cfg); err != nil {
+			return nil, err
+		}
+	}
+	a := &App{Config: cfg, Store: st, log: log}
+	if err := a.wire(ctx, opts); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) wire(ctx context.Context, opts Options) error {
+	cfg := a.Config
+	keys, err := signer.New(ctx, a.Store, signer.Options{
+		TokenLifetime:  cfg.Tokens.AccessTokenTTL,
+		RotationPeriod: cfg.Tokens.KeyRotation,
+		Logger:         a.log,
+	})
+	if err != nil {
+		return fmt.Errorf("app: signing keys: %w", err)
+	}
+	a.Keys = keys
+	up := opts.Upstream
+	if up == nil {
+		if up, err = oidc.New(ctx, oidc.Config{
+			Issuer:       cfg.Upstream.Issuer,
+			ClientID:     cfg.Upstream.ClientID,
+			ClientSecret: cfg.Upstream.ClientSecret,
+			RedirectURL:  cfg.CallbackURL(),
+			Scopes:       cfg.UpstreamScopes(),
+			GroupsClaim:  cfg.Upstream.GroupsClaim,
+			AuthParams:   cfg.Upstream.AuthParams,
+			HTTPClient:   opts.UpstreamHTTPClient,
+		}); err != nil {
+			return fmt.Errorf("app: upstream: %w", err)
+		}
+	}
+	as, err := authserver.New(authserver.Config{
+		Issuer:              cfg.Issuer(),
+		Resource:            cfg.ResourceURL(),
+		Scopes:              cfg.MCP.Scopes,
+		AccessTokenTTL:      cfg.Tokens.AccessTokenTTL,
+		RefreshTokenTTL:     cfg.Tokens.RefreshTokenTTL,
+		CodeTTL:             cfg.Tokens.CodeTTL,
+		RefreshGrace:        cfg.Tokens.RefreshGrace,
+		ConsentTTL:          cfg.Session.ConsentTTL,
+		DynamicRegistration: cfg.Registration.DynamicEnabled,
+	}, authserver.Deps{Store: a.Store, Signer: keys, Upstream: up, Logger: a.log})
+	if err != nil {
+		return err
+	}
+	secret, err := a.cookieSecret(ctx)
+	if err != nil {
+		return err
+	}
+	a.Handler, err = proxy.New(proxy.Options{
+		AuthServer:   as,
+		Keys:         keys,
+		MCPPath:      cfg.MCP.Path,
+		CookieSecret: secret,
+		SessionTTL:   cfg.Session.TTL,
+		Logger:       a.log,
+	})
+	return err
+}
+
+// cookieSecret is the configured secret, or one generated once and kept in
+// the store so that restarts and replicas share it.
+func (a *App) cookieSecret(ctx context.Context) ([]byte, error) {
+	if s := a.Config.Session.Secret; s != "" {
+		return []byte(s), nil
+	}
+	fresh := make([]byte, 32)
+	rand.Read(fresh)
+	secret, err := a.Store.EnsureSecret(ctx, "cookie", fresh)
+	if err != nil {
+		return nil, fmt.Errorf("app: cookie secret: %w", err)
+	}
+	return secret, nil
+}
+
+// Run runs the background work (key reloads and rotation, garbage
+// collection) until ctx ends.
+func (a *App) Run(ctx context.Context) {
+	go a.Keys.Run(ctx)
+	t := time.NewTicker(gcInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			res, err := a.Store.GarbageCollect(ctx, time.Now())
+			if err != nil {
+				a.log.WarnContext(ctx, "garbage collection failed", "err", err)
+			} else if res.Total() > 0 {
+				a.log.InfoContext(ctx, "garbage collected", "records", res.Total())
+			}
+		}
+	}
+}
+
+// Serve listens on the configured address until ctx ends, then shuts down
+// gracefully.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		// No WriteTimeout: MCP SSE streams stay open for long.
+	}
+	bg, stop := context.WithCancel(ctx)
+	defer stop()
+	go a.Run(bg)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("app: serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	err := srv.Shutdown(shutdownCtx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		srv.Close()
+	}
+	return nil
+}
+
+// Close releases the store.
+func (a *App) Close() error { return a.Store.Close() }

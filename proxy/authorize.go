@@ -1,0 +1,82 @@
+package proxy
+
+import (
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/mcpgate/mcpgate/proxy/authserver"
+)
+
+// browser reads the browser's cookie, setting a fresh one when it had none.
+func (s *Server) browser(c echo.Context) (browserState, authserver.Browser) {
+	st, fresh := s.cookies.read(c.Request(), time.Now())
+	if fresh {
+		s.cookies.write(c.Response(), st)
+	}
+	return st, authserver.Browser{ID: st.BrowserID, Subject: st.Subject}
+}
+
+// authorize serves /authorize (GET, or POST as RFC 6749 §3.1 allows).
+func (s *Server) authorize(c echo.Context) error {
+	var q url.Values
+	if c.Request().Method == http.MethodPost {
+		form, err := c.FormParams()
+		if err != nil {
+			return s.renderError(c, http.StatusBadRequest, "Invalid request", "The authorization request could not be read.")
+		}
+		q = form
+	} else {
+		q = c.QueryParams()
+	}
+	if dup := duplicated(q, "client_id", "redirect_uri", "response_type", "state", "scope", "code_challenge", "code_challenge_method"); dup != "" {
+		// RFC 6749 §3.1: parameters must not repeat; a repeated one could
+		// be read differently by two parties.
+		return s.renderError(c, http.StatusBadRequest, "Invalid request", "The parameter "+dup+" was sent more than once.")
+	}
+	_, b := s.browser(c)
+	out, err := s.as.Authorize(c.Request().Context(), authserver.AuthorizeParams{
+		ClientID:            q.Get("client_id"),
+		RedirectURI:         q.Get("redirect_uri"),
+		ResponseType:        q.Get("response_type"),
+		State:               q.Get("state"),
+		Scope:               q.Get("scope"),
+		CodeChallenge:       q.Get("code_challenge"),
+		CodeChallengeMethod: q.Get("code_challenge_method"),
+		Resources:           q["resource"],
+	}, b)
+	if err != nil {
+		return s.pageFailure(c, err)
+	}
+	return s.follow(c, out, b.ID)
+}
+
+// follow carries out an Outcome.
+func (s *Server) follow(c echo.Context, out authserver.Outcome, browserID string) error {
+	if out.SignedIn != nil {
+		s.cookies.write(c.Response(), browserState{
+			BrowserID:     browserID,
+			Subject:       out.SignedIn.Subject,
+			SubjectExpiry: time.Now().Add(s.cookies.ttl).Unix(),
+		})
+	}
+	if out.Consent != nil {
+		return s.renderConsent(c, out.Consent, browserID)
+	}
+	if out.Redirect == "" {
+		return s.renderError(c, http.StatusInternalServerError, "Something went wrong", "The sign-in could not be completed.")
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.Redirect(http.StatusFound, out.Redirect)
+}
+
+func duplicated(q url.Values, keys ...string) string {
+	for _, k := range keys {
+		if len(q[k]) > 1 {
+			return k
+		}
+	}
+	return ""
+}

@@ -1,0 +1,224 @@
+package authserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/mcpgate/mcpgate/proxy/clientreg"
+	"github.com/mcpgate/mcpgate/proxy/oauth"
+	"github.com/mcpgate/mcpgate/proxy/store"
+)
+
+// AuthorizeParams are the parameters of an authorization request.
+type AuthorizeParams struct {
+	ClientID            string
+	RedirectURI         string
+	ResponseType        string
+	State               string
+	Scope               string
+	CodeChallenge       string
+	CodeChallengeMethod string
+	// Resources holds every resource parameter sent (RFC 8707 allows
+	// several; mcpgate serves one).
+	Resources []string
+}
+
+// Browser is what the HTTP layer knows of the browser making a request.
+type Browser struct {
+	// ID is the random value of the browser's cookie; flows are bound to
+	// its hash.
+	ID string
+	// Subject is the user the browser's session belongs to, if any.
+	Subject string
+}
+
+// Authorize handles an authorization request. Errors that can be sent back
+// to a verified redirect URI come as an Outcome redirect; the others as a
+// *PageError.
+func (s *Server) Authorize(ctx context.Context, p AuthorizeParams, b Browser) (Outcome, error) {
+	if p.ClientID == "" {
+		return Outcome{}, pageError(http.StatusBadRequest, "Invalid request", "The request names no client (client_id is missing).")
+	}
+	client, err := s.store.GetClient(ctx, p.ClientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return Outcome{}, pageError(http.StatusBadRequest, "Unknown application",
+			"The application is not registered with this server. Reconnect it from the application so it can register again.")
+	}
+	if err != nil {
+		return Outcome{}, internal("authorize: get client", err)
+	}
+	redirectURI, ok := s.matchRedirect(client, p.RedirectURI)
+	if !ok {
+		return Outcome{}, pageError(http.StatusBadRequest, "Invalid redirect",
+			"The application asked to be sent to an address it did not register, so the sign-in was stopped.")
+	}
+
+	// From here on the redirect URI is trusted: errors go back to the client.
+	fail := func(code, description string) (Outcome, error) {
+		return s.errorRedirect(redirectURI, p.State, code, description), nil
+	}
+	if p.ResponseType != "code" {
+		return fail(oauth.ErrUnsupportedResponseType, "response_type must be code")
+	}
+	if p.CodeChallenge == "" {
+		return fail(oauth.ErrInvalidRequest, "code_challenge is required (PKCE)")
+	}
+	if p.CodeChallengeMethod != oauth.MethodS256 {
+		return fail(oauth.ErrInvalidRequest, "code_challenge_method must be S256")
+	}
+	if !oauth.ValidChallenge(p.CodeChallenge) {
+		return fail(oauth.ErrInvalidRequest, "code_challenge is malformed")
+	}
+	if desc := s.checkResource(p.Resources, true); desc != "" {
+		return fail(oauth.ErrInvalidTarget, desc)
+	}
+	scopes, desc := s.resolveScopes(p.Scope, client)
+	if desc != "" {
+		return fail(oauth.ErrInvalidScope, desc)
+	}
+
+	now := s.now()
+	req := store.AuthRequest{
+		ID:                  oauth.NewID(),
+		ClientID:            client.ID,
+		RedirectURI:         redirectURI,
+		State:               p.State,
+		Scopes:              scopes,
+		Resource:            s.cfg.Resource,
+		CodeChallenge:       p.CodeChallenge,
+		CodeChallengeMethod: p.CodeChallengeMethod,
+		BrowserHash:         oauth.Hash(b.ID),
+		CreatedAt:           now,
+		ExpiresAt:           now.Add(s.cfg.FlowTTL),
+	}
+	consented, err := s.hasConsent(ctx, b.Subject, client.ID)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if !consented {
+		if err := s.store.CreateAuthRequest(ctx, req); err != nil {
+			return Outcome{}, internal("authorize: save request", err)
+		}
+		return Outcome{Consent: consentPrompt(req, client, "")}, nil
+	}
+	// The browser's user approved this client before: the upstream leg
+	// starts now, and the callback checks that the same user came back.
+	return s.startUpstream(ctx, req, true)
+}
+
+func (s *Server) matchRedirect(client store.Client, requested string) (string, bool) {
+	if requested == "" {
+		// OAuth 2.1 §4.1.1: optional only when exactly one is registered.
+		if len(client.RedirectURIs) == 1 && !clientreg.IsLoopback(client.RedirectURIs[0]) {
+			return client.RedirectURIs[0], true
+		}
+		return "", false
+	}
+	return clientreg.MatchRedirectURI(client.RedirectURIs, requested)
+}
+
+// checkResource returns why the resource parameters are not acceptable, or
+// "". At the token endpoint the parameter may be omitted (the code or the
+// refresh token is already bound to the resource).
+func (s *Server) checkResource(resources []string, required bool) string {
+	switch {
+	case len(resources) == 0 && required:
+		return "resource is required and must name " + s.cfg.Resource
+	case len(resources) == 0:
+		return ""
+	case len(resources) > 1:
+		return "only one resource may be requested"
+	case canonicalResource(resources[0]) != s.cfg.Resource:
+		return "this server issues tokens only for the resource " + s.cfg.Resource
+	}
+	return ""
+}
+
+// canonicalResource lets clients differ from the canonical URL only in the
+// case of scheme and host and a trailing slash, which RFC 8707 clients vary
+// in; anything else is a different resource.
+func canonicalResource(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Fragment != "" || u.RawQuery != "" || u.User != nil {
+		return ""
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = strings.ToLower(u.Host)
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	u.RawPath = ""
+	return u.String()
+}
+
+// tolerated scopes are ones generic OAuth clients add by habit; dropping
+// them keeps those clients working without granting anything.
+var toleratedScopes = []string{"openid", "profile", "email"}
+
+func (s *Server) resolveScopes(raw string, client store.Client) ([]string, string) {
+	var requested []string
+	for _, sc := range oauth.ParseScope(raw) {
+		if !slices.Contains(toleratedScopes, sc) {
+			requested = append(requested, sc)
+		}
+	}
+	granted, unknown := oauth.ResolveScopes(requested, s.KnownScopes())
+	if len(unknown) > 0 {
+		return nil, fmt.Sprintf("unknown scope %q", unknown[0])
+	}
+	if len(granted) == 0 || (len(granted) == 1 && granted[0] == oauth.ScopeOfflineAccess) {
+		granted = append(append([]string(nil), s.cfg.Scopes...), granted...)
+	}
+	if client.Scope != "" {
+		allowed := oauth.ParseScope(client.Scope)
+		for _, sc := range granted {
+			if sc != oauth.ScopeOfflineAccess && !slices.Contains(allowed, sc) {
+				return nil, fmt.Sprintf("scope %q was not registered by this client", sc)
+			}
+		}
+	}
+	return granted, ""
+}
+
+func (s *Server) hasConsent(ctx context.Context, subject, clientID string) (bool, error) {
+	if subject == "" {
+		return false, nil
+	}
+	_, err := s.store.GetConsent(ctx, subject, clientID)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	default:
+		return false, internal("get consent", err)
+	}
+}
+
+func consentPrompt(req store.AuthRequest, client store.Client, email string) *ConsentPrompt {
+	host := req.RedirectURI
+	if u, err := url.Parse(req.RedirectURI); err == nil {
+		host = u.Host
+		if host == "" {
+			host = u.Scheme + ":"
+		}
+	}
+	name := client.Name
+	if name == "" {
+		name = client.ID
+	}
+	return &ConsentPrompt{
+		RequestID:        req.ID,
+		ClientID:         client.ID,
+		ClientName:       name,
+		ClientURI:        client.ClientURI,
+		LogoURI:          client.LogoURI,
+		RedirectHost:     host,
+		LoopbackRedirect: clientreg.IsLoopback(req.RedirectURI),
+		Scopes:           req.Scopes,
+		Email:            email,
+	}
+}

@@ -1,0 +1,34 @@
+package authserver
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/mcpgate/mcpgate/proxy/oauth"
+	"github.com/mcpgate/mcpgate/proxy/store"
+)
+
+func (s *Server) signAccessToken(ctx context.Context, clientID string, rt store.RefreshToken, now time.Time) (string, error) {
+	claims := oauth.AccessClaims{
+		Issuer:        s.cfg.Issuer,
+		Subject:       rt.Identity.Subject,
+		Audience:      rt.Resource,
+		ClientID:      clientID,
+		Scope:         strings.Join(rt.Scopes, " "),
+		JWTID:         oauth.NewID(),
+		IssuedAt:      now.Unix(),
+		Expiry:        now.Add(s.cfg.AccessTokenTTL).Unix(),
+		AuthTime:      rt.AuthTime.Unix(),
+		SessionID:     rt.FamilyID,
+		Email:         rt.Identity.Email,
+		EmailVerified: rt.Identity.EmailVerified,
+		Name:          rt.Identity.Name,
+		Groups:        rt.Identity.Groups,
+	}
+	tok, err := s.signer.Sign(ctx, oauth.AccessTokenType, claims)
+	if err != nil {
+		return "", internal("sign access token", err)
+	}
+	return tok, nil
+}

@@ -1,0 +1,57 @@
+package authserver
+
+import (
+	"context"
+	"errors"
+
+	"github.com/mcpgate/mcpgate/proxy/oauth"
+	"github.com/mcpgate/mcpgate/proxy/store"
+)
+
+// Token endpoint authentication methods.
+const (
+	AuthNone        = "none"
+	AuthSecretBasic = "client_secret_basic"
+	AuthSecretPost  = "client_secret_post"
+)
+
+// ClientCredentials is how a client presented itself at the token or
+// revocation endpoint.
+type ClientCredentials struct {
+	ID     string
+	Secret string
+	// Method is AuthSecretBasic when the credentials came in the
+	// Authorization header, AuthSecretPost when the secret came in the
+	// body, AuthNone when only client_id came.
+	Method string
+}
+
+// errInvalidClient is deliberately vague: the answer must not tell an
+// unknown client from a wrong secret. Clients re-register on it.
+var errInvalidClient = &oauth.Error{Code: oauth.ErrInvalidClient, Description: "client authentication failed"}
+
+// AuthenticateClient checks the client's credentials. Confidential clients
+// may use either secret method (Claude.ai prefers basic even when it
+// registered post); public clients send no secret.
+func (s *Server) AuthenticateClient(ctx context.Context, cred ClientCredentials) (store.Client, error) {
+	if cred.ID == "" {
+		return store.Client{}, errInvalidClient
+	}
+	client, err := s.store.GetClient(ctx, cred.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Client{}, errInvalidClient
+	}
+	if err != nil {
+		return store.Client{}, internal("get client", err)
+	}
+	if client.SecretHash == "" {
+		if cred.Secret != "" {
+			return store.Client{}, errInvalidClient
+		}
+		return client, nil
+	}
+	if cred.Method == AuthNone || !oauth.EqualHash(cred.Secret, client.SecretHash) {
+		return store.Client{}, errInvalidClient
+	}
+	return client, nil
+}

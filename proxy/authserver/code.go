@@ -1,0 +1,39 @@
+package authserver
+
+import (
+	"context"
+	"net/url"
+
+	"github.com/mcpgate/mcpgate/proxy/oauth"
+	"github.com/mcpgate/mcpgate/proxy/store"
+)
+
+// issueCode ends a successful flow: the code is bound to everything the
+// token request must repeat, and the pending request is gone.
+func (s *Server) issueCode(ctx context.Context, req store.AuthRequest, identity store.Identity) (Outcome, error) {
+	code := oauth.NewSecret()
+	now := s.now()
+	err := s.store.CreateAuthCode(ctx, store.AuthCode{
+		Hash:                oauth.Hash(code),
+		ClientID:            req.ClientID,
+		RedirectURI:         req.RedirectURI,
+		Scopes:              req.Scopes,
+		Resource:            req.Resource,
+		CodeChallenge:       req.CodeChallenge,
+		CodeChallengeMethod: req.CodeChallengeMethod,
+		Identity:            identity,
+		AuthTime:            now,
+		CreatedAt:           now,
+		ExpiresAt:           now.Add(s.cfg.CodeTTL),
+	})
+	if err != nil {
+		return Outcome{}, internal("issue code", err)
+	}
+	s.dropRequest(ctx, req.ID)
+	s.log.InfoContext(ctx, "sign-in completed", "client_id", req.ClientID, "sub", identity.Subject)
+	return Outcome{Redirect: redirectTo(req.RedirectURI, url.Values{
+		"code":  {code},
+		"state": {req.State},
+		"iss":   {s.cfg.Issuer},
+	})}, nil
+}

@@ -1,0 +1,85 @@
+package authserver
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/mcpgate/mcpgate/proxy/store"
+)
+
+// Outcome tells the HTTP layer what to do with the browser next. Exactly
+// one of Redirect and Consent is set.
+type Outcome struct {
+	// Redirect is where to send the browser: upstream, or back to the
+	// client with a code or an error.
+	Redirect string
+	// Consent asks the HTTP layer to render the consent page.
+	Consent *ConsentPrompt
+	// SignedIn is the user the upstream just vouched for; the HTTP layer
+	// renews the browser session with it.
+	SignedIn *store.Identity
+}
+
+// ConsentPrompt is what the consent page shows.
+type ConsentPrompt struct {
+	RequestID    string
+	ClientID     string
+	ClientName   string
+	ClientURI    string
+	LogoURI      string
+	RedirectHost string
+	// LoopbackRedirect warns that the code goes to a program on the user's
+	// own machine.
+	LoopbackRedirect bool
+	Scopes           []string
+	// Email of the signed-in user when the prompt comes after the upstream
+	// login.
+	Email string
+}
+
+// PageError is shown to the user as a page and never redirected: the
+// redirect URI could not be trusted, or there is no client to go back to.
+type PageError struct {
+	Status  int
+	Title   string
+	Message string
+}
+
+func (e *PageError) Error() string { return e.Title + ": " + e.Message }
+
+func pageError(status int, title, message string) *PageError {
+	return &PageError{Status: status, Title: title, Message: message}
+}
+
+var errFlowExpired = pageError(http.StatusBadRequest, "Sign-in expired",
+	"This sign-in link has expired or was already used. Start again from your application.")
+
+// redirectTo builds the authorization response of RFC 6749 §4.1.2 with the
+// RFC 9207 iss, keeping any query the registered redirect URI has.
+func redirectTo(redirectURI string, params url.Values) string {
+	u, err := url.Parse(redirectURI)
+	if err != nil {
+		// Redirect URIs were validated at registration; an unparsable one
+		// here is a bug, and sending nothing is the safe answer.
+		return ""
+	}
+	q := u.Query()
+	for k, vs := range params {
+		for _, v := range vs {
+			if v != "" {
+				q.Set(k, v)
+			}
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func (s *Server) errorRedirect(redirectURI, state, code, description string) Outcome {
+	return Outcome{Redirect: redirectTo(redirectURI, url.Values{
+		"error":             {code},
+		"error_description": {description},
+		"state":             {state},
+		"iss":               {s.cfg.Issuer},
+	})}
+}

@@ -1,0 +1,91 @@
+package authserver
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/mcpgate/mcpgate/proxy/signer"
+	"github.com/mcpgate/mcpgate/proxy/store"
+	"github.com/mcpgate/mcpgate/upstream"
+)
+
+// Config is what the authorization server needs to know of the deployment.
+type Config struct {
+	// Issuer is mcpgate's issuer identifier (its public base URL).
+	Issuer string
+	// Resource is the canonical URL of the protected MCP resource: the only
+	// audience mcpgate issues tokens for.
+	Resource string
+	// Scopes are the resource's scopes; a request without scope gets all.
+	Scopes []string
+
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+	CodeTTL         time.Duration
+	RefreshGrace    time.Duration
+	// FlowTTL bounds a pending authorization, including the upstream state.
+	FlowTTL    time.Duration
+	ConsentTTL time.Duration
+
+	DynamicRegistration bool
+}
+
+// Server is the authorization server. Create it with New.
+type Server struct {
+	cfg      Config
+	store    store.Store
+	signer   signer.Signer
+	upstream upstream.Provider
+	log      *slog.Logger
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// Deps are the seams the server works through.
+type Deps struct {
+	Store    store.Store
+	Signer   signer.Signer
+	Upstream upstream.Provider
+	Logger   *slog.Logger
+}
+
+// New returns a Server.
+func New(cfg Config, deps Deps) (*Server, error) {
+	if deps.Store == nil || deps.Signer == nil || deps.Upstream == nil {
+		return nil, errors.New("authserver: store, signer and upstream are required")
+	}
+	if cfg.FlowTTL == 0 {
+		cfg.FlowTTL = 10 * time.Minute
+	}
+	log := deps.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Server{cfg: cfg, store: deps.Store, signer: deps.Signer, upstream: deps.Upstream, log: log, Now: time.Now}, nil
+}
+
+// Config returns the server's configuration.
+func (s *Server) Config() Config { return s.cfg }
+
+// KnownScopes are the scopes a client may ask for: the resource's, and
+// offline_access, which every MCP client gets anyway.
+func (s *Server) KnownScopes() []string {
+	return append(append([]string(nil), s.cfg.Scopes...), "offline_access")
+}
+
+// unavailable reports whether err means the store is down: the HTTP layer
+// answers 503 then, not 500.
+func unavailable(err error) bool { return errors.Is(err, store.ErrUnavailable) }
+
+// internal wraps an unexpected error so that the HTTP layer logs it and
+// answers with a fixed message.
+func internal(op string, err error) error {
+	return fmt.Errorf("authserver: %s: %w", op, err)
+}
+
+func (s *Server) now() time.Time { return s.Now().UTC() }
+
+// IsUnavailable reports whether err comes from a store that cannot be reached.
+func IsUnavailable(err error) bool { return unavailable(err) }

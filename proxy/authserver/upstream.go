@@ -1,0 +1,151 @@
+package authserver
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"golang.org/x/oauth2"
+
+	"github.com/mcpgate/mcpgate/proxy/oauth"
+	"github.com/mcpgate/mcpgate/proxy/store"
+	"github.com/mcpgate/mcpgate/upstream"
+)
+
+// startUpstream creates the upstream state, nonce and PKCE verifier and
+// sends the browser to the IdP. The state is "<request id>.<secret>": the id
+// finds the request, the secret (stored hashed) proves the callback carries
+// the state mcpgate made, and it is made only now, after consent.
+func (s *Server) startUpstream(ctx context.Context, req store.AuthRequest, create bool) (Outcome, error) {
+	secret := oauth.NewSecret()
+	req.UpstreamStateHash = oauth.Hash(secret)
+	req.UpstreamNonce = oauth.NewSecret()
+	req.UpstreamVerifier = oauth2.GenerateVerifier()
+	req.ExpiresAt = s.now().Add(s.cfg.FlowTTL)
+	var err error
+	if create {
+		err = s.store.CreateAuthRequest(ctx, req)
+	} else {
+		err = s.store.UpdateAuthRequest(ctx, req.ID, func(r *store.AuthRequest) error {
+			if r.UpstreamStateHash != "" {
+				return errFlowExpired // a second approval of the same page
+			}
+			*r = req
+			return nil
+		})
+	}
+	if err != nil {
+		var pe *PageError
+		if errors.As(err, &pe) || errors.Is(err, store.ErrNotFound) {
+			return Outcome{}, errFlowExpired
+		}
+		return Outcome{}, internal("start upstream: save request", err)
+	}
+	return Outcome{Redirect: s.upstream.AuthCodeURL(upstream.LoginParams{
+		State:    req.ID + "." + secret,
+		Nonce:    req.UpstreamNonce,
+		Verifier: req.UpstreamVerifier,
+	})}, nil
+}
+
+// CallbackParams are what the IdP sent to mcpgate's redirect URI.
+type CallbackParams struct {
+	State            string
+	Code             string
+	Iss              string
+	Error            string
+	ErrorDescription string
+}
+
+var errWrongBrowser = pageError(http.StatusForbidden, "Sign-in not started here",
+	"This sign-in was started in another browser. Start again from your application in this browser.")
+
+// Callback completes the upstream login: it consumes the state (single
+// use, same browser), verifies the IdP's answer and issues mcpgate's code.
+func (s *Server) Callback(ctx context.Context, p CallbackParams, b Browser) (Outcome, error) {
+	id, secret, ok := strings.Cut(p.State, ".")
+	if !ok || id == "" || secret == "" {
+		return Outcome{}, errFlowExpired
+	}
+	var req store.AuthRequest
+	err := s.store.UpdateAuthRequest(ctx, id, func(r *store.AuthRequest) error {
+		if r.UpstreamStateHash == "" || !oauth.EqualHash(secret, r.UpstreamStateHash) {
+			return errFlowExpired
+		}
+		if !oauth.EqualHash(b.ID, r.BrowserHash) {
+			return errWrongBrowser
+		}
+		r.UpstreamStateHash = "" // single use
+		req = *r
+		return nil
+	})
+	var pe *PageError
+	switch {
+	case errors.As(err, &pe):
+		return Outcome{}, pe
+	case errors.Is(err, store.ErrNotFound):
+		return Outcome{}, errFlowExpired
+	case err != nil:
+		return Outcome{}, internal("callback: claim request", err)
+	}
+
+	if p.Error != "" {
+		s.log.InfoContext(ctx, "upstream refused sign-in", "client_id", req.ClientID, "upstream_error", p.Error)
+		s.dropRequest(ctx, req.ID)
+		return s.errorRedirect(req.RedirectURI, req.State, oauth.ErrAccessDenied, "the identity provider did not sign the user in"), nil
+	}
+	identity, err := s.upstream.Exchange(ctx, upstream.Callback{Code: p.Code, Iss: p.Iss}, upstream.LoginParams{
+		State: p.State, Nonce: req.UpstreamNonce, Verifier: req.UpstreamVerifier,
+	})
+	if err != nil {
+		s.dropRequest(ctx, req.ID)
+		if errors.Is(err, upstream.ErrVerification) {
+			s.log.WarnContext(ctx, "upstream answer failed verification", "client_id", req.ClientID, "err", err)
+			return s.errorRedirect(req.RedirectURI, req.State, oauth.ErrAccessDenied, "the sign-in could not be verified"), nil
+		}
+		s.log.ErrorContext(ctx, "upstream exchange failed", "client_id", req.ClientID, "err", err)
+		return s.errorRedirect(req.RedirectURI, req.State, oauth.ErrTemporarilyUnavailable, "the identity provider could not be reached"), nil
+	}
+
+	consented := req.ConsentGiven
+	if !consented {
+		// The browser's session said this user had approved the client; make
+		// sure the user who actually signed in has.
+		if consented, err = s.hasConsent(ctx, identity.Subject, req.ClientID); err != nil {
+			return Outcome{}, err
+		}
+	}
+	if !consented {
+		return s.askConsentAfterLogin(ctx, req, identity)
+	}
+	if req.ConsentGiven {
+		if err := s.rememberConsent(ctx, identity, req); err != nil {
+			return Outcome{}, err
+		}
+	}
+	out, err := s.issueCode(ctx, req, identity)
+	out.SignedIn = &identity
+	return out, err
+}
+
+func (s *Server) askConsentAfterLogin(ctx context.Context, req store.AuthRequest, identity store.Identity) (Outcome, error) {
+	client, err := s.store.GetClient(ctx, req.ClientID)
+	if err != nil {
+		return Outcome{}, s.clientGone(err)
+	}
+	err = s.store.UpdateAuthRequest(ctx, req.ID, func(r *store.AuthRequest) error {
+		r.Identity = &identity
+		return nil
+	})
+	if err != nil {
+		return Outcome{}, internal("callback: save identity", err)
+	}
+	return Outcome{Consent: consentPrompt(req, client, identity.Email), SignedIn: &identity}, nil
+}
+
+func (s *Server) dropRequest(ctx context.Context, id string) {
+	if err := s.store.DeleteAuthRequest(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.log.WarnContext(ctx, "delete finished request", "err", err)
+	}
+}

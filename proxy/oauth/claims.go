@@ -1,0 +1,25 @@
+package oauth
+
+// AccessTokenType is the JWT typ of mcpgate's access tokens (RFC 9068).
+const AccessTokenType = "at+jwt"
+
+// AccessClaims are the claims of an access token (RFC 9068 §2.2), plus the
+// identity mcpgate vouches for.
+type AccessClaims struct {
+	Issuer   string `json:"iss"`
+	Subject  string `json:"sub"`
+	Audience string `json:"aud"`
+	ClientID string `json:"client_id"`
+	Scope    string `json:"scope,omitempty"`
+	JWTID    string `json:"jti"`
+	IssuedAt int64  `json:"iat"`
+	Expiry   int64  `json:"exp"`
+	AuthTime int64  `json:"auth_time,omitempty"`
+	// SessionID is the refresh family the token was issued in, so that a
+	// revocation of the family can reach its access tokens.
+	SessionID     string   `json:"sid,omitempty"`
+	Email         string   `json:"email,omitempty"`
+	EmailVerified bool     `json:"email_verified,omitempty"`
+	Name          string   `json:"name,omitempty"`
+	Groups        []string `json:"groups,omitempty"`
+}

@@ -1,0 +1,56 @@
+package proxy
+
+import (
+	"bytes"
+	"embed"
+	"html/template"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/mcpgate/mcpgate/proxy/authserver"
+)
+
+//go:embed pages/*.html
+var pageFiles embed.FS
+
+var pages = template.Must(template.ParseFS(pageFiles, "pages/*.html"))
+
+// pageCSP forbids framing (clickjacking of the consent buttons) and every
+// script; images only over HTTPS for client logos. No form-action: browsers
+// apply it to the redirects after the form post, which go to the IdP and
+// the client.
+const pageCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'none'; base-uri 'none'"
+
+func (s *Server) renderPage(c echo.Context, status int, name string, data any) error {
+	var buf bytes.Buffer
+	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
+		s.log.ErrorContext(c.Request().Context(), "render page", "page", name, "err", err)
+		return c.String(http.StatusInternalServerError, "internal error")
+	}
+	h := c.Response().Header()
+	h.Set("Content-Security-Policy", pageCSP)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+func (s *Server) renderError(c echo.Context, status int, title, message string) error {
+	return s.renderPage(c, status, "error.html", struct{ Title, Message string }{title, message})
+}
+
+type consentView struct {
+	*authserver.ConsentPrompt
+	Resource string
+	CSRF     string
+}
+
+func (s *Server) renderConsent(c echo.Context, p *authserver.ConsentPrompt, browserID string) error {
+	return s.renderPage(c, http.StatusOK, "consent.html", consentView{
+		ConsentPrompt: p,
+		Resource:      s.resource,
+		CSRF:          s.cookies.csrfToken(p.RequestID, browserID),
+	})
+}

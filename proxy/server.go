@@ -1,0 +1,153 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/mcpgate/mcpgate/proxy/authserver"
+	"github.com/mcpgate/mcpgate/proxy/signer"
+)
+
+type keySet interface {
+	signer.Signer
+	authserver.AccessTokenVerifier
+}
+
+// Options wire the HTTP layer to the rest of mcpgate.
+type Options struct {
+	AuthServer *authserver.Server
+	// Keys publishes the JWKS and verifies mcpgate's own tokens.
+	Keys keySet
+	// MCPPath is the path of the protected MCP endpoint, e.g. /mcp.
+	MCPPath string
+	// CookieSecret signs browser cookies; at least 32 bytes.
+	CookieSecret []byte
+	// SessionTTL is how long a browser stays signed in with mcpgate.
+	SessionTTL time.Duration
+	Logger     *slog.Logger
+}
+
+// Server is the HTTP layer. It is an http.Handler.
+type Server struct {
+	echo     *echo.Echo
+	as       *authserver.Server
+	keys     keySet
+	issuer   string
+	resource string
+	mcpPath  string
+	cookies  *cookieCodec
+	log      *slog.Logger
+}
+
+// New builds the server and its routes.
+func New(opts Options) (*Server, error) {
+	if opts.AuthServer == nil || opts.Keys == nil {
+		return nil, errors.New("proxy: an authorization server and keys are required")
+	}
+	if len(opts.CookieSecret) < 32 {
+		return nil, errors.New("proxy: the cookie secret must be at least 32 bytes")
+	}
+	cfg := opts.AuthServer.Config()
+	u, err := url.Parse(cfg.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("proxy: parse issuer: %w", err)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if opts.SessionTTL == 0 {
+		opts.SessionTTL = 12 * time.Hour
+	}
+	s := &Server{
+		as:       opts.AuthServer,
+		keys:     opts.Keys,
+		issuer:   cfg.Issuer,
+		resource: cfg.Resource,
+		mcpPath:  opts.MCPPath,
+		cookies:  newCookieCodec(opts.CookieSecret, u.Scheme == "https", opts.SessionTTL),
+		log:      log,
+	}
+	s.echo = s.routes()
+	return s, nil
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+func (s *Server) routes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.handleEchoError
+	e.Use(s.recoverPanics, s.logRequests)
+
+	e.GET("/.well-known/oauth-authorization-server", s.authServerMetadata)
+	e.GET("/.well-known/openid-configuration", s.authServerMetadata)
+	e.GET("/.well-known/oauth-protected-resource", s.resourceMetadata)
+	e.GET("/.well-known/oauth-protected-resource"+s.mcpPath, s.resourceMetadata)
+	e.GET("/jwks", s.jwks)
+
+	e.GET("/authorize", s.authorize)
+	e.POST("/authorize", s.authorize)
+	e.POST("/consent", s.consent)
+	e.GET(callbackPath, s.callback)
+	e.POST("/token", s.token)
+	e.POST("/revoke", s.revoke)
+	e.POST("/register", s.register)
+
+	e.Any(s.mcpPath, s.mcp)
+	return e
+}
+
+const callbackPath = "/oauth/callback"
+
+// CallbackPath is where the upstream IdP sends the browser back to.
+func CallbackPath() string { return callbackPath }
+
+// recoverPanics answers a panic with a plain 500: no stack trace leaves the
+// process, and the cause is logged.
+func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				s.log.ErrorContext(c.Request().Context(), "panic in handler", "path", c.Path(), "panic", fmt.Sprint(r))
+				err = echo.NewHTTPError(http.StatusInternalServerError)
+			}
+		}()
+		return next(c)
+	}
+}
+
+// logRequests logs method, route and status; never the query string, which
+// carries codes and state.
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		if c.Path() == s.mcpPath {
+			return nil // the hot path is measured elsewhere
+		}
+		s.log.LogAttrs(c.Request().Context(), slog.LevelDebug, "http request",
+			slog.String("method", c.Request().Method),
+			slog.String("route", c.Path()),
+			slog.Int("status", c.Response().Status),
+			slog.Duration("duration", time.Since(start)))
+		return nil
+	}
+}
+
+// Shutdown stops the echo server's background parts.
+func (s *Server) Shutdown(ctx context.Context) error { return s.echo.Shutdown(ctx) }
