@@ -1,0 +1,51 @@
+package config
+
+import "time"
+
+// Default returns the configuration used for every key that neither the
+// file nor the environment sets. It leaves empty what has no safe default
+// (public_url, upstream.issuer, upstream.client_id, backend.url), so that
+// Validate insists on them.
+//
+// Store defaults to sqlite://mcpgate.db, a file in the working directory.
+// The accepted store URL forms are:
+//
+//	sqlite:///abs/path.db   absolute path
+//	sqlite://relative.db    path relative to the working directory
+//	memory:                 in-process, lost on restart (tests, demos)
+func Default() *Config {
+	return &Config{
+		Listen:   ":8080",
+		Store:    "sqlite://mcpgate.db",
+		LogLevel: "info",
+		Upstream: Upstream{
+			Scopes:      []string{"openid", "email", "profile"},
+			GroupsClaim: "groups",
+		},
+		MCP: MCP{
+			Path:   "/mcp",
+			Scopes: []string{"mcp"},
+		},
+		Tokens: Tokens{
+			AccessTokenTTL:  time.Hour,
+			RefreshTokenTTL: 30 * 24 * time.Hour,
+			// Codes are redeemed by the client right after the redirect;
+			// a short life narrows the window for a leaked code.
+			CodeTTL: 60 * time.Second,
+			// Long enough to absorb a client's concurrent retries of the
+			// same refresh, short enough that a stolen old token is
+			// detected almost at once.
+			RefreshGrace: 5 * time.Second,
+			KeyRotation:  0,
+		},
+		Session: Session{
+			TTL:        12 * time.Hour,
+			ConsentTTL: 0,
+		},
+		Registration: Registration{
+			// MCP clients are mostly unknown in advance and register
+			// themselves (RFC 7591); without it most clients cannot connect.
+			DynamicEnabled: true,
+		},
+	}
+}

@@ -1,0 +1,115 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// CallbackPath is where mcpgate receives the upstream IdP's redirect when
+// upstream.redirect_url is not set.
+const CallbackPath = "/oauth/callback"
+
+// Store URL schemes StoreURL returns.
+const (
+	StoreSQLite = "sqlite"
+	StoreMemory = "memory"
+)
+
+// The values below are meaningful only for a configuration that passed
+// Validate; they do not report errors of their own (except StoreURL, which
+// main needs to open the store).
+
+// Issuer is mcpgate's OAuth issuer identifier: PublicURL with scheme and
+// host lower-cased and no trailing slash. Clients compare issuers as exact
+// strings (RFC 8414 §3.3), so every use must come from here.
+func (c *Config) Issuer() string {
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || u.Host == "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
+}
+
+// ResourceURL is the RFC 8707 / RFC 9728 resource identifier of the MCP
+// endpoint, the audience of the access tokens mcpgate issues.
+func (c *Config) ResourceURL() string {
+	return c.Issuer() + c.MCP.Path
+}
+
+// CallbackURL is the redirect URI registered with the upstream IdP.
+func (c *Config) CallbackURL() string {
+	if c.Upstream.RedirectURL != "" {
+		return c.Upstream.RedirectURL
+	}
+	return c.Issuer() + CallbackPath
+}
+
+// UpstreamScopes is the scope list to request upstream: "openid" first
+// (without it the IdP returns no ID token), then the configured scopes in
+// order, without duplicates or empty entries.
+func (c *Config) UpstreamScopes() []string {
+	out := []string{"openid"}
+	for _, s := range c.Upstream.Scopes {
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// StoreURL splits the store URL into its scheme (StoreSQLite or
+// StoreMemory) and location: sqlite:///abs/path gives "/abs/path",
+// sqlite://rel.db gives "rel.db" (relative to the working directory),
+// memory: gives "". The location is taken verbatim, not percent-decoded.
+func (c *Config) StoreURL() (scheme, location string, err error) {
+	scheme, location, err = parseStoreURL(c.Store)
+	if err != nil {
+		return "", "", fmt.Errorf("config: store: %w", err)
+	}
+	return scheme, location, nil
+}
+
+// parseStoreURL works on the string rather than with url.Parse, which would
+// take the first segment of a relative sqlite path for a host name. Its
+// errors never repeat the URL: later backends' URLs carry passwords.
+func parseStoreURL(raw string) (scheme, location string, err error) {
+	scheme, rest, ok := strings.Cut(raw, ":")
+	if !ok || !validScheme(scheme) {
+		return "", "", errors.New("want a URL such as memory: or sqlite://mcpgate.db")
+	}
+	scheme = strings.ToLower(scheme)
+	switch scheme {
+	case StoreSQLite:
+		location, ok := strings.CutPrefix(rest, "//")
+		if !ok || location == "" {
+			return "", "", errors.New("want sqlite:///absolute/path or sqlite://relative/path")
+		}
+		return scheme, location, nil
+	case StoreMemory:
+		if rest != "" && rest != "//" {
+			return "", "", errors.New("memory: takes no location")
+		}
+		return scheme, "", nil
+	case "postgres", "postgresql", "redis":
+		return "", "", fmt.Errorf("%s is not supported yet (want sqlite or memory)", scheme)
+	}
+	return "", "", fmt.Errorf("unknown scheme %q (want sqlite or memory)", scheme)
+}
+
+// validScheme reports whether s is an RFC 3986 scheme. Anything else before
+// the first ':' is more likely a mangled credential than a scheme, so it is
+// not echoed.
+func validScheme(s string) bool {
+	for i, r := range s {
+		switch {
+		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z':
+		case i > 0 && ('0' <= r && r <= '9' || r == '+' || r == '-' || r == '.'):
+		default:
+			return false
+		}
+	}
+	return s != ""
+}

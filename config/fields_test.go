@@ -1,0 +1,103 @@
+package config
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestEnvNames pins the documented variable names: renaming a yaml tag
+// renames a variable, which breaks deployments.
+func TestEnvNames(t *testing.T) {
+	ls, err := leaves(reflect.TypeFor[Config]())
+	if err != nil {
+		t.Fatalf("got error %v, want nil", err)
+	}
+	got := map[string]bool{}
+	for _, l := range ls {
+		got[l.envName()] = true
+		if l.secret {
+			got[l.envName()+"_FILE"] = true
+		}
+	}
+	for _, name := range []string{
+		"MCPGATE_PUBLIC_URL", "MCPGATE_LISTEN", "MCPGATE_STORE", "MCPGATE_LOG_LEVEL",
+		"MCPGATE_UPSTREAM_ISSUER", "MCPGATE_UPSTREAM_CLIENT_ID",
+		"MCPGATE_UPSTREAM_CLIENT_SECRET", "MCPGATE_UPSTREAM_CLIENT_SECRET_FILE",
+		"MCPGATE_UPSTREAM_SCOPES", "MCPGATE_UPSTREAM_REDIRECT_URL",
+		"MCPGATE_UPSTREAM_GROUPS_CLAIM", "MCPGATE_UPSTREAM_AUTH_PARAMS",
+		"MCPGATE_BACKEND_URL", "MCPGATE_MCP_PATH", "MCPGATE_MCP_SCOPES",
+		"MCPGATE_TOKENS_ACCESS_TOKEN_TTL", "MCPGATE_TOKENS_REFRESH_TOKEN_TTL",
+		"MCPGATE_TOKENS_CODE_TTL", "MCPGATE_TOKENS_REFRESH_GRACE", "MCPGATE_TOKENS_KEY_ROTATION",
+		"MCPGATE_SESSION_SECRET", "MCPGATE_SESSION_SECRET_FILE",
+		"MCPGATE_SESSION_TTL", "MCPGATE_SESSION_CONSENT_TTL",
+		"MCPGATE_REGISTRATION_DYNAMIC_ENABLED",
+	} {
+		if !got[name] {
+			t.Errorf("got no variable %s, want one", name)
+		}
+		delete(got, name)
+	}
+	for name := range got {
+		t.Errorf("got undocumented variable %s, want it added to this test", name)
+	}
+}
+
+// TestLeavesRejects checks that a field added to Config in a way Load
+// cannot honour fails loudly rather than being silently ignored.
+func TestLeavesRejects(t *testing.T) {
+	type nested struct {
+		B string `yaml:"b"`
+	}
+	tests := []struct {
+		name    string
+		typ     reflect.Type
+		wantMsg string
+	}{
+		{
+			name: "unsupported type",
+			typ: reflect.TypeFor[struct {
+				N int `yaml:"n"`
+			}](),
+			wantMsg: "n: unsupported field type int",
+		},
+		{
+			name: "secret that is not a string",
+			typ: reflect.TypeFor[struct {
+				S []string `yaml:"s" secret:"true"`
+			}](),
+			wantMsg: "only string fields can be secret",
+		},
+		{
+			name: "two keys, one variable",
+			typ: reflect.TypeFor[struct {
+				AB string `yaml:"a_b"`
+				A  nested `yaml:"a"`
+			}](),
+			wantMsg: "a_b and a.b both map to MCPGATE_A_B",
+		},
+		{
+			name: "key clashing with a secret's _file",
+			typ: reflect.TypeFor[struct {
+				S     string `yaml:"s" secret:"true"`
+				SFile string `yaml:"s_file"`
+			}](),
+			wantMsg: "both map to MCPGATE_S_FILE",
+		},
+		{
+			name: "key clashing with the config path variable",
+			typ: reflect.TypeFor[struct {
+				C string `yaml:"config"`
+			}](),
+			wantMsg: "MCPGATE_CONFIG",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := leaves(tt.typ)
+			if err == nil || !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Errorf("got error %v, want one containing %q", err, tt.wantMsg)
+			}
+		})
+	}
+}

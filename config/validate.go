@@ -1,0 +1,272 @@
+package config
+
+import (
+	"errors"
+	"maps"
+	"net"
+	"net/netip"
+	"net/url"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxCodeTTL is the longest authorization code life RFC 6749 §4.1.2
+// recommends.
+const maxCodeTTL = 10 * time.Minute
+
+// minSecretLen is the shortest session secret accepted: 32 bytes is the
+// key size of the HMAC-SHA256 signing the cookies.
+const minSecretLen = 32
+
+// Validate checks the configuration and returns every problem found, as
+// Problems keyed by YAML key path, or nil. A configuration that passes is
+// safe to use with the derived-value methods (Issuer, ResourceURL, ...).
+func (c *Config) Validate() error {
+	var p Problems
+	checkURL(&p, "public_url", c.PublicURL, urlRules{
+		required: true, secure: true, origin: true,
+		noQuery: true, noFragment: true, noUserinfo: true,
+	})
+	checkListen(&p, c.Listen)
+	if c.Store == "" {
+		p.add("store", "required")
+	} else if _, _, err := parseStoreURL(c.Store); err != nil {
+		p.add("store", "%v", err)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		p.add("log_level", "%q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	c.Upstream.validate(&p)
+	checkURL(&p, "backend.url", c.Backend.URL, urlRules{required: true})
+	checkMCPPath(&p, c.MCP.Path)
+	if len(c.MCP.Scopes) == 0 {
+		p.add("mcp.scopes", "at least one scope is required")
+	}
+	checkScopes(&p, "mcp.scopes", c.MCP.Scopes)
+	for i, s := range c.MCP.Scopes {
+		if slices.Contains(c.MCP.Scopes[:i], s) {
+			p.add("mcp.scopes", "entry %d (%q) is a duplicate", i+1, s)
+		}
+	}
+	c.Tokens.validate(&p)
+	c.Session.validate(&p)
+	return p.err()
+}
+
+// upstreamReservedParams are authorization request parameters mcpgate sets
+// itself; letting auth_params override them would break or weaken the login
+// (state, nonce and PKCE protect it, response_mode decides how the callback
+// arrives).
+func upstreamReservedParams() []string {
+	return []string{
+		"response_type", "response_mode", "client_id", "redirect_uri", "scope",
+		"state", "nonce", "code_challenge", "code_challenge_method",
+	}
+}
+
+func (u *Upstream) validate(p *Problems) {
+	// OpenID Connect Discovery forbids a query or fragment in the issuer;
+	// a path is common (e.g. Entra ID's /{tenant}/v2.0).
+	checkURL(p, "upstream.issuer", u.Issuer, urlRules{
+		required: true, secure: true, noQuery: true, noFragment: true, noUserinfo: true,
+	})
+	if u.ClientID == "" {
+		p.add("upstream.client_id", "required")
+	}
+	// RFC 6749 §3.1.2: a redirect URI must not have a fragment.
+	checkURL(p, "upstream.redirect_url", u.RedirectURL, urlRules{noFragment: true})
+	checkScopes(p, "upstream.scopes", u.Scopes)
+	for _, k := range slices.Sorted(maps.Keys(u.AuthParams)) {
+		key := "upstream.auth_params." + k
+		switch {
+		case k == "":
+			p.add("upstream.auth_params", "parameter names must not be empty")
+		case slices.Contains(upstreamReservedParams(), k):
+			p.add(key, "is set by mcpgate itself and cannot be overridden")
+		}
+	}
+}
+
+func (t *Tokens) validate(p *Problems) {
+	positive(p, "tokens.access_token_ttl", t.AccessTokenTTL)
+	positive(p, "tokens.refresh_token_ttl", t.RefreshTokenTTL)
+	positive(p, "tokens.code_ttl", t.CodeTTL)
+	if t.CodeTTL > maxCodeTTL {
+		p.add("tokens.code_ttl", "must be at most %s (RFC 6749 §4.1.2), got %s", maxCodeTTL, t.CodeTTL)
+	}
+	positive(p, "tokens.refresh_grace", t.RefreshGrace)
+	if t.RefreshTokenTTL > 0 && t.RefreshGrace >= t.RefreshTokenTTL {
+		p.add("tokens.refresh_grace", "must be shorter than tokens.refresh_token_ttl (%s), got %s",
+			t.RefreshTokenTTL, t.RefreshGrace)
+	}
+	if t.KeyRotation < 0 {
+		p.add("tokens.key_rotation", "must not be negative (0 disables rotation), got %s", t.KeyRotation)
+	}
+}
+
+func (s *Session) validate(p *Problems) {
+	positive(p, "session.ttl", s.TTL)
+	if s.ConsentTTL < 0 {
+		p.add("session.consent_ttl", "must not be negative (0 remembers consent until revoked), got %s", s.ConsentTTL)
+	}
+	// Only the length is reported, never the secret.
+	if s.Secret != "" && len(s.Secret) < minSecretLen {
+		p.add("session.secret", "must be at least %d bytes, got %d", minSecretLen, len(s.Secret))
+	}
+}
+
+func positive(p *Problems, key string, d time.Duration) {
+	if d <= 0 {
+		p.add(key, "must be positive, got %s", d)
+	}
+}
+
+// urlRules are the constraints checkURL applies beyond "absolute http(s)".
+type urlRules struct {
+	required bool
+	// secure allows http only for loopback hosts, where traffic never
+	// leaves the machine; OAuth 2.1 requires TLS everywhere else.
+	secure     bool
+	origin     bool // no path but "/": mcpgate's endpoints hang off the root
+	noQuery    bool
+	noFragment bool
+	noUserinfo bool
+}
+
+func checkURL(p *Problems, key, raw string, r urlRules) {
+	if raw == "" {
+		if r.required {
+			p.add(key, "required")
+		}
+		return
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		p.add(key, "not a valid URL: %v", err)
+		return
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		p.add(key, "want an absolute http or https URL such as https://host.example.com")
+		return
+	}
+	if r.secure && u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		p.add(key, "must use https (http is allowed only for localhost and loopback addresses)")
+	}
+	if r.origin && u.EscapedPath() != "" && u.EscapedPath() != "/" {
+		p.add(key, "must not have a path, got %q", u.EscapedPath())
+	}
+	if r.noQuery && (u.RawQuery != "" || u.ForceQuery) {
+		p.add(key, "must not have a query")
+	}
+	if r.noFragment && strings.Contains(raw, "#") {
+		p.add(key, "must not have a fragment")
+	}
+	if r.noUserinfo && u.User != nil {
+		p.add(key, "must not contain user credentials")
+	}
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
+}
+
+func checkListen(p *Problems, listen string) {
+	const key = "listen"
+	if listen == "" {
+		p.add(key, "required")
+		return
+	}
+	_, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		p.add(key, "want host:port or :port, got %q", listen)
+		return
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		p.add(key, "port must be a number from 0 to 65535, got %q", port)
+	}
+}
+
+// ownPaths are mcpgate's own endpoints, which the MCP endpoint must not
+// shadow or sit under.
+func ownPaths() []string {
+	return []string{
+		"/authorize", "/token", "/register", "/revoke", "/jwks", "/consent",
+		CallbackPath, "/.well-known",
+	}
+}
+
+func checkMCPPath(p *Problems, mcpPath string) {
+	const key = "mcp.path"
+	switch {
+	case mcpPath == "":
+		p.add(key, "required")
+		return
+	case mcpPath[0] != '/':
+		p.add(key, "must start with /")
+		return
+	case mcpPath == "/":
+		p.add(key, "must not be / alone: mcpgate's own endpoints live under it")
+		return
+	case strings.HasSuffix(mcpPath, "/"):
+		p.add(key, "must not end with /")
+		return
+	}
+	if strings.ContainsFunc(mcpPath, func(r rune) bool { return !isPathChar(r) }) {
+		// The path is part of the resource identifier clients compare as
+		// a string; escapes or odd characters would make that fragile.
+		p.add(key, "may contain only letters, digits and -._~!$&'()*+,;=:@/")
+	} else if path.Clean(mcpPath) != mcpPath {
+		p.add(key, "must be a clean path (no empty, . or .. segments)")
+	}
+	for _, own := range ownPaths() {
+		if mcpPath == own || strings.HasPrefix(mcpPath, own+"/") || strings.HasPrefix(own, mcpPath+"/") {
+			p.add(key, "clashes with mcpgate's own endpoint %s", own)
+		}
+	}
+}
+
+// isPathChar reports whether r is an RFC 3986 pchar (without
+// percent-encoding) or '/'.
+func isPathChar(r rune) bool {
+	switch {
+	case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+		return true
+	}
+	return strings.ContainsRune("-._~!$&'()*+,;=:@/", r)
+}
+
+func checkScopes(p *Problems, key string, scopes []string) {
+	for i, s := range scopes {
+		if !validScopeToken(s) {
+			p.add(key, "entry %d (%q) is not a valid scope: want printable ASCII without spaces, \" or \\ (RFC 6749 §3.3)", i+1, s)
+		}
+	}
+}
+
+// validScopeToken reports whether s is an RFC 6749 §3.3 scope-token
+// (1*NQCHAR). It is duplicated from proxy/oauth so that config stays a leaf
+// package with no dependency on the server it configures.
+func validScopeToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r != 0x21 && (r < 0x23 || r > 0x5B) && (r < 0x5D || r > 0x7E) {
+			return false
+		}
+	}
+	return true
+}
