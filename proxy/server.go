@@ -98,9 +98,15 @@ func (s *Server) routes() *echo.Echo {
 	e.POST("/authorize", s.authorize)
 	e.POST("/consent", s.consent)
 	e.GET(callbackPath, s.callback)
-	e.POST("/token", s.token)
-	e.POST("/revoke", s.revoke)
-	e.POST("/register", s.register)
+	// Browser-based MCP clients (MCP Inspector) call these cross-origin.
+	// They use no cookies, so any origin may call them.
+	api := e.Group("", allowAnyOrigin)
+	api.POST("/token", s.token)
+	api.POST("/revoke", s.revoke)
+	api.POST("/register", s.register)
+	api.OPTIONS("/token", preflight)
+	api.OPTIONS("/revoke", preflight)
+	api.OPTIONS("/register", preflight)
 
 	e.Any(s.mcpPath, s.mcp)
 	return e
@@ -151,3 +157,18 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 
 // Shutdown stops the echo server's background parts.
 func (s *Server) Shutdown(ctx context.Context) error { return s.echo.Shutdown(ctx) }
+
+func allowAnyOrigin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Access-Control-Allow-Origin", "*")
+		return next(c)
+	}
+}
+
+func preflight(c echo.Context) error {
+	h := c.Response().Header()
+	h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, MCP-Protocol-Version")
+	h.Set("Access-Control-Max-Age", "600")
+	return c.NoContent(http.StatusNoContent)
+}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestCommands(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		env        []string
+		wantCode   int
+		wantStdout []string
+		wantStderr []string
+	}{
+		{
+			name:     "check reports every mistake with its key",
+			args:     []string{"check", "--config", "testdata/three-mistakes.yaml"},
+			wantCode: 1,
+			wantStderr: []string{
+				"3 problem(s)", "public_url:", "upstream.client_id:", "tokens.code_ttl:",
+			},
+		},
+		{
+			name:       "check accepts a valid file",
+			args:       []string{"check", "--config", "testdata/valid.yaml"},
+			wantCode:   0,
+			wantStdout: []string{"configuration OK", "https://mcp.example.com/mcp"},
+		},
+		{
+			name:     "environment overrides and fixes the file",
+			args:     []string{"check", "--config", "testdata/three-mistakes.yaml"},
+			env:      []string{"MCPGATE_PUBLIC_URL=https://mcp.example.com", "MCPGATE_UPSTREAM_CLIENT_ID=x", "MCPGATE_TOKENS_CODE_TTL=1m"},
+			wantCode: 0,
+		},
+		{
+			name:       "check with no file uses the environment alone",
+			args:       []string{"check"},
+			env:        []string{"MCPGATE_PUBLIC_URL=https://mcp.example.com", "MCPGATE_UPSTREAM_ISSUER=https://idp.example.com", "MCPGATE_UPSTREAM_CLIENT_ID=x", "MCPGATE_BACKEND_URL=http://b:1/mcp", "MCPGATE_STORE=memory:"},
+			wantCode:   0,
+			wantStdout: []string{"configuration OK"},
+		},
+		{
+			name:       "config path from MCPGATE_CONFIG",
+			args:       []string{"check"},
+			env:        []string{"MCPGATE_CONFIG=testdata/three-mistakes.yaml"},
+			wantCode:   1,
+			wantStderr: []string{"upstream.client_id:"},
+		},
+		{
+			name:       "missing file",
+			args:       []string{"check", "--config", "testdata/nope.yaml"},
+			wantCode:   1,
+			wantStderr: []string{"nope.yaml"},
+		},
+		{name: "version", args: []string{"version"}, wantCode: 0, wantStdout: []string{"mcpgate dev"}},
+		{name: "no command", args: nil, wantCode: 2, wantStderr: []string{"Usage:"}},
+		{name: "unknown command", args: []string{"frobnicate"}, wantCode: 2, wantStderr: []string{`unknown command "frobnicate"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(tt.args, tt.env, &stdout, &stderr)
+			if code != tt.wantCode {
+				t.Errorf("exit code: got %d, want %d\nstderr: %s", code, tt.wantCode, stderr.String())
+			}
+			for _, want := range tt.wantStdout {
+				if !strings.Contains(stdout.String(), want) {
+					t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+				}
+			}
+			for _, want := range tt.wantStderr {
+				if !strings.Contains(stderr.String(), want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,80 @@
+package proxy
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCookieCodec(t *testing.T) {
+	secret := []byte(strings.Repeat("k", 32))
+	cc := newCookieCodec(secret, true, time.Hour)
+	now := time.Now()
+	rec := httptest.NewRecorder()
+	cc.write(rec, browserState{BrowserID: "b1", Subject: "alice", SubjectExpiry: now.Add(time.Hour).Unix()})
+	set := rec.Result().Cookies()[0]
+
+	t.Run("attributes", func(t *testing.T) {
+		if set.Name != "__Host-mcpgate" || !set.Secure || !set.HttpOnly || set.SameSite != http.SameSiteLaxMode || set.Path != "/" || set.Domain != "" {
+			t.Fatalf("got %+v, want a __Host- cookie, Secure, HttpOnly, SameSite=Lax, Path=/ and no Domain", set)
+		}
+		if plain := newCookieCodec(secret, false, time.Hour); plain.name != "mcpgate" {
+			t.Fatalf("HTTP cookie name: got %q, want mcpgate (browsers refuse __Host- without Secure)", plain.name)
+		}
+	})
+
+	payload, sig, _ := strings.Cut(set.Value, ".")
+	tests := []struct {
+		name        string
+		value       string
+		wantFresh   bool
+		wantSubject string
+	}{
+		{name: "valid", value: set.Value, wantSubject: "alice"},
+		{name: "tampered payload", value: "x" + payload + "." + sig, wantFresh: true},
+		{name: "tampered signature", value: payload + "." + sig[:len(sig)-2] + "AA", wantFresh: true},
+		{name: "no signature", value: payload, wantFresh: true},
+		{name: "garbage", value: "%%%.%%%", wantFresh: true},
+		{name: "signed by another secret", value: func() string {
+			r := httptest.NewRecorder()
+			newCookieCodec([]byte(strings.Repeat("z", 32)), true, time.Hour).write(r, browserState{BrowserID: "b1", Subject: "mallory"})
+			return r.Result().Cookies()[0].Value
+		}(), wantFresh: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "/", nil)
+			req.AddCookie(&http.Cookie{Name: cc.name, Value: tt.value})
+			st, fresh := cc.read(req, now)
+			if fresh != tt.wantFresh || st.Subject != tt.wantSubject {
+				t.Fatalf("got fresh=%v subject=%q, want fresh=%v subject=%q", fresh, st.Subject, tt.wantFresh, tt.wantSubject)
+			}
+			if fresh && st.BrowserID == "" {
+				t.Fatal("a fresh state needs a browser id")
+			}
+		})
+	}
+
+	t.Run("expired session keeps the browser id", func(t *testing.T) {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.AddCookie(set)
+		st, fresh := cc.read(req, now.Add(2*time.Hour))
+		if fresh || st.BrowserID != "b1" || st.Subject != "" {
+			t.Fatalf("got %+v fresh=%v, want browser b1 with no subject", st, fresh)
+		}
+	})
+
+	t.Run("csrf", func(t *testing.T) {
+		tok := cc.csrfToken("req1", "b1")
+		if !cc.checkCSRF(tok, "req1", "b1") {
+			t.Fatal("valid token refused")
+		}
+		for _, c := range [][3]string{{tok, "req2", "b1"}, {tok, "req1", "b2"}, {"", "req1", "b1"}, {"!!", "req1", "b1"}} {
+			if cc.checkCSRF(c[0], c[1], c[2]) {
+				t.Errorf("token %q accepted for request %q browser %q", c[0], c[1], c[2])
+			}
+		}
+	})
+}

@@ -1,0 +1,131 @@
+package e2e_test
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// buildMcpgate compiles the real binary once per test run.
+func buildMcpgate(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "mcpgate")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/mcpgate/mcpgate/cmd/mcpgate")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build mcpgate: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// process is a running `mcpgate serve`.
+type process struct {
+	cmd *exec.Cmd
+	log *strings.Builder
+}
+
+func startProcess(t *testing.T, bin string, env []string, healthURL string) *process {
+	t.Helper()
+	p := &process{cmd: exec.Command(bin, "serve"), log: &strings.Builder{}}
+	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Stderr = p.log
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.kill() })
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(healthURL); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("mcpgate did not come up; its log:\n%s", p.log)
+	return nil
+}
+
+// kill ends the process the hard way: nothing gets a chance to flush.
+func (p *process) kill() {
+	if p.cmd.ProcessState == nil {
+		p.cmd.Process.Signal(syscall.SIGKILL)
+		p.cmd.Wait()
+	}
+}
+
+// TestRestartKeepsState: with the SQLite store, a registered client, a
+// refresh token and the signing keys survive a kill -9 and restart.
+func TestRestartKeepsState(t *testing.T) {
+	bin := buildMcpgate(t)
+	addr := freeAddr(t)
+	base := "http://" + addr
+	idp := startIdP(t, base+"/oauth/callback")
+	env := []string{
+		"MCPGATE_PUBLIC_URL=" + base,
+		"MCPGATE_LISTEN=" + addr,
+		"MCPGATE_STORE=sqlite://" + filepath.Join(t.TempDir(), "mcpgate.db"),
+		"MCPGATE_UPSTREAM_ISSUER=" + idp.Issuer(),
+		"MCPGATE_UPSTREAM_CLIENT_ID=" + idp.ClientID,
+		"MCPGATE_UPSTREAM_CLIENT_SECRET=" + upstreamClientSecret,
+		"MCPGATE_BACKEND_URL=http://127.0.0.1:1/mcp",
+	}
+	health := base + "/.well-known/oauth-authorization-server"
+	g := &gateway{URL: base, IdP: idp}
+
+	first := startProcess(t, bin, env, health)
+	c := g.registerPublic(t)
+	tokens := g.exchange(t, c, g.code(t, c))
+	if tokens.Status != http.StatusOK {
+		t.Fatalf("exchange before restart: %d %s", tokens.Status, tokens.Error)
+	}
+	first.kill()
+
+	startProcess(t, bin, env, health)
+	claims := verifyWithJWKS(t, base+"/jwks", tokens.AccessToken)
+	if claims.ClientID != c.ID {
+		t.Errorf("token signed before the restart: client_id got %q, want %q", claims.ClientID, c.ID)
+	}
+	if status := mcpStatus(t, g, tokens.AccessToken); status == http.StatusUnauthorized {
+		t.Errorf("token signed before the restart refused at the MCP endpoint")
+	}
+	refreshed := g.refresh(t, c, tokens.RefreshToken)
+	if refreshed.Status != http.StatusOK {
+		t.Fatalf("refresh after restart: got %d %q (%s)", refreshed.Status, refreshed.Error, refreshed.Description)
+	}
+	if again := g.exchange(t, c, g.code(t, c)); again.Status != http.StatusOK {
+		t.Fatalf("client registered before the restart cannot sign in: %d %s", again.Status, again.Error)
+	}
+}
+
+func mcpStatus(t *testing.T, g *gateway, accessToken string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, g.resource(), strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
+	req.Header.Set("Content-Type", "application/json")
+	if accessToken != "" {
+		req.Header.Set("Authorization", fmt.Sprintf("Bearer %s", accessToken))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}

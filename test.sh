@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, vet, staticcheck, and every test.
+set -euo pipefail
+cd "$(dirname "$0")"
+export PATH="$(go env GOPATH)/bin:$PATH"
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+go build ./...
+go vet ./...
+if command -v staticcheck >/dev/null; then
+  staticcheck ./...
+else
+  go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+fi
+go test -race -count=1 -timeout 20m ./...
