@@ -41,7 +41,38 @@ type Upstream struct {
 
 // Backend is the MCP server mcpgate forwards to.
 type Backend struct {
+	// URL is the backend's MCP endpoint; every request to the MCP path
+	// goes to exactly this URL.
 	URL string `yaml:"url"`
+	// Timeout bounds the wait for the backend's response headers; streams
+	// that have started are never cut.
+	Timeout time.Duration `yaml:"timeout"`
+	// IdentityHeaders name the headers that tell the backend who calls;
+	// an empty name leaves that header out.
+	IdentityHeaders IdentityHeaders `yaml:"identity_headers"`
+	// Assertion, when its header is set, sends a short-lived JWT signed by
+	// mcpgate with the backend as audience, so the backend can verify the
+	// caller instead of trusting headers.
+	Assertion Assertion `yaml:"assertion"`
+}
+
+// IdentityHeaders name the identity headers sent to the backend.
+type IdentityHeaders struct {
+	User     string `yaml:"user"`
+	Email    string `yaml:"email"`
+	Name     string `yaml:"name"`
+	Groups   string `yaml:"groups"`
+	ClientID string `yaml:"client_id"`
+}
+
+// Assertion configures the signed identity JWT sent to the backend.
+type Assertion struct {
+	// Header carries the JWT; empty disables the assertion.
+	Header string `yaml:"header"`
+	// Audience is the JWT's aud; defaults to the backend URL.
+	Audience string `yaml:"audience"`
+	// TTL is the JWT's lifetime (capped by the access token's).
+	TTL time.Duration `yaml:"ttl"`
 }
 
 // MCP describes the protected MCP resource mcpgate serves.
@@ -51,6 +82,10 @@ type MCP struct {
 	Path string `yaml:"path"`
 	// Scopes the resource knows; a request with no scope gets all of them.
 	Scopes []string `yaml:"scopes"`
+	// AllowedOrigins are browser origins allowed to call the MCP endpoint
+	// besides mcpgate's own (e.g. http://localhost:6274 for MCP Inspector).
+	// Requests without an Origin header (native clients) are unaffected.
+	AllowedOrigins []string `yaml:"allowed_origins"`
 }
 
 // Tokens sets lifetimes of what mcpgate issues.

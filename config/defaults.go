@@ -22,6 +22,15 @@ func Default() *Config {
 			Scopes:      []string{"openid", "email", "profile"},
 			GroupsClaim: "groups",
 		},
+		Backend: Backend{
+			Timeout: 5 * time.Minute,
+			IdentityHeaders: IdentityHeaders{
+				User:   "X-Forwarded-User",
+				Email:  "X-Forwarded-Email",
+				Groups: "X-Forwarded-Groups",
+			},
+			Assertion: Assertion{TTL: 5 * time.Minute},
+		},
 		MCP: MCP{
 			Path:   "/mcp",
 			Scopes: []string{"mcp"},

@@ -25,8 +25,15 @@ func TestLoadFixtures(t *testing.T) {
 			GroupsClaim:  "roles",
 			AuthParams:   map[string]string{"access_type": "offline", "prompt": "consent"},
 		},
-		Backend: Backend{URL: "http://backend.internal:3000/mcp"},
-		MCP:     MCP{Path: "/v1/mcp", Scopes: []string{"mcp", "mcp:read"}},
+		Backend: Backend{
+			URL:     "http://backend.internal:3000/mcp",
+			Timeout: 2 * time.Minute,
+			IdentityHeaders: IdentityHeaders{
+				User: "X-User", Email: "X-Email", Name: "X-Name", Groups: "X-Groups", ClientID: "X-Client-Id",
+			},
+			Assertion: Assertion{Header: "X-Identity-Assertion", Audience: "https://backend.internal", TTL: time.Minute},
+		},
+		MCP: MCP{Path: "/v1/mcp", Scopes: []string{"mcp", "mcp:read"}, AllowedOrigins: []string{"http://localhost:6274"}},
 		Tokens: Tokens{
 			AccessTokenTTL:  15 * time.Minute,
 			RefreshTokenTTL: 168 * time.Hour,

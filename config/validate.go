@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"net"
 	"net/netip"
@@ -43,6 +44,10 @@ func (c *Config) Validate() error {
 	}
 	c.Upstream.validate(&p)
 	checkURL(&p, "backend.url", c.Backend.URL, urlRules{required: true})
+	c.Backend.validate(&p)
+	for i, o := range c.MCP.AllowedOrigins {
+		checkOrigin(&p, fmt.Sprintf("mcp.allowed_origins[%d]", i), o)
+	}
 	checkMCPPath(&p, c.MCP.Path)
 	if len(c.MCP.Scopes) == 0 {
 		p.add("mcp.scopes", "at least one scope is required")

@@ -16,6 +16,19 @@ func TestValidate(t *testing.T) {
 	}{
 		{name: "valid", change: func(*Config) {}},
 
+		// backend forwarding
+		{name: "backend timeout zero", change: func(c *Config) { c.Backend.Timeout = 0 }, wantKeys: []string{"backend.timeout"}, wantMsg: "positive"},
+		{name: "identity header with a space", change: func(c *Config) { c.Backend.IdentityHeaders.User = "X User" }, wantKeys: []string{"backend.identity_headers.user"}, wantMsg: "not a valid HTTP header name"},
+		{name: "identity header is Authorization", change: func(c *Config) { c.Backend.IdentityHeaders.Email = "Authorization" }, wantKeys: []string{"backend.identity_headers.email"}, wantMsg: "uses itself"},
+		{name: "identity header is an MCP header", change: func(c *Config) { c.Backend.IdentityHeaders.Groups = "Mcp-Param-User" }, wantKeys: []string{"backend.identity_headers.groups"}, wantMsg: "uses itself"},
+		{name: "identity header used twice", change: func(c *Config) { c.Backend.IdentityHeaders.Name = "x-forwarded-user" }, wantKeys: []string{"backend.identity_headers.name"}, wantMsg: "already used"},
+		{name: "identity headers off", change: func(c *Config) { c.Backend.IdentityHeaders = IdentityHeaders{} }},
+		{name: "assertion on", change: func(c *Config) { c.Backend.Assertion.Header = "X-Identity-Assertion" }},
+		{name: "assertion without ttl", change: func(c *Config) { c.Backend.Assertion = Assertion{Header: "X-A"} }, wantKeys: []string{"backend.assertion.ttl"}, wantMsg: "positive"},
+		{name: "allowed origin", change: func(c *Config) { c.MCP.AllowedOrigins = []string{"http://localhost:6274"} }},
+		{name: "allowed origin with a path", change: func(c *Config) { c.MCP.AllowedOrigins = []string{"https://app.example.com/x"} }, wantKeys: []string{"mcp.allowed_origins[0]"}, wantMsg: "not an origin"},
+		{name: "allowed origin wildcard", change: func(c *Config) { c.MCP.AllowedOrigins = []string{"*"} }, wantKeys: []string{"mcp.allowed_origins[0]"}, wantMsg: "not an origin"},
+
 		// public_url
 		{name: "public_url missing", change: func(c *Config) { c.PublicURL = "" }, wantKeys: []string{"public_url"}, wantMsg: "required"},
 		{name: "public_url relative", change: func(c *Config) { c.PublicURL = "mcp.example.com" }, wantKeys: []string{"public_url"}, wantMsg: "absolute http or https URL"},

@@ -2,6 +2,9 @@ package oidc
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"errors"
 	"net/http"
 	"net/url"
@@ -13,6 +16,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/mcpgate/mcpgate/upstream"
+	"github.com/mcpgate/mcpgate/upstream/oidctest"
 )
 
 const (
@@ -30,13 +34,19 @@ var (
 	}
 )
 
-func newTestProvider(t *testing.T, idp *hostileIdP, cfg Config) *Provider {
+func newHostile(t *testing.T, discovery map[string]any) *oidctest.Hostile {
 	t.Helper()
-	cfg.Issuer = idp.issuer()
+	return oidctest.StartHostile(t, oidctest.HostileOptions{
+		ClientID: testClientID, RedirectURIs: []string{testRedirect}, DiscoveryExtra: discovery,
+	})
+}
+
+func newTestProvider(t *testing.T, idp *oidctest.Hostile, cfg Config) *Provider {
+	t.Helper()
+	cfg.Issuer = idp.Issuer()
 	cfg.ClientID = testClientID
 	cfg.ClientSecret = testSecret
 	cfg.RedirectURL = testRedirect
-	cfg.HTTPClient = idp.srv.Client()
 	cfg.Now = func() time.Time { return testNow }
 	p, err := New(context.Background(), cfg)
 	if err != nil {
@@ -45,31 +55,41 @@ func newTestProvider(t *testing.T, idp *hostileIdP, cfg Config) *Provider {
 	return p
 }
 
-func validClaims(issuer string) map[string]any {
-	return map[string]any{
-		"iss":            issuer,
-		"aud":            testClientID,
-		"sub":            "user-1",
-		"iat":            testNow.Unix(),
-		"exp":            testNow.Add(time.Hour).Unix(),
-		"nonce":          testLogin.Nonce,
-		"email":          "alice@example.com",
-		"email_verified": true,
-		"name":           "Alice",
-		"groups":         []string{"eng", "ops"},
-	}
+// validClaims are the IdP's valid claims for req, on the test clock and
+// about the user the cases expect.
+func validClaims(idp *oidctest.Hostile, req oidctest.AuthorizeRequest) map[string]any {
+	c := idp.ValidClaims(req)
+	c["iat"] = testNow.Unix()
+	c["exp"] = testNow.Add(time.Hour).Unix()
+	c["sub"] = "user-1"
+	c["email"] = "alice@example.com"
+	c["name"] = "Alice"
+	c["groups"] = []string{"eng", "ops"}
+	return c
 }
 
-// tokenResponse answers the token endpoint with a 200 and idToken ("" leaves
-// it out).
-func tokenResponse(idToken string) func(http.ResponseWriter) {
-	return func(w http.ResponseWriter) {
-		body := map[string]any{"access_token": "at-1", "token_type": "Bearer", "expires_in": 3600}
-		if idToken != "" {
-			body["id_token"] = idToken
-		}
-		writeJSON(w, http.StatusOK, body)
+// authorize plays the browser: it sends testLogin's authorization request to
+// the IdP and returns the redirect back, checked for the state and a code.
+func authorize(t *testing.T, p *Provider) url.Values {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(p.AuthCodeURL(testLogin))
+	if err != nil {
+		t.Fatalf("authorize: %v", err)
 	}
+	resp.Body.Close()
+	loc, err := resp.Location()
+	if resp.StatusCode != http.StatusFound || err != nil {
+		t.Fatalf("authorize: got status %d (location error %v), want a 302", resp.StatusCode, err)
+	}
+	if got := loc.Scheme + "://" + loc.Host + loc.Path; got != testRedirect {
+		t.Fatalf("authorize: redirected to %q, want %q", got, testRedirect)
+	}
+	q := loc.Query()
+	if q.Get("state") != testLogin.State || q.Get("code") == "" {
+		t.Fatalf("authorize: got state %q code %q, want state %q and a code", q.Get("state"), q.Get("code"), testLogin.State)
+	}
+	return q
 }
 
 type errKind int
@@ -114,10 +134,10 @@ func TestExchange(t *testing.T) {
 		{name: "missing sub", claims: map[string]any{"sub": skip}, wantErr: verificationErr, wantMsg: "sub"},
 		{name: "empty sub", claims: map[string]any{"sub": ""}, wantErr: verificationErr, wantMsg: "sub"},
 		{name: "missing id_token", noIDToken: true, wantErr: verificationErr, wantMsg: "id_token"},
-		{name: "at_hash mismatch", claims: map[string]any{"at_hash": atHash("another-token")}, wantErr: verificationErr, wantMsg: "at_hash"},
+		{name: "at_hash mismatch", claims: map[string]any{"at_hash": oidctest.AtHash("another-token")}, wantErr: verificationErr, wantMsg: "at_hash"},
 		{
 			name:   "at_hash match",
-			claims: map[string]any{"at_hash": atHash("at-1")},
+			claims: map[string]any{"at_hash": oidctest.AtHash(oidctest.HostileAccessToken)},
 			want:   upstream.Identity{Subject: "#user-1", Email: "alice@example.com", EmailVerified: true, Name: "Alice", Groups: []string{"eng", "ops"}},
 		},
 		{name: "iss response parameter mismatch", iss: "https://evil.example", wantErr: verificationErr, wantMsg: "iss response parameter"},
@@ -135,7 +155,7 @@ func TestExchange(t *testing.T) {
 		{
 			name: "token endpoint invalid_grant",
 			token: func(w http.ResponseWriter) {
-				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant"})
+				oidctest.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant"})
 			},
 			wantErr: otherErr, wantMsg: "invalid_grant",
 		},
@@ -198,31 +218,41 @@ func TestExchange(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			idp := newHostileIdP(t, tc.discovery)
-			claims := validClaims(idp.issuer())
-			for k, v := range tc.claims {
-				if v == skip {
-					delete(claims, k)
-				} else {
-					claims[k] = v
+			idp := newHostile(t, tc.discovery)
+			key := idp.Key()
+			if tc.foreignKey {
+				var err error
+				if key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
+					t.Fatal(err)
 				}
 			}
-			key := idp.key
-			if tc.foreignKey {
-				key = newKey(t)
-			}
-			idToken := sign(t, key, claims)
-			if tc.noIDToken {
-				idToken = ""
-			}
-			idp.token = tokenResponse(idToken)
+			idp.SetIDToken(func(req oidctest.AuthorizeRequest) string {
+				if tc.noIDToken {
+					return ""
+				}
+				claims := validClaims(idp, req)
+				for k, v := range tc.claims {
+					if v == skip {
+						delete(claims, k)
+					} else {
+						claims[k] = v
+					}
+				}
+				return idp.Sign(key, claims)
+			})
 			if tc.token != nil {
-				idp.token = tc.token
+				idp.SetToken(tc.token)
 			}
-			idp.userinfo = tc.userinfo
+			idp.SetUserinfo(tc.userinfo)
 			p := newTestProvider(t, idp, Config{GroupsClaim: tc.groupsClaim})
 
-			cb := upstream.Callback{Code: "code-1", Iss: strings.ReplaceAll(tc.iss, "ISSUER", idp.issuer())}
+			q := authorize(t, p)
+			if advertised := tc.discovery["authorization_response_iss_parameter_supported"] == true; q.Has("iss") != advertised ||
+				advertised && q.Get("iss") != idp.Issuer() {
+				t.Fatalf("authorize: got iss %q, want it only when advertised", q["iss"])
+			}
+			// The callback's iss is the case's, as an attacker would send it.
+			cb := upstream.Callback{Code: q.Get("code"), Iss: strings.ReplaceAll(tc.iss, "ISSUER", idp.Issuer())}
 			got, err := p.Exchange(context.Background(), cb, testLogin)
 
 			switch tc.wantErr {
@@ -230,7 +260,7 @@ func TestExchange(t *testing.T) {
 				if err != nil {
 					t.Fatalf("got error %v, want none", err)
 				}
-				tc.want.Subject = idp.issuer() + tc.want.Subject
+				tc.want.Subject = idp.Issuer() + tc.want.Subject
 				if !reflect.DeepEqual(got, tc.want) {
 					t.Errorf("got identity %+v, want %+v", got, tc.want)
 				}
@@ -255,37 +285,39 @@ func TestExchange(t *testing.T) {
 }
 
 func TestExchangeTokenRequest(t *testing.T) {
-	idp := newHostileIdP(t, nil)
-	idp.token = tokenResponse(sign(t, idp.key, validClaims(idp.issuer())))
+	idp := newHostile(t, nil)
+	idp.SetIDToken(func(req oidctest.AuthorizeRequest) string { return idp.Sign(idp.Key(), validClaims(idp, req)) })
 	p := newTestProvider(t, idp, Config{})
-	if _, err := p.Exchange(context.Background(), upstream.Callback{Code: "code-1"}, testLogin); err != nil {
+	code := authorize(t, p).Get("code")
+	if _, err := p.Exchange(context.Background(), upstream.Callback{Code: code}, testLogin); err != nil {
 		t.Fatalf("Exchange: got error %v, want none", err)
 	}
+	form, user, pass := idp.LastTokenRequest()
 	want := map[string]string{
 		"grant_type":    "authorization_code",
-		"code":          "code-1",
+		"code":          code,
 		"code_verifier": testLogin.Verifier,
 		"redirect_uri":  testRedirect,
 	}
 	for k, v := range want {
-		if got := idp.tokenForm.Get(k); got != v {
+		if got := form.Get(k); got != v {
 			t.Errorf("token request %s: got %q, want %q", k, got, v)
 		}
 	}
-	if idp.tokenUser != testClientID || idp.tokenPass != testSecret {
-		t.Errorf("token request basic auth: got %q/%q, want %q/%q", idp.tokenUser, idp.tokenPass, testClientID, testSecret)
+	if user != testClientID || pass != testSecret {
+		t.Errorf("token request basic auth: got %q/%q, want %q/%q", user, pass, testClientID, testSecret)
 	}
-	if got := idp.tokenForm.Get("client_secret"); got != "" {
+	if got := form.Get("client_secret"); got != "" {
 		t.Errorf("token request client_secret form field: got %q, want none (basic auth)", got)
 	}
 }
 
 func TestExchangeRefusesBadInput(t *testing.T) {
-	idp := newHostileIdP(t, nil)
-	idp.token = func(w http.ResponseWriter) {
+	idp := newHostile(t, nil)
+	idp.SetToken(func(w http.ResponseWriter) {
 		t.Error("token endpoint called, want no request")
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request"})
-	}
+		oidctest.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request"})
+	})
 	p := newTestProvider(t, idp, Config{})
 	tests := []struct {
 		name string
@@ -306,7 +338,7 @@ func TestExchangeRefusesBadInput(t *testing.T) {
 }
 
 func TestAuthCodeURL(t *testing.T) {
-	idp := newHostileIdP(t, nil)
+	idp := newHostile(t, nil)
 	p := newTestProvider(t, idp, Config{
 		Scopes:     []string{"email"},
 		AuthParams: map[string]string{"prompt": "select_account", "hd": "example.com"},
@@ -315,7 +347,7 @@ func TestAuthCodeURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := u.Scheme+"://"+u.Host+u.Path, idp.issuer()+"/authorize"; got != want {
+	if got, want := u.Scheme+"://"+u.Host+u.Path, idp.Issuer()+"/authorize"; got != want {
 		t.Errorf("endpoint: got %q, want %q", got, want)
 	}
 	q := u.Query()
@@ -344,12 +376,12 @@ func TestAuthCodeURL(t *testing.T) {
 }
 
 func TestNewRejectsReservedAuthParams(t *testing.T) {
-	idp := newHostileIdP(t, nil)
+	idp := newHostile(t, nil)
 	for _, k := range []string{"state", "nonce", "code_challenge", "code_challenge_method", "redirect_uri", "client_id", "response_type", "scope", "resource", "response_mode", "request_uri", "Resource"} {
 		t.Run(k, func(t *testing.T) {
 			_, err := New(context.Background(), Config{
-				Issuer: idp.issuer(), ClientID: testClientID, RedirectURL: testRedirect,
-				HTTPClient: idp.srv.Client(), AuthParams: map[string]string{k: "x"},
+				Issuer: idp.Issuer(), ClientID: testClientID, RedirectURL: testRedirect,
+				AuthParams: map[string]string{k: "x"},
 			})
 			if err == nil || !strings.Contains(err.Error(), "reserved") {
 				t.Errorf("got error %v, want a reserved-param error", err)
@@ -359,17 +391,17 @@ func TestNewRejectsReservedAuthParams(t *testing.T) {
 }
 
 func TestNewDiscoveryErrors(t *testing.T) {
-	idp := newHostileIdP(t, nil)
+	idp := newHostile(t, nil)
 	tests := []struct {
 		name, issuer string
 	}{
-		{name: "issuer mismatch", issuer: idp.issuer() + "/"},
-		{name: "no discovery document", issuer: idp.issuer() + "/nope"},
+		{name: "issuer mismatch", issuer: idp.Issuer() + "/"},
+		{name: "no discovery document", issuer: idp.Issuer() + "/nope"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := New(context.Background(), Config{
-				Issuer: tc.issuer, ClientID: testClientID, RedirectURL: testRedirect, HTTPClient: idp.srv.Client(),
+				Issuer: tc.issuer, ClientID: testClientID, RedirectURL: testRedirect,
 			})
 			if want := "upstream: discover " + tc.issuer + ": "; err == nil || !strings.HasPrefix(err.Error(), want) {
 				t.Errorf("got error %v, want prefix %q", err, want)

@@ -1,0 +1,76 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+func (b *Backend) validate(p *Problems) {
+	positive(p, "backend.timeout", b.Timeout)
+	h := b.IdentityHeaders
+	seen := map[string]string{}
+	for _, f := range []struct{ key, name string }{
+		{"backend.identity_headers.user", h.User},
+		{"backend.identity_headers.email", h.Email},
+		{"backend.identity_headers.name", h.Name},
+		{"backend.identity_headers.groups", h.Groups},
+		{"backend.identity_headers.client_id", h.ClientID},
+		{"backend.assertion.header", b.Assertion.Header},
+	} {
+		if f.name == "" {
+			continue
+		}
+		if !validHeaderName(f.name) {
+			p.add(f.key, "%q is not a valid HTTP header name", f.name)
+			continue
+		}
+		canonical := strings.ToLower(f.name)
+		if reservedHeader(canonical) {
+			p.add(f.key, "%q is a header mcpgate or the MCP transport uses itself", f.name)
+		}
+		if other, dup := seen[canonical]; dup {
+			p.add(f.key, "%q is already used by %s", f.name, other)
+		}
+		seen[canonical] = f.key
+	}
+	if b.Assertion.Header != "" {
+		positive(p, "backend.assertion.ttl", b.Assertion.TTL)
+	}
+	if b.Assertion.Audience != "" && strings.ContainsAny(b.Assertion.Audience, " \t\r\n") {
+		p.add("backend.assertion.audience", "must not contain white space")
+	}
+}
+
+// reservedHeader: headers whose meaning a forwarded request must keep.
+func reservedHeader(lower string) bool {
+	switch lower {
+	case "authorization", "cookie", "host", "content-type", "content-length", "accept",
+		"mcp-session-id", "mcp-protocol-version", "mcp-method", "mcp-name", "last-event-id",
+		"connection", "transfer-encoding", "te", "upgrade":
+		return true
+	}
+	return strings.HasPrefix(lower, "mcp-param-")
+}
+
+// validHeaderName: RFC 9110 token characters.
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r > 0x7e || r <= 0x20 || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkOrigin: a browser origin is scheme://host[:port] and nothing else.
+func checkOrigin(p *Problems, key, raw string) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		p.add(key, "%s", fmt.Sprintf("%q is not an origin such as https://app.example.com", raw))
+	}
+}
