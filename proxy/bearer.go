@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/mcpgate/mcpgate/proxy/forward"
 	"github.com/mcpgate/mcpgate/proxy/oauth"
 )
 
@@ -17,27 +18,37 @@ type bearerFailure struct {
 	// error="invalid_token"); unset for a request with no token.
 	invalid     bool
 	description string
+	// status overrides 401 for failures that are mcpgate's, not the token's.
+	status int
 }
 
-// verifyBearer checks the access token of an MCP request: mcpgate's
-// signature and typ, issuer, audience = this resource, expiry. Tokens come
-// only in the Authorization header (never the query string).
-func (s *Server) verifyBearer(r *http.Request, now time.Time) (*oauth.AccessClaims, *bearerFailure) {
+// bearerToken takes the token from the Authorization header, the only
+// place mcpgate accepts it (never the query string).
+func bearerToken(r *http.Request) (string, *bearerFailure) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return nil, &bearerFailure{}
+		return "", &bearerFailure{}
 	}
 	scheme, token, ok := strings.Cut(h, " ")
+	token = strings.TrimSpace(token)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return nil, &bearerFailure{invalid: true, description: "the Authorization header must be Bearer <token>"}
+		return "", &bearerFailure{invalid: true, description: "the Authorization header must be Bearer <token>"}
 	}
-	payload, err := s.keys.Verify(strings.TrimSpace(token), oauth.AccessTokenType)
+	return token, nil
+}
+
+var errTokenInvalid = &bearerFailure{invalid: true, description: "the access token is not valid"}
+
+// verifyAccessToken checks mcpgate's signature and typ, issuer, audience =
+// this resource, and expiry.
+func (s *Server) verifyAccessToken(token string, now time.Time) (*oauth.AccessClaims, *bearerFailure) {
+	payload, err := s.keys.Verify(token, oauth.AccessTokenType)
 	if err != nil {
-		return nil, &bearerFailure{invalid: true, description: "the access token is not valid"}
+		return nil, errTokenInvalid
 	}
 	var c oauth.AccessClaims
 	if err := json.Unmarshal(payload, &c); err != nil {
-		return nil, &bearerFailure{invalid: true, description: "the access token is not valid"}
+		return nil, errTokenInvalid
 	}
 	switch {
 	case c.Issuer != s.issuer:
@@ -46,8 +57,8 @@ func (s *Server) verifyBearer(r *http.Request, now time.Time) (*oauth.AccessClai
 		return nil, &bearerFailure{invalid: true, description: "the access token is for another resource"}
 	case c.Expiry == 0 || now.Unix() >= c.Expiry:
 		return nil, &bearerFailure{invalid: true, description: "the access token has expired"}
-	case c.Subject == "":
-		return nil, &bearerFailure{invalid: true, description: "the access token is not valid"}
+	case c.Subject == "" || c.ClientID == "":
+		return nil, errTokenInvalid
 	}
 	return &c, nil
 }
@@ -55,17 +66,17 @@ func (s *Server) verifyBearer(r *http.Request, now time.Time) (*oauth.AccessClai
 // challenge answers 401 with the RFC 9728 pointer to the resource
 // metadata, which is how MCP clients discover where to sign in.
 func (s *Server) challenge(c echo.Context, f *bearerFailure) error {
+	w := c.Response()
+	if f.status != 0 {
+		forward.WriteJSONRPCError(w, f.status, -32603, "internal error")
+		return nil
+	}
 	v := `Bearer resource_metadata="` + s.issuer + `/.well-known/oauth-protected-resource` + s.mcpPath +
 		`", scope="` + strings.Join(s.as.Config().Scopes, " ") + `"`
 	if f.invalid {
 		v += `, error="invalid_token", error_description="` + f.description + `"`
 	}
-	h := c.Response().Header()
-	h.Set("WWW-Authenticate", v)
-	h.Set("Cache-Control", "no-store")
-	return c.JSON(http.StatusUnauthorized, map[string]any{
-		"jsonrpc": "2.0",
-		"id":      nil,
-		"error":   map[string]any{"code": -32001, "message": "Unauthorized: sign in to use this MCP server"},
-	})
+	w.Header().Set("WWW-Authenticate", v)
+	forward.WriteJSONRPCError(w, http.StatusUnauthorized, -32001, "Unauthorized: sign in to use this MCP server")
+	return nil
 }

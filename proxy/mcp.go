@@ -1,22 +1,105 @@
 package proxy
 
 import (
+	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/mcpgate/mcpgate/proxy/forward"
 )
 
-// mcp is the protected MCP endpoint. Forwarding to the backend comes with
-// the forwarder; until it is wired every authorized request is answered
-// 502 so that a misconfiguration is never mistaken for success.
+// mcp is the protected MCP endpoint: Origin check, token check, forward.
+// It does no store lookup: a token is checked by signature and claims, and
+// the result is cached until the token expires.
 func (s *Server) mcp(c echo.Context) error {
-	if _, fail := s.verifyBearer(c.Request(), time.Now()); fail != nil {
+	r := c.Request()
+	w := c.Response()
+	origin := r.Header.Get("Origin")
+	if origin != "" {
+		if !s.originAllowed(origin) {
+			// DNS rebinding and cross-site pages: refuse any other origin.
+			forward.WriteJSONRPCError(w, http.StatusForbidden, -32600, "origin not allowed")
+			return nil
+		}
+		s.allowOrigin(w.Header(), origin)
+		if r.Method == http.MethodOptions {
+			return preflightMCP(c)
+		}
+	}
+	now := time.Now()
+	v, fail := s.authenticate(r.Context(), r, now)
+	if fail != nil {
 		return s.challenge(c, fail)
 	}
-	return c.JSON(http.StatusBadGateway, map[string]any{
-		"jsonrpc": "2.0",
-		"id":      nil,
-		"error":   map[string]any{"code": -32603, "message": "no MCP backend is configured"},
-	})
+	if s.forwarder == nil {
+		forward.WriteJSONRPCError(w, http.StatusBadGateway, -32603, "no MCP backend is configured")
+		return nil
+	}
+	s.forwarder.Forward(w, r, v.identity)
+	return nil
+}
+
+// authenticate returns the verified token of the request, from the cache
+// when it was seen before.
+func (s *Server) authenticate(ctx context.Context, r *http.Request, now time.Time) (*verified, *bearerFailure) {
+	token, fail := bearerToken(r)
+	if fail != nil {
+		return nil, fail
+	}
+	unix := now.Unix()
+	if v := s.tokens.get(token, unix); v != nil && (v.assertionExpiry == 0 || unix < v.assertionExpiry-assertionMargin) {
+		return v, nil
+	}
+	claims, fail := s.verifyAccessToken(token, now)
+	if fail != nil {
+		return nil, fail
+	}
+	v := &verified{claims: claims, identity: &forward.Identity{
+		Subject:  claims.Subject,
+		Email:    claims.Email,
+		Name:     claims.Name,
+		Groups:   claims.Groups,
+		ClientID: claims.ClientID,
+	}}
+	if s.assertion != nil {
+		a, exp, err := s.assertion.sign(ctx, claims, now)
+		if err != nil {
+			s.log.ErrorContext(ctx, "sign backend assertion", "err", err)
+			return nil, &bearerFailure{status: http.StatusInternalServerError}
+		}
+		v.identity.Assertion, v.assertionExpiry = a, exp
+	}
+	s.tokens.put(token, v, unix)
+	return v, nil
+}
+
+func (s *Server) originAllowed(origin string) bool {
+	if strings.EqualFold(origin, s.issuer) {
+		return true
+	}
+	for _, o := range s.allowedOrigins {
+		if strings.EqualFold(origin, o) {
+			return true
+		}
+	}
+	return false
+}
+
+// allowOrigin lets a permitted browser client read the answer, including
+// the headers MCP and OAuth discovery need.
+func (s *Server) allowOrigin(h http.Header, origin string) {
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Add("Vary", "Origin")
+	h.Set("Access-Control-Expose-Headers", "Mcp-Session-Id, MCP-Protocol-Version, WWW-Authenticate")
+}
+
+func preflightMCP(c echo.Context) error {
+	h := c.Response().Header()
+	h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID, Mcp-Param-*")
+	h.Set("Access-Control-Max-Age", "600")
+	return c.NoContent(http.StatusNoContent)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/mcpgate/mcpgate/proxy/authserver"
+	"github.com/mcpgate/mcpgate/proxy/forward"
 	"github.com/mcpgate/mcpgate/proxy/signer"
 )
 
@@ -31,7 +32,23 @@ type Options struct {
 	CookieSecret []byte
 	// SessionTTL is how long a browser stays signed in with mcpgate.
 	SessionTTL time.Duration
-	Logger     *slog.Logger
+	// Forwarder carries authorized MCP requests to the backend.
+	Forwarder *forward.Forwarder
+	// AllowedOrigins are browser origins allowed at the MCP endpoint
+	// besides mcpgate's own.
+	AllowedOrigins []string
+	// Assertion, when Header is set, sends the backend a signed identity
+	// JWT with this audience and lifetime.
+	Assertion AssertionOptions
+	Logger    *slog.Logger
+}
+
+// AssertionOptions configure the identity JWT for the backend.
+type AssertionOptions struct {
+	Audience string
+	TTL      time.Duration
+	// Enabled is set when the forwarder carries the assertion in a header.
+	Enabled bool
 }
 
 // Server is the HTTP layer. It is an http.Handler.
@@ -44,7 +61,16 @@ type Server struct {
 	mcpPath  string
 	cookies  *cookieCodec
 	log      *slog.Logger
+
+	forwarder      *forward.Forwarder
+	allowedOrigins []string
+	tokens         *tokenCache
+	assertion      *backendAssertion
 }
+
+// tokenCacheSize bounds the verified-token cache: at about 1 KiB an entry,
+// 100k concurrent tokens cost 100 MiB at most.
+const tokenCacheSize = 100_000
 
 // New builds the server and its routes.
 func New(opts Options) (*Server, error) {
@@ -74,6 +100,13 @@ func New(opts Options) (*Server, error) {
 		mcpPath:  opts.MCPPath,
 		cookies:  newCookieCodec(opts.CookieSecret, u.Scheme == "https", opts.SessionTTL),
 		log:      log,
+
+		forwarder:      opts.Forwarder,
+		allowedOrigins: opts.AllowedOrigins,
+		tokens:         newTokenCache(tokenCacheSize),
+	}
+	if opts.Assertion.Enabled {
+		s.assertion = &backendAssertion{signer: opts.Keys, issuer: cfg.Issuer, audience: opts.Assertion.Audience, ttl: opts.Assertion.TTL}
 	}
 	s.echo = s.routes()
 	return s, nil

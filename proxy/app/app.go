@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/mcpgate/mcpgate/config"
 	"github.com/mcpgate/mcpgate/proxy"
 	"github.com/mcpgate/mcpgate/proxy/authserver"
+	"github.com/mcpgate/mcpgate/proxy/forward"
 	"github.com/mcpgate/mcpgate/proxy/signer"
 	"github.com/mcpgate/mcpgate/proxy/store"
 	"github.com/mcpgate/mcpgate/upstream"
@@ -107,15 +109,48 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	fwd, err := a.forwarder()
+	if err != nil {
+		return err
+	}
+	audience := cfg.Backend.Assertion.Audience
+	if audience == "" {
+		audience = cfg.Backend.URL
+	}
 	a.Handler, err = proxy.New(proxy.Options{
-		AuthServer:   as,
-		Keys:         keys,
-		MCPPath:      cfg.MCP.Path,
-		CookieSecret: secret,
-		SessionTTL:   cfg.Session.TTL,
-		Logger:       a.log,
+		AuthServer:     as,
+		Keys:           keys,
+		MCPPath:        cfg.MCP.Path,
+		CookieSecret:   secret,
+		SessionTTL:     cfg.Session.TTL,
+		Forwarder:      fwd,
+		AllowedOrigins: cfg.MCP.AllowedOrigins,
+		Assertion: proxy.AssertionOptions{
+			Enabled:  cfg.Backend.Assertion.Header != "",
+			Audience: audience,
+			TTL:      cfg.Backend.Assertion.TTL,
+		},
+		Logger: a.log,
 	})
 	return err
+}
+
+func (a *App) forwarder() (*forward.Forwarder, error) {
+	b := a.Config.Backend
+	u, err := url.Parse(b.URL)
+	if err != nil {
+		return nil, fmt.Errorf("app: backend url: %w", err)
+	}
+	h := b.IdentityHeaders
+	return forward.New(forward.Options{
+		Backend: u,
+		Headers: forward.HeaderNames{
+			User: h.User, Email: h.Email, Name: h.Name, Groups: h.Groups, ClientID: h.ClientID,
+			Assertion: b.Assertion.Header,
+		},
+		ResponseHeaderTimeout: b.Timeout,
+		Logger:                a.log,
+	})
 }
 
 // cookieSecret is the configured secret, or one generated once and kept in

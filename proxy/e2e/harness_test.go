@@ -25,6 +25,7 @@ import (
 )
 
 const (
+	hostileClientID      = "mcpgate-hostile"
 	upstreamClientID     = "mcpgate"
 	upstreamClientSecret = "upstream-secret"
 )
@@ -59,6 +60,8 @@ type gatewayOptions struct {
 	upstream upstream.Provider
 	// idp shares one upstream between gateways.
 	idp *testIdP
+	// hostile is a scripted upstream replacing the real one.
+	hostile *oidctest.Hostile
 	// listener fixes the address (restart tests).
 	listener net.Listener
 	mutate   func(*config.Config)
@@ -75,7 +78,7 @@ func startGateway(t *testing.T, o gatewayOptions) *gateway {
 	}
 	base := "http://" + ln.Addr().String()
 	idp := o.idp
-	if idp == nil && o.upstream == nil {
+	if idp == nil && o.upstream == nil && o.hostile == nil {
 		idp = startIdP(t, base+"/oauth/callback")
 	}
 	env := []string{
@@ -84,9 +87,12 @@ func startGateway(t *testing.T, o gatewayOptions) *gateway {
 		"MCPGATE_STORE=memory:",
 		"MCPGATE_UPSTREAM_CLIENT_SECRET=" + upstreamClientSecret,
 	}
-	if idp != nil {
+	switch {
+	case idp != nil:
 		env = append(env, "MCPGATE_UPSTREAM_ISSUER="+idp.Issuer(), "MCPGATE_UPSTREAM_CLIENT_ID="+idp.ClientID)
-	} else {
+	case o.hostile != nil:
+		env = append(env, "MCPGATE_UPSTREAM_ISSUER="+o.hostile.Issuer(), "MCPGATE_UPSTREAM_CLIENT_ID="+hostileClientID)
+	default:
 		env = append(env, "MCPGATE_UPSTREAM_ISSUER=https://idp.invalid", "MCPGATE_UPSTREAM_CLIENT_ID=x")
 	}
 	if o.store != "" {

@@ -151,4 +151,3 @@ func clientIDOf(t *testing.T, g *gateway, id string) string {
 	}
 	return c.ID
 }
-

@@ -1,0 +1,107 @@
+package e2e_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"net"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/mcpgate/mcpgate/upstream/oidctest"
+)
+
+// TestUpstreamIDTokenRefusals: a sign-in whose upstream ID token fails a
+// check ends with access_denied at the client and no code; a valid one goes
+// through, so the refusals are the checks' doing.
+func TestUpstreamIDTokenRefusals(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostile := oidctest.StartHostile(t, oidctest.HostileOptions{
+		ClientID:     hostileClientID,
+		RedirectURIs: []string{"http://" + ln.Addr().String() + "/oauth/callback"},
+	})
+	g := startGateway(t, gatewayOptions{hostile: hostile, listener: ln})
+	c := g.registerPublic(t)
+	otherKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name     string
+		idToken  func(req oidctest.AuthorizeRequest) string
+		wantCode bool
+	}{
+		{name: "valid", wantCode: true, idToken: func(req oidctest.AuthorizeRequest) string {
+			return hostile.Sign(hostile.Key(), hostile.ValidClaims(req))
+		}},
+		{name: "bad signature", idToken: func(req oidctest.AuthorizeRequest) string {
+			return hostile.Sign(otherKey, hostile.ValidClaims(req))
+		}},
+		{name: "wrong audience", idToken: func(req oidctest.AuthorizeRequest) string {
+			claims := hostile.ValidClaims(req)
+			claims["aud"] = "some-other-client"
+			return hostile.Sign(hostile.Key(), claims)
+		}},
+		{name: "wrong nonce", idToken: func(req oidctest.AuthorizeRequest) string {
+			claims := hostile.ValidClaims(req)
+			claims["nonce"] = "replayed-nonce"
+			return hostile.Sign(hostile.Key(), claims)
+		}},
+		{name: "no nonce", idToken: func(req oidctest.AuthorizeRequest) string {
+			claims := hostile.ValidClaims(req)
+			delete(claims, "nonce")
+			return hostile.Sign(hostile.Key(), claims)
+		}},
+		{name: "wrong issuer", idToken: func(req oidctest.AuthorizeRequest) string {
+			claims := hostile.ValidClaims(req)
+			claims["iss"] = "https://evil.example.com"
+			return hostile.Sign(hostile.Key(), claims)
+		}},
+		{name: "expired", idToken: func(req oidctest.AuthorizeRequest) string {
+			claims := hostile.ValidClaims(req)
+			claims["exp"] = time.Now().Add(-time.Hour).Unix()
+			claims["iat"] = time.Now().Add(-2 * time.Hour).Unix()
+			return hostile.Sign(hostile.Key(), claims)
+		}},
+		{name: "no id_token", idToken: func(oidctest.AuthorizeRequest) string { return "" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hostile.SetIDToken(tt.idToken)
+			b := newBrowser(t)
+			upstreamURL := g.approve(t, b, g.authorizeURL(c, nil))
+			resp := b.get(upstreamURL)
+			readBody(t, resp)
+			if resp.StatusCode != http.StatusFound {
+				t.Fatalf("upstream authorize: got %d, want 302", resp.StatusCode)
+			}
+			back := g.followCallback(t, b, resp.Header.Get("Location"))
+			q := back.Query()
+			if tt.wantCode {
+				if q.Get("code") == "" {
+					t.Fatalf("valid ID token: no code in %s", back)
+				}
+				return
+			}
+			if q.Get("code") != "" || q.Get("error") != "access_denied" || q.Get("state") != "client-state" || q.Get("iss") != g.URL {
+				t.Fatalf("got %s, want error=access_denied with state and iss and no code", redact(back))
+			}
+		})
+	}
+}
+
+func redact(u *url.URL) string {
+	q := u.Query()
+	if q.Has("code") {
+		q.Set("code", "…")
+	}
+	c := *u
+	c.RawQuery = q.Encode()
+	return c.String()
+}

@@ -1,0 +1,13 @@
+package memory_test
+
+import (
+	"testing"
+
+	"github.com/mcpgate/mcpgate/proxy/store"
+	"github.com/mcpgate/mcpgate/proxy/store/memory"
+	"github.com/mcpgate/mcpgate/proxy/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(*testing.T) store.Store { return memory.New() })
+}

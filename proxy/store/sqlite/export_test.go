@@ -1,0 +1,13 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+)
+
+// Pragma reads a per-connection setting, to check that the DSN applied it.
+func (s *Store) Pragma(ctx context.Context, name string) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, fmt.Sprintf("PRAGMA %s", name)).Scan(&v)
+	return v, err
+}

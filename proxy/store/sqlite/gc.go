@@ -1,0 +1,38 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/mcpgate/mcpgate/proxy/store"
+)
+
+// GarbageCollect implements store.Store. One transaction, so that the counts
+// describe a single moment and a failure removes nothing.
+func (s *Store) GarbageCollect(ctx context.Context, now time.Time) (store.GCResult, error) {
+	var r store.GCResult
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		for _, step := range []struct {
+			n  *int64
+			gc func(context.Context, querier, time.Time) (int64, error)
+		}{
+			{&r.Clients, clients.gc},
+			{&r.AuthRequests, authRequests.gc},
+			{&r.AuthCodes, authCodes.gc},
+			{&r.RefreshTokens, refreshTokens.gc},
+			{&r.Consents, consents.gc},
+			{&r.SigningKeys, signingKeys.gc},
+		} {
+			if *step.n, err = step.gc(ctx, tx, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return store.GCResult{}, s.fail("garbage collect", err)
+	}
+	return r, nil
+}

@@ -1,0 +1,161 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// migrations are applied in order, each exactly once; migration i brings
+// the schema to version i+1. Append only: never edit one that has shipped.
+//
+// Times are BIGINT unix milliseconds, NULL for the zero time. Lists and
+// identities are JSON text. There are no foreign keys on purpose: codes,
+// tokens and consents must outlive a client record that expires (a cached
+// client metadata document) and be removed by their own expiry.
+var migrations = []string{
+	`CREATE TABLE clients (
+	id TEXT NOT NULL PRIMARY KEY,
+	secret_hash TEXT NOT NULL,
+	name TEXT NOT NULL,
+	redirect_uris TEXT NOT NULL,
+	grant_types TEXT NOT NULL,
+	response_types TEXT NOT NULL,
+	token_endpoint_auth_method TEXT NOT NULL,
+	application_type TEXT NOT NULL,
+	scope TEXT NOT NULL,
+	client_uri TEXT NOT NULL,
+	logo_uri TEXT NOT NULL,
+	source TEXT NOT NULL,
+	created_at BIGINT,
+	expires_at BIGINT
+);
+CREATE INDEX clients_expires_at ON clients (expires_at);
+
+CREATE TABLE auth_requests (
+	id TEXT NOT NULL PRIMARY KEY,
+	client_id TEXT NOT NULL,
+	redirect_uri TEXT NOT NULL,
+	state TEXT NOT NULL,
+	scopes TEXT NOT NULL,
+	resource TEXT NOT NULL,
+	code_challenge TEXT NOT NULL,
+	code_challenge_method TEXT NOT NULL,
+	browser_hash TEXT NOT NULL,
+	consent_given BOOLEAN NOT NULL,
+	upstream_state_hash TEXT NOT NULL,
+	upstream_nonce TEXT NOT NULL,
+	upstream_verifier TEXT NOT NULL,
+	identity TEXT,
+	created_at BIGINT,
+	expires_at BIGINT
+);
+CREATE INDEX auth_requests_expires_at ON auth_requests (expires_at);
+
+CREATE TABLE auth_codes (
+	hash TEXT NOT NULL PRIMARY KEY,
+	client_id TEXT NOT NULL,
+	redirect_uri TEXT NOT NULL,
+	scopes TEXT NOT NULL,
+	resource TEXT NOT NULL,
+	code_challenge TEXT NOT NULL,
+	code_challenge_method TEXT NOT NULL,
+	identity TEXT NOT NULL,
+	auth_time BIGINT,
+	redeemed BOOLEAN NOT NULL,
+	family_id TEXT NOT NULL,
+	created_at BIGINT,
+	expires_at BIGINT
+);
+CREATE INDEX auth_codes_expires_at ON auth_codes (expires_at);
+
+CREATE TABLE refresh_tokens (
+	hash TEXT NOT NULL PRIMARY KEY,
+	family_id TEXT NOT NULL,
+	client_id TEXT NOT NULL,
+	scopes TEXT NOT NULL,
+	resource TEXT NOT NULL,
+	identity TEXT NOT NULL,
+	auth_time BIGINT,
+	family_expires_at BIGINT,
+	rotated_at BIGINT,
+	created_at BIGINT,
+	expires_at BIGINT
+);
+CREATE INDEX refresh_tokens_family_id ON refresh_tokens (family_id);
+CREATE INDEX refresh_tokens_expires_at ON refresh_tokens (expires_at);
+
+CREATE TABLE consents (
+	subject TEXT NOT NULL,
+	client_id TEXT NOT NULL,
+	scopes TEXT NOT NULL,
+	created_at BIGINT,
+	expires_at BIGINT,
+	PRIMARY KEY (subject, client_id)
+);
+CREATE INDEX consents_expires_at ON consents (expires_at);
+
+CREATE TABLE signing_keys (
+	id TEXT NOT NULL PRIMARY KEY,
+	algorithm TEXT NOT NULL,
+	private_key BLOB,
+	public_key BLOB,
+	created_at BIGINT,
+	active_at BIGINT,
+	retired_at BIGINT,
+	expires_at BIGINT
+);
+
+CREATE TABLE secrets (
+	name TEXT NOT NULL PRIMARY KEY,
+	value BLOB NOT NULL,
+	created_at BIGINT NOT NULL
+);`,
+}
+
+const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version INTEGER NOT NULL PRIMARY KEY,
+	applied_at BIGINT NOT NULL
+)`
+
+// migrate brings the schema up to date. Each migration runs in its own
+// BEGIN IMMEDIATE transaction that first checks whether the version is
+// already recorded: two processes opening a fresh file at once serialise on
+// the write lock, and the second finds the work done.
+func migrate(ctx context.Context, db *sql.DB) error {
+	var current int
+	err := inTx(ctx, db, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, createMigrationsTable); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&current)
+	})
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if current > len(migrations) {
+		// An older binary must not write into a schema it does not know.
+		return fmt.Errorf("migrate: database schema version %d is newer than this build's %d", current, len(migrations))
+	}
+	for i := current; i < len(migrations); i++ {
+		version := i + 1
+		err := inTx(ctx, db, func(tx *sql.Tx) error {
+			var done int
+			err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations WHERE version = $1", version).Scan(&done)
+			if err != nil || done > 0 {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+				version, time.Now().UnixMilli())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migrate to version %d: %w", version, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,36 @@
+// Package storetest is the conformance suite every store.Store backend runs:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) store.Store { return memory.New() })
+//	}
+//
+// The suite pins down what the store.Store documentation leaves implicit, so
+// that callers can switch backends without noticing:
+//
+//   - Times come back in UTC, without a monotonic clock reading, and within a
+//     millisecond of what was stored: a backend may drop anything finer than a
+//     millisecond (the memory and SQL backends truncate to it). Zero times
+//     stay zero.
+//   - Slices and the Identity (with its Groups) round-trip intact, except that
+//     an empty slice may come back nil. Nothing a caller passes in or gets
+//     back aliases what is stored: mutating either afterwards has no effect.
+//   - A record expires once its ExpiresAt is before time.Now() (GarbageCollect
+//     uses its now argument instead). Zero ExpiresAt means "never" for
+//     Client, Consent and SigningKey; for the short-lived AuthRequest,
+//     AuthCode and RefreshToken it means "already expired", so that a caller
+//     who forgets to set it fails closed.
+//   - An expired record behaves as absent everywhere, before and after
+//     GarbageCollect: getters, updates and deletes report ErrNotFound, and a
+//     Create under its key succeeds and replaces it.
+//   - Deleting a missing record is ErrNotFound, so that a caller consuming a
+//     record by deleting it learns whether it was the one that did.
+//     RevokeRefreshFamily is the exception: revoking is idempotent.
+//   - Updaters run exactly once, on a private copy of the record, and must not
+//     call the store. An updater that changes the record's key (ID, Hash) is
+//     refused with an error and nothing is written.
+//   - RotateRefreshToken with a nil successor only updates the current token;
+//     a successor whose hash exists is ErrAlreadyExists and nothing is written.
+//   - UpdateAuthCode returns the record as written; on error, a zero AuthCode.
+//   - EnsureSecret refuses an empty value.
+//   - After Close, methods fail with an error wrapping store.ErrUnavailable.
+package storetest

@@ -1,0 +1,65 @@
+package proxy
+
+import (
+	"sync"
+
+	"github.com/mcpgate/mcpgate/proxy/forward"
+	"github.com/mcpgate/mcpgate/proxy/oauth"
+)
+
+// verified is what the hot path needs of a checked access token.
+type verified struct {
+	claims   *oauth.AccessClaims
+	identity *forward.Identity
+	// assertionExpiry is when identity.Assertion stops being valid (unix s).
+	assertionExpiry int64
+}
+
+// tokenCache remembers tokens whose signature was verified, keyed by the
+// token itself, until they expire: a signature check costs more than the
+// rest of a forwarded request, and clients send the same token for an hour.
+// Only tokens that passed every check enter it.
+type tokenCache struct {
+	mu  sync.RWMutex
+	m   map[string]*verified
+	max int
+}
+
+func newTokenCache(max int) *tokenCache {
+	return &tokenCache{m: make(map[string]*verified), max: max}
+}
+
+func (tc *tokenCache) get(token string, now int64) *verified {
+	tc.mu.RLock()
+	v := tc.m[token]
+	tc.mu.RUnlock()
+	if v == nil || now >= v.claims.Expiry {
+		return nil
+	}
+	return v
+}
+
+func (tc *tokenCache) put(token string, v *verified, now int64) {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if len(tc.m) >= tc.max {
+		tc.evict(now)
+	}
+	tc.m[token] = v
+}
+
+// evict drops expired entries and, if that is not enough, an arbitrary
+// quarter: a full cache only costs re-verification, never correctness.
+func (tc *tokenCache) evict(now int64) {
+	for k, v := range tc.m {
+		if now >= v.claims.Expiry {
+			delete(tc.m, k)
+		}
+	}
+	for k := range tc.m {
+		if len(tc.m) < tc.max*3/4 {
+			break
+		}
+		delete(tc.m, k)
+	}
+}
