@@ -52,11 +52,13 @@ func (s *Server) Token(ctx context.Context, client store.Client, r TokenRequest)
 	}
 }
 
-// errCodeReplay carries the family a replayed code issued, to revoke it.
-type errCodeReplay struct{ familyID string }
+// errPeek aborts an update that only reads.
+var errPeek = errors.New("read only")
 
-func (errCodeReplay) Error() string { return "authorization code replayed" }
-
+// exchangeCode redeems a code in two steps so that a replay can always
+// revoke what the winner issued: the refresh token is saved before the code
+// is marked redeemed, so whichever request loses the mark finds a family
+// that already exists and revokes it.
 func (s *Server) exchangeCode(ctx context.Context, client store.Client, r TokenRequest) (TokenResponse, error) {
 	if r.Code == "" {
 		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidRequest, "code is required")
@@ -67,44 +69,29 @@ func (s *Server) exchangeCode(ctx context.Context, client store.Client, r TokenR
 	if desc := s.checkResource(r.Resources, false); desc != "" {
 		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidTarget, desc)
 	}
-	familyID := oauth.NewID()
-	code, err := s.store.UpdateAuthCode(ctx, oauth.Hash(r.Code), func(c *store.AuthCode) error {
-		if c.Redeemed {
-			return errCodeReplay{familyID: c.FamilyID}
-		}
-		switch {
-		case c.ClientID != client.ID:
-			return oauth.NewError(oauth.ErrInvalidGrant, "the code was issued to another client")
-		case r.RedirectURI != c.RedirectURI:
-			return oauth.NewError(oauth.ErrInvalidGrant, "redirect_uri does not match the authorization request")
-		case !oauth.VerifyPKCE(c.CodeChallenge, r.CodeVerifier):
-			return oauth.NewError(oauth.ErrInvalidGrant, "code_verifier does not match the code_challenge")
-		}
-		c.Redeemed = true
-		c.FamilyID = familyID
-		return nil
+	hash := oauth.Hash(r.Code)
+	var code store.AuthCode
+	_, err := s.store.UpdateAuthCode(ctx, hash, func(c *store.AuthCode) error {
+		code = *c
+		return errPeek
 	})
-	var replay errCodeReplay
 	switch {
-	case errors.As(err, &replay):
-		// RFC 6749 §4.1.2: a replayed code means it leaked; what the first
-		// redemption issued goes too.
-		if err := s.store.RevokeRefreshFamily(ctx, replay.familyID); err != nil {
-			return TokenResponse{}, internal("revoke family of replayed code", err)
-		}
-		s.log.WarnContext(ctx, "authorization code replayed; its tokens were revoked", "client_id", client.ID)
-		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidGrant, "the code was already used")
 	case errors.Is(err, store.ErrNotFound):
 		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidGrant, "the code is invalid or expired")
-	case err != nil:
-		var oe *oauth.Error
-		if errors.As(err, &oe) {
-			return TokenResponse{}, oe
-		}
-		return TokenResponse{}, internal("redeem code", err)
+	case !errors.Is(err, errPeek):
+		return TokenResponse{}, internal("read code", err)
+	case code.Redeemed:
+		return TokenResponse{}, s.codeReplayed(ctx, client, code.FamilyID)
+	case code.ClientID != client.ID:
+		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidGrant, "the code was issued to another client")
+	case r.RedirectURI != code.RedirectURI:
+		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidGrant, "redirect_uri does not match the authorization request")
+	case !oauth.VerifyPKCE(code.CodeChallenge, r.CodeVerifier):
+		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidGrant, "code_verifier does not match the code_challenge")
 	}
 
 	now := s.now()
+	familyID := oauth.NewID()
 	rt := store.RefreshToken{
 		FamilyID:        familyID,
 		ClientID:        client.ID,
@@ -114,9 +101,50 @@ func (s *Server) exchangeCode(ctx context.Context, client store.Client, r TokenR
 		AuthTime:        code.AuthTime,
 		FamilyExpiresAt: now.Add(s.cfg.RefreshTokenTTL),
 	}
-	return s.issueTokens(ctx, client, rt, now, func(next store.RefreshToken) error {
+	resp, err := s.issueTokens(ctx, client, rt, now, func(next store.RefreshToken) error {
 		return s.store.CreateRefreshToken(ctx, next)
 	})
+	if err != nil {
+		return TokenResponse{}, err
+	}
+	var replayedFamily string
+	_, err = s.store.UpdateAuthCode(ctx, hash, func(c *store.AuthCode) error {
+		if c.Redeemed {
+			replayedFamily = c.FamilyID
+			return errPeek
+		}
+		c.Redeemed = true
+		c.FamilyID = familyID
+		return nil
+	})
+	if err == nil {
+		return resp, nil
+	}
+	// Lost the race, or the code expired meanwhile: what this request
+	// saved must not survive.
+	if rerr := s.store.RevokeRefreshFamily(ctx, familyID); rerr != nil {
+		return TokenResponse{}, internal("revoke unissued family", rerr)
+	}
+	switch {
+	case replayedFamily != "":
+		return TokenResponse{}, s.codeReplayed(ctx, client, replayedFamily)
+	case errors.Is(err, store.ErrNotFound):
+		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidGrant, "the code is invalid or expired")
+	default:
+		return TokenResponse{}, internal("redeem code", err)
+	}
+}
+
+// codeReplayed handles a second use of a code (RFC 6749 §4.1.2): it leaked,
+// so what the first redemption issued is revoked too.
+func (s *Server) codeReplayed(ctx context.Context, client store.Client, familyID string) error {
+	if familyID != "" {
+		if err := s.store.RevokeRefreshFamily(ctx, familyID); err != nil {
+			return internal("revoke family of replayed code", err)
+		}
+	}
+	s.log.WarnContext(ctx, "authorization code replayed; its tokens were revoked", "client_id", client.ID)
+	return oauth.NewError(oauth.ErrInvalidGrant, "the code was already used")
 }
 
 // errRefreshReuse: a rotated refresh token came back after the grace window.

@@ -178,3 +178,35 @@ func TestRefreshRotation(t *testing.T) {
 }
 
 func other(g *gateway, t *testing.T) client { return g.registerPublic(t) }
+
+// TestConcurrentCodeRedemption: of many parallel redemptions of one code
+// exactly one gets tokens, and because the others are replays, what it got
+// is revoked as well.
+func TestConcurrentCodeRedemption(t *testing.T) {
+	for _, store := range []string{"memory:", "sqlite://" + t.TempDir() + "/race.db"} {
+		t.Run(store[:6], func(t *testing.T) {
+			g := startGateway(t, gatewayOptions{store: store})
+			c := g.registerPublic(t)
+			code := g.code(t, c)
+			const n = 8
+			results := make(chan tokenResult, n)
+			for range n {
+				go func() { results <- g.exchange(t, c, code) }()
+			}
+			var winners []tokenResult
+			for range n {
+				if r := <-results; r.Status == http.StatusOK {
+					winners = append(winners, r)
+				} else if r.Error != "invalid_grant" {
+					t.Errorf("loser: got %d %q, want invalid_grant", r.Status, r.Error)
+				}
+			}
+			if len(winners) != 1 {
+				t.Fatalf("got %d successful redemptions, want exactly 1", len(winners))
+			}
+			if res := g.refresh(t, c, winners[0].RefreshToken); res.Error != "invalid_grant" {
+				t.Errorf("winner's refresh token after the replays: got %d %q, want invalid_grant", res.Status, res.Error)
+			}
+		})
+	}
+}
