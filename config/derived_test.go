@@ -43,10 +43,10 @@ func TestIssuerAndURLs(t *testing.T) {
 			name:         "explicit redirect URL",
 			publicURL:    "https://mcp.example.com",
 			mcpPath:      "/mcp",
-			redirectURL:  "https://login.example.com/cb",
+			redirectURL:  "https://mcp.example.com/cb",
 			wantIssuer:   "https://mcp.example.com",
 			wantResource: "https://mcp.example.com/mcp",
-			wantCallback: "https://login.example.com/cb",
+			wantCallback: "https://mcp.example.com/cb",
 		},
 	}
 	for _, tt := range tests {

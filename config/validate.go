@@ -43,6 +43,7 @@ func (c *Config) Validate() error {
 		p.add("log_level", "%q is not one of debug, info, warn, error", c.LogLevel)
 	}
 	c.Upstream.validate(&p)
+	c.checkRedirectURL(&p)
 	checkURL(&p, "backend.url", c.Backend.URL, urlRules{required: true})
 	c.Backend.validate(&p)
 	for i, o := range c.MCP.AllowedOrigins {
@@ -274,4 +275,28 @@ func validScopeToken(s string) bool {
 		}
 	}
 	return true
+}
+
+// checkRedirectURL: mcpgate serves the upstream callback itself, so the
+// redirect URL must point at mcpgate's own origin, on a path of its own.
+func (c *Config) checkRedirectURL(p *Problems) {
+	if c.Upstream.RedirectURL == "" || c.PublicURL == "" {
+		return
+	}
+	r, err1 := url.Parse(c.Upstream.RedirectURL)
+	pub, err2 := url.Parse(c.PublicURL)
+	if err1 != nil || err2 != nil {
+		return // reported by checkURL
+	}
+	if !r.IsAbs() {
+		return // reported by checkURL
+	}
+	if !strings.EqualFold(r.Scheme, pub.Scheme) || !strings.EqualFold(r.Host, pub.Host) {
+		p.add("upstream.redirect_url", "must be on public_url's origin (%s://%s), where mcpgate receives the callback", pub.Scheme, pub.Host)
+		return
+	}
+	if r.Path == "" || r.Path == "/" || r.Path == c.MCP.Path || strings.HasPrefix(r.Path, "/.well-known/") ||
+		(r.Path != CallbackPath && slices.Contains(ownPaths(), r.Path)) {
+		p.add("upstream.redirect_url", "path %q is taken; use a path of its own such as %s", r.Path, CallbackPath)
+	}
 }

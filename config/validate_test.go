@@ -16,6 +16,12 @@ func TestValidate(t *testing.T) {
 	}{
 		{name: "valid", change: func(*Config) {}},
 
+		// upstream redirect URL
+		{name: "redirect_url on own origin", change: func(c *Config) { c.Upstream.RedirectURL = "https://mcp.example.com/sso/callback" }},
+		{name: "redirect_url on another host", change: func(c *Config) { c.Upstream.RedirectURL = "https://other.example.com/oauth/callback" }, wantKeys: []string{"upstream.redirect_url"}, wantMsg: "origin"},
+		{name: "redirect_url on the MCP path", change: func(c *Config) { c.Upstream.RedirectURL = "https://mcp.example.com/mcp" }, wantKeys: []string{"upstream.redirect_url"}, wantMsg: "taken"},
+		{name: "redirect_url on the token endpoint", change: func(c *Config) { c.Upstream.RedirectURL = "https://mcp.example.com/token" }, wantKeys: []string{"upstream.redirect_url"}, wantMsg: "taken"},
+
 		// backend forwarding
 		{name: "backend timeout zero", change: func(c *Config) { c.Backend.Timeout = 0 }, wantKeys: []string{"backend.timeout"}, wantMsg: "positive"},
 		{name: "identity header with a space", change: func(c *Config) { c.Backend.IdentityHeaders.User = "X User" }, wantKeys: []string{"backend.identity_headers.user"}, wantMsg: "not a valid HTTP header name"},
@@ -80,7 +86,7 @@ func TestValidate(t *testing.T) {
 		{name: "upstream.issuer with path", change: func(c *Config) { c.Upstream.Issuer = "https://login.microsoftonline.com/tenant/v2.0" }},
 		{name: "upstream.issuer with query", change: func(c *Config) { c.Upstream.Issuer = "https://idp.example.com?x=1" }, wantKeys: []string{"upstream.issuer"}, wantMsg: "query"},
 		{name: "upstream.client_id missing", change: func(c *Config) { c.Upstream.ClientID = "" }, wantKeys: []string{"upstream.client_id"}, wantMsg: "required"},
-		{name: "upstream.redirect_url set", change: func(c *Config) { c.Upstream.RedirectURL = "https://login.example.com/cb" }},
+		{name: "upstream.redirect_url set", change: func(c *Config) { c.Upstream.RedirectURL = "https://mcp.example.com/cb" }},
 		{name: "upstream.redirect_url relative", change: func(c *Config) { c.Upstream.RedirectURL = "/oauth/callback" }, wantKeys: []string{"upstream.redirect_url"}, wantMsg: "absolute"},
 		{name: "upstream.redirect_url with fragment", change: func(c *Config) { c.Upstream.RedirectURL = "https://mcp.example.com/cb#x" }, wantKeys: []string{"upstream.redirect_url"}, wantMsg: "fragment"},
 		{name: "upstream.scopes invalid", change: func(c *Config) { c.Upstream.Scopes = []string{"openid", "a b"} }, wantKeys: []string{"upstream.scopes"}, wantMsg: `entry 2 ("a b")`},

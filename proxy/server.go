@@ -28,6 +28,8 @@ type Options struct {
 	Keys keySet
 	// MCPPath is the path of the protected MCP endpoint, e.g. /mcp.
 	MCPPath string
+	// CallbackPath is where the upstream IdP sends the browser back to.
+	CallbackPath string
 	// CookieSecret signs browser cookies; at least 32 bytes.
 	CookieSecret []byte
 	// SessionTTL is how long a browser stays signed in with mcpgate.
@@ -59,8 +61,10 @@ type Server struct {
 	issuer   string
 	resource string
 	mcpPath  string
-	cookies  *cookieCodec
-	log      *slog.Logger
+	// callbackPath is where the upstream IdP sends the browser back.
+	callbackPath string
+	cookies      *cookieCodec
+	log          *slog.Logger
 
 	forwarder      *forward.Forwarder
 	allowedOrigins []string
@@ -89,6 +93,9 @@ func New(opts Options) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	if opts.CallbackPath == "" || opts.MCPPath == "" {
+		return nil, errors.New("proxy: the MCP and callback paths are required")
+	}
 	if opts.SessionTTL == 0 {
 		opts.SessionTTL = 12 * time.Hour
 	}
@@ -98,8 +105,10 @@ func New(opts Options) (*Server, error) {
 		issuer:   cfg.Issuer,
 		resource: cfg.Resource,
 		mcpPath:  opts.MCPPath,
-		cookies:  newCookieCodec(opts.CookieSecret, u.Scheme == "https", opts.SessionTTL),
-		log:      log,
+
+		callbackPath: opts.CallbackPath,
+		cookies:      newCookieCodec(opts.CookieSecret, u.Scheme == "https", opts.SessionTTL),
+		log:          log,
 
 		forwarder:      opts.Forwarder,
 		allowedOrigins: opts.AllowedOrigins,
@@ -130,7 +139,7 @@ func (s *Server) routes() *echo.Echo {
 	e.GET("/authorize", s.authorize)
 	e.POST("/authorize", s.authorize)
 	e.POST("/consent", s.consent)
-	e.GET(callbackPath, s.callback)
+	e.GET(s.callbackPath, s.callback)
 	// Browser-based MCP clients (MCP Inspector) call these cross-origin.
 	// They use no cookies, so any origin may call them.
 	api := e.Group("", allowAnyOrigin)
@@ -144,11 +153,6 @@ func (s *Server) routes() *echo.Echo {
 	e.Any(s.mcpPath, s.mcp)
 	return e
 }
-
-const callbackPath = "/oauth/callback"
-
-// CallbackPath is where the upstream IdP sends the browser back to.
-func CallbackPath() string { return callbackPath }
 
 // recoverPanics answers a panic with a plain 500: no stack trace leaves the
 // process, and the cause is logged.

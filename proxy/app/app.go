@@ -121,6 +121,7 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 		AuthServer:     as,
 		Keys:           keys,
 		MCPPath:        cfg.MCP.Path,
+		CallbackPath:   callbackPath(cfg),
 		CookieSecret:   secret,
 		SessionTTL:     cfg.Session.TTL,
 		Forwarder:      fwd,
@@ -219,3 +220,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 
 // Close releases the store.
 func (a *App) Close() error { return a.Store.Close() }
+
+func callbackPath(cfg *config.Config) string {
+	if u, err := url.Parse(cfg.CallbackURL()); err == nil && u.Path != "" {
+		return u.Path
+	}
+	return config.CallbackPath
+}

@@ -1,0 +1,109 @@
+package benchmark
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/mcpgate/mcpgate/config"
+	"github.com/mcpgate/mcpgate/proxy/app"
+	"github.com/mcpgate/mcpgate/upstream/devidp"
+)
+
+const (
+	upstreamClientID     = "mcpgate-bench"
+	upstreamClientSecret = "mcpgate-bench-secret"
+)
+
+// Gateway is a running mcpgate in front of a backend, with the dev OpenID
+// provider it signs users in with.
+type Gateway struct {
+	URL   string // mcpgate's base URL
+	IdP   string // the dev IdP's issuer
+	App   *app.App
+	close func()
+}
+
+// StartGateway starts the dev IdP and mcpgate, wired from configuration the
+// way `mcpgate serve` wires it (memory store, default identity headers),
+// forwarding to backendURL. Both listen on 127.0.0.1.
+func StartGateway(ctx context.Context, backendURL string) (*Gateway, error) {
+	gwLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	base := "http://" + gwLn.Addr().String()
+	idpLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		gwLn.Close()
+		return nil, err
+	}
+	issuer := "http://" + idpLn.Addr().String()
+	idp, err := devidp.New(devidp.Options{
+		Issuer: issuer, ClientID: upstreamClientID, ClientSecret: upstreamClientSecret,
+		RedirectURIs: []string{base + "/oauth/callback"},
+	})
+	if err != nil {
+		gwLn.Close()
+		idpLn.Close()
+		return nil, err
+	}
+	idpSrv := &http.Server{Handler: idp, ReadHeaderTimeout: 10 * time.Second}
+	go idpSrv.Serve(idpLn)
+
+	a, err := newApp(ctx, base, issuer, backendURL)
+	if err != nil {
+		idpSrv.Close()
+		gwLn.Close()
+		return nil, err
+	}
+	// app.Serve is what `mcpgate serve` runs: the same http.Server settings
+	// and background work.
+	sctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.Serve(sctx, gwLn)
+	}()
+	return &Gateway{URL: base, IdP: issuer, App: a, close: func() {
+		stop()
+		<-done
+		a.Close()
+		idpSrv.Close()
+	}}, nil
+}
+
+func newApp(ctx context.Context, base, issuer, backendURL string) (*app.App, error) {
+	cfg, err := config.Load("", []string{
+		"MCPGATE_PUBLIC_URL=" + base,
+		"MCPGATE_BACKEND_URL=" + backendURL,
+		"MCPGATE_STORE=memory:",
+		"MCPGATE_UPSTREAM_ISSUER=" + issuer,
+		"MCPGATE_UPSTREAM_CLIENT_ID=" + upstreamClientID,
+		"MCPGATE_UPSTREAM_CLIENT_SECRET=" + upstreamClientSecret,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("benchmark: config: %w", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("benchmark: config: %w", err)
+	}
+	return app.New(ctx, cfg, app.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+}
+
+// Close stops mcpgate and the IdP.
+func (g *Gateway) Close() {
+	if g != nil && g.close != nil {
+		g.close()
+	}
+}
+
+// MCPURL is the protected MCP endpoint.
+func (g *Gateway) MCPURL() string { return g.URL + "/mcp" }
+
+var errNoToken = errors.New("benchmark: sign-in returned no access token")
