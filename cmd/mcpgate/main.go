@@ -27,6 +27,12 @@ const usage = `mcpgate: enterprise sign-in in front of MCP servers
 Usage:
   mcpgate serve   [--config FILE]   run the gateway
   mcpgate check   [--config FILE]   validate a configuration and print every problem
+  mcpgate keys rotate [--config FILE]
+                                    add a new signing key; replicas pick it up
+                                    and sign with it once it is published
+  mcpgate demo    [--listen ADDR]   run mcpgate with a development IdP and a demo
+                                    MCP backend, no configuration needed
+                                    (development only: anyone can sign in)
   mcpgate version                   print the version
 
 The configuration file may also be named by MCPGATE_CONFIG; every key can be
@@ -47,6 +53,10 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 		return serve(args[1:], environ, stderr)
 	case "check":
 		return check(args[1:], environ, stdout, stderr)
+	case "keys":
+		return keys(args[1:], environ, stdout, stderr)
+	case "demo":
+		return runDemo(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "mcpgate", version)
 		return 0
