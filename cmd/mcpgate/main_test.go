@@ -55,6 +55,13 @@ func TestCommands(t *testing.T) {
 			wantCode:   1,
 			wantStderr: []string{"nope.yaml"},
 		},
+		{
+			name:       "the example deployment config is valid",
+			args:       []string{"check", "--config", "../../deploy/mcpgate.example.yaml"},
+			env:        []string{"MCPGATE_UPSTREAM_CLIENT_SECRET=from-env"},
+			wantCode:   0,
+			wantStdout: []string{"https://mcp.example.com/mcp"},
+		},
 		{name: "version", args: []string{"version"}, wantCode: 0, wantStdout: []string{"mcpgate dev"}},
 		{name: "no command", args: nil, wantCode: 2, wantStderr: []string{"Usage:"}},
 		{name: "unknown command", args: []string{"frobnicate"}, wantCode: 2, wantStderr: []string{`unknown command "frobnicate"`}},
