@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,4 +105,59 @@ func redact(u *url.URL) string {
 	c := *u
 	c.RawQuery = q.Encode()
 	return c.String()
+}
+
+// TestConsentAskedOfWhoActuallySignedIn: the browser's session said user A
+// approved the client, so mcpgate went upstream without asking; the IdP
+// then signed in user B, who never approved it. B is asked before any code
+// is issued.
+func TestConsentAskedOfWhoActuallySignedIn(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostile := oidctest.StartHostile(t, oidctest.HostileOptions{
+		ClientID:     hostileClientID,
+		RedirectURIs: []string{"http://" + ln.Addr().String() + "/oauth/callback"},
+	})
+	g := startGateway(t, gatewayOptions{hostile: hostile, listener: ln})
+	c := g.registerPublic(t)
+	b := newBrowser(t)
+	signInAs := func(sub, email string) *http.Response {
+		hostile.SetIDToken(func(req oidctest.AuthorizeRequest) string {
+			claims := hostile.ValidClaims(req)
+			claims["sub"], claims["email"] = sub, email
+			return hostile.Sign(hostile.Key(), claims)
+		})
+		upstreamURL := g.approve(t, b, g.authorizeURL(c, nil))
+		resp := b.get(upstreamURL)
+		readBody(t, resp)
+		return b.get(resp.Header.Get("Location"))
+	}
+
+	first := signInAs("user-a", "a@example.com")
+	readBody(t, first)
+	if first.StatusCode != http.StatusFound {
+		t.Fatalf("A's sign-in: got %d, want a redirect with a code", first.StatusCode)
+	}
+	second := signInAs("user-b", "b@example.com")
+	page := readBody(t, second)
+	if second.StatusCode != http.StatusOK || second.Header.Get("Location") != "" {
+		t.Fatalf("B's sign-in on A's session: got %d to %q, want the consent page", second.StatusCode, second.Header.Get("Location"))
+	}
+	if !strings.Contains(page, "b@example.com") {
+		t.Errorf("the consent page does not name the user who signed in")
+	}
+	reqID, csrf := consentForm(t, page)
+	resp := b.postForm(g.URL+"/consent", url.Values{"request": {reqID}, "csrf": {csrf}, "decision": {"approve"}})
+	readBody(t, resp)
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	code := loc.Query().Get("code")
+	if resp.StatusCode != http.StatusFound || code == "" {
+		t.Fatalf("after B approved: got %d %s, want a code", resp.StatusCode, redact(loc))
+	}
+	tokens := g.exchange(t, c, code)
+	if claims := verifyWithJWKS(t, g.URL+"/jwks", tokens.AccessToken); claims.Subject != hostile.Issuer()+"#user-b" {
+		t.Errorf("sub: got %q, want user-b's", claims.Subject)
+	}
 }
