@@ -357,7 +357,7 @@ func verifyJWS(t *testing.T, jwksURL, token string) []byte {
 	defer resp.Body.Close()
 	var set jose.JSONWebKeySet
 	json.NewDecoder(resp.Body).Decode(&set)
-	jws, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256})
+	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
 		t.Fatalf("parse: %v", err)
 	}
