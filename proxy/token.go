@@ -10,6 +10,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/proxy/authserver"
 	"github.com/mcpgate/mcpgate/proxy/oauth"
+	"github.com/mcpgate/mcpgate/proxy/store"
 )
 
 // maxFormBytes bounds the body of the OAuth endpoints: their requests are
@@ -67,21 +68,31 @@ func clientCredentials(r *http.Request, form url.Values) (authserver.ClientCrede
 	return cred, nil
 }
 
-func (s *Server) token(c echo.Context) error {
-	form, oe := readForm(c, "grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope", "client_id", "client_secret")
+// authenticatedForm reads the form of a token or revocation request and
+// authenticates the client that sent it; on failure the error answer has
+// been written and done is true.
+func (s *Server) authenticatedForm(c echo.Context, single ...string) (form url.Values, client store.Client, done bool, err error) {
+	form, oe := readForm(c, append(single, "client_id", "client_secret")...)
 	if oe != nil {
-		return writeOAuthError(c, oe)
+		return nil, client, true, writeOAuthError(c, oe)
 	}
 	cred, oe := clientCredentials(c.Request(), form)
 	if oe != nil {
-		return s.apiError(c, oe)
+		return nil, client, true, s.apiError(c, oe)
 	}
-	ctx := c.Request().Context()
-	client, err := s.as.AuthenticateClient(ctx, cred)
+	client, err = s.as.AuthenticateClient(c.Request().Context(), cred)
 	if err != nil {
-		return s.apiError(c, err)
+		return nil, client, true, s.apiError(c, err)
 	}
-	resp, err := s.as.Token(ctx, client, authserver.TokenRequest{
+	return form, client, false, nil
+}
+
+func (s *Server) token(c echo.Context) error {
+	form, client, done, err := s.authenticatedForm(c, "grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope")
+	if done {
+		return err
+	}
+	resp, err := s.as.Token(c.Request().Context(), client, authserver.TokenRequest{
 		GrantType:    form.Get("grant_type"),
 		Code:         form.Get("code"),
 		RedirectURI:  form.Get("redirect_uri"),
@@ -101,20 +112,11 @@ func (s *Server) token(c echo.Context) error {
 
 // revoke serves RFC 7009.
 func (s *Server) revoke(c echo.Context) error {
-	form, oe := readForm(c, "token", "token_type_hint", "client_id", "client_secret")
-	if oe != nil {
-		return writeOAuthError(c, oe)
+	form, client, done, err := s.authenticatedForm(c, "token", "token_type_hint")
+	if done {
+		return err
 	}
-	cred, oe := clientCredentials(c.Request(), form)
-	if oe != nil {
-		return s.apiError(c, oe)
-	}
-	ctx := c.Request().Context()
-	client, err := s.as.AuthenticateClient(ctx, cred)
-	if err != nil {
-		return s.apiError(c, err)
-	}
-	if err := s.as.Revoke(ctx, client, form.Get("token"), s.keys); err != nil {
+	if err := s.as.Revoke(c.Request().Context(), client, form.Get("token"), s.keys); err != nil {
 		return s.apiError(c, err)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")

@@ -18,15 +18,7 @@ import (
 // check ends with access_denied at the client and no code; a valid one goes
 // through, so the refusals are the checks' doing.
 func TestUpstreamIDTokenRefusals(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hostile := oidctest.StartHostile(t, oidctest.HostileOptions{
-		ClientID:     hostileClientID,
-		RedirectURIs: []string{"http://" + ln.Addr().String() + "/oauth/callback"},
-	})
-	g := startGateway(t, gatewayOptions{hostile: hostile, listener: ln})
+	g, hostile := startHostileGateway(t)
 	c := g.registerPublic(t)
 	otherKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -112,15 +104,7 @@ func redact(u *url.URL) string {
 // then signed in user B, who never approved it. B is asked before any code
 // is issued.
 func TestConsentAskedOfWhoActuallySignedIn(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hostile := oidctest.StartHostile(t, oidctest.HostileOptions{
-		ClientID:     hostileClientID,
-		RedirectURIs: []string{"http://" + ln.Addr().String() + "/oauth/callback"},
-	})
-	g := startGateway(t, gatewayOptions{hostile: hostile, listener: ln})
+	g, hostile := startHostileGateway(t)
 	c := g.registerPublic(t)
 	b := newBrowser(t)
 	signInAs := func(sub, email string) *http.Response {
@@ -160,4 +144,17 @@ func TestConsentAskedOfWhoActuallySignedIn(t *testing.T) {
 	if claims := verifyWithJWKS(t, g.URL+"/jwks", tokens.AccessToken); claims.Subject != hostile.Issuer()+"#user-b" {
 		t.Errorf("sub: got %q, want user-b's", claims.Subject)
 	}
+}
+
+// startHostileGateway runs mcpgate with a scripted upstream.
+func startHostileGateway(t *testing.T) (*gateway, *oidctest.Hostile) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostile := oidctest.StartHostile(t, oidctest.HostileOptions{
+		ClientID:     hostileClientID,
+		RedirectURIs: []string{"http://" + ln.Addr().String() + "/oauth/callback"},
+	})
+	return startGateway(t, gatewayOptions{hostile: hostile, listener: ln}), hostile
 }
