@@ -26,7 +26,9 @@ var (
 // and that error is returned unchanged.
 //
 // Getters never return expired records: an expired record is ErrNotFound even
-// before GarbageCollect removes it.
+// before GarbageCollect removes it. Updaters run on a private copy and must
+// not call the store. The storetest package documents the finer points every
+// backend shares (time precision, zero expiries, deletes of missing records).
 type Store interface {
 	CreateClient(ctx context.Context, c Client) error
 	GetClient(ctx context.Context, id string) (Client, error)
@@ -67,6 +69,12 @@ type Store interface {
 	// and returns the stored value: every replica ends up with the same one.
 	EnsureSecret(ctx context.Context, name string, value []byte) ([]byte, error)
 
+	// ClaimOnce records that key was used, until expiresAt: the first call
+	// for a key succeeds, every later one before expiresAt is
+	// ErrAlreadyExists. It is how one-time values (a client assertion's
+	// jti) are refused on replay across replicas.
+	ClaimOnce(ctx context.Context, key string, expiresAt time.Time) error
+
 	// GarbageCollect removes every record whose expiry is before now.
 	GarbageCollect(ctx context.Context, now time.Time) (GCResult, error)
 
@@ -75,10 +83,10 @@ type Store interface {
 
 // GCResult counts what GarbageCollect removed.
 type GCResult struct {
-	Clients, AuthRequests, AuthCodes, RefreshTokens, Consents, SigningKeys int64
+	Clients, AuthRequests, AuthCodes, RefreshTokens, Consents, SigningKeys, Claims int64
 }
 
 // Total is the number of records removed.
 func (r GCResult) Total() int64 {
-	return r.Clients + r.AuthRequests + r.AuthCodes + r.RefreshTokens + r.Consents + r.SigningKeys
+	return r.Clients + r.AuthRequests + r.AuthCodes + r.RefreshTokens + r.Consents + r.SigningKeys + r.Claims
 }

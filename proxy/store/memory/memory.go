@@ -27,6 +27,7 @@ type Store struct {
 	consents map[consentKey]store.Consent
 	keys     map[string]store.SigningKey
 	secrets  map[string][]byte
+	claims   map[string]time.Time
 }
 
 // New returns an empty store.
@@ -39,6 +40,7 @@ func New() *Store {
 		consents: map[consentKey]store.Consent{},
 		keys:     map[string]store.SigningKey{},
 		secrets:  map[string][]byte{},
+		claims:   map[string]time.Time{},
 	}
 }
 
@@ -108,5 +110,6 @@ func (s *Store) GarbageCollect(ctx context.Context, now time.Time) (store.GCResu
 		RefreshTokens: tokens.gc(s.tokens, now),
 		Consents:      consents.gc(s.consents, now),
 		SigningKeys:   keys.gc(s.keys, now),
+		Claims:        gcClaims(s.claims, now),
 	}, nil
 }

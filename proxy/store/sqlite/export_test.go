@@ -11,3 +11,6 @@ func (s *Store) Pragma(ctx context.Context, name string) (string, error) {
 	err := s.db.QueryRowContext(ctx, fmt.Sprintf("PRAGMA %s", name)).Scan(&v)
 	return v, err
 }
+
+// Migrations is how many schema versions this build knows.
+var Migrations = len(migrations)

@@ -24,6 +24,7 @@ func (s *Store) GarbageCollect(ctx context.Context, now time.Time) (store.GCResu
 			{&r.RefreshTokens, refreshTokens.gc},
 			{&r.Consents, consents.gc},
 			{&r.SigningKeys, signingKeys.gc},
+			{&r.Claims, gcClaims},
 		} {
 			if *step.n, err = step.gc(ctx, tx, now); err != nil {
 				return err

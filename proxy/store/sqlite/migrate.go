@@ -112,6 +112,11 @@ CREATE TABLE secrets (
 	value BLOB NOT NULL,
 	created_at BIGINT NOT NULL
 );`,
+	`CREATE TABLE claims (
+	key TEXT NOT NULL PRIMARY KEY,
+	expires_at BIGINT NOT NULL
+);
+CREATE INDEX claims_expires_at ON claims (expires_at);`,
 }
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Consents", consentTests},
 		{"SigningKeys", signingKeyTests},
 		{"Secrets", secretTests},
+		{"Claims", claimTests},
 		{"GarbageCollect", gcTests},
 		{"Times", timeTests},
 	}

@@ -1,0 +1,33 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/mcpgate/mcpgate/proxy/store"
+)
+
+// ClaimOnce implements store.Store.
+func (s *Store) ClaimOnce(ctx context.Context, key string, expiresAt time.Time) error {
+	if err := s.lock(ctx, "claim once"); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if exp, ok := s.claims[key]; ok && live(exp, alreadyIfZero, time.Now()) {
+		return fmt.Errorf("memory: claim once: %w", store.ErrAlreadyExists)
+	}
+	s.claims[key] = ms(expiresAt)
+	return nil
+}
+
+func gcClaims(m map[string]time.Time, now time.Time) int64 {
+	var n int64
+	for k, exp := range m {
+		if !live(exp, alreadyIfZero, now) {
+			delete(m, k)
+			n++
+		}
+	}
+	return n
+}
