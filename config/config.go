@@ -14,6 +14,10 @@ type Config struct {
 	// Store names the storage backend as a URL: sqlite:///path or memory:.
 	Store    string `yaml:"store"`
 	LogLevel string `yaml:"log_level"`
+	// EncryptionKey encrypts the signing keys' private halves in the store
+	// (AES-256-GCM under a key derived from it; at least 32 bytes). Every
+	// replica needs the same value. Empty stores them unencrypted.
+	EncryptionKey string `yaml:"encryption_key" secret:"true"`
 
 	Upstream     Upstream     `yaml:"upstream"`
 	Backend      Backend      `yaml:"backend"`

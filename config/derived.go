@@ -14,8 +14,10 @@ const CallbackPath = "/oauth/callback"
 
 // Store URL schemes StoreURL returns.
 const (
-	StoreSQLite = "sqlite"
-	StoreMemory = "memory"
+	StoreSQLite   = "sqlite"
+	StoreMemory   = "memory"
+	StorePostgres = "postgres"
+	StoreRedis    = "redis"
 )
 
 // The values below are meaningful only for a configuration that passed
@@ -93,10 +95,19 @@ func parseStoreURL(raw string) (scheme, location string, err error) {
 			return "", "", errors.New("memory: takes no location")
 		}
 		return scheme, "", nil
-	case "postgres", "postgresql", "redis":
-		return "", "", fmt.Errorf("%s is not supported yet (want sqlite or memory)", scheme)
+	case "postgres", "postgresql":
+		// The driver takes the whole URL (user, password, host, options).
+		if !strings.HasPrefix(rest, "//") || len(rest) == 2 {
+			return "", "", errors.New("want postgres://user:password@host:5432/database")
+		}
+		return StorePostgres, raw, nil
+	case "redis", "rediss":
+		if !strings.HasPrefix(rest, "//") || len(rest) == 2 {
+			return "", "", errors.New("want redis://host:6379/0 or rediss:// for TLS")
+		}
+		return StoreRedis, raw, nil
 	}
-	return "", "", fmt.Errorf("unknown scheme %q (want sqlite or memory)", scheme)
+	return "", "", fmt.Errorf("unknown scheme %q (want sqlite, postgres, redis or memory)", scheme)
 }
 
 // validScheme reports whether s is an RFC 3986 scheme. Anything else before

@@ -119,7 +119,12 @@ func TestStoreURL(t *testing.T) {
 		{name: "sqlite without path", store: "sqlite://", wantErr: true},
 		{name: "sqlite opaque", store: "sqlite:rel.db", wantErr: true},
 		{name: "memory with location", store: "memory:foo", wantErr: true},
-		{name: "postgres", store: "postgres://db/mcpgate", wantErr: true},
+		{name: "postgres", store: "postgres://u:pw@db:5432/mcpgate?sslmode=require", wantScheme: StorePostgres, wantLocation: "postgres://u:pw@db:5432/mcpgate?sslmode=require"},
+		{name: "postgresql", store: "postgresql://db/mcpgate", wantScheme: StorePostgres, wantLocation: "postgresql://db/mcpgate"},
+		{name: "postgres without host", store: "postgres:", wantErr: true},
+		{name: "redis", store: "redis://cache:6379/2", wantScheme: StoreRedis, wantLocation: "redis://cache:6379/2"},
+		{name: "rediss", store: "rediss://cache:6380", wantScheme: StoreRedis, wantLocation: "rediss://cache:6380"},
+		{name: "redis without host", store: "redis://", wantErr: true},
 		{name: "no scheme", store: "mcpgate.db", wantErr: true},
 		{name: "empty", store: "", wantErr: true},
 	}

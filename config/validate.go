@@ -61,6 +61,9 @@ func (c *Config) Validate() error {
 	}
 	c.Tokens.validate(&p)
 	c.Session.validate(&p)
+	if c.EncryptionKey != "" && len(c.EncryptionKey) < minSecretLen {
+		p.add("encryption_key", "must be at least %d bytes, got %d", minSecretLen, len(c.EncryptionKey))
+	}
 	return p.err()
 }
 

@@ -16,6 +16,9 @@ func TestValidate(t *testing.T) {
 	}{
 		{name: "valid", change: func(*Config) {}},
 
+		{name: "encryption key", change: func(c *Config) { c.EncryptionKey = strings.Repeat("k", 32) }},
+		{name: "encryption key too short", change: func(c *Config) { c.EncryptionKey = "short" }, wantKeys: []string{"encryption_key"}, wantMsg: "at least 32 bytes"},
+
 		// upstream redirect URL
 		{name: "redirect_url on own origin", change: func(c *Config) { c.Upstream.RedirectURL = "https://mcp.example.com/sso/callback" }},
 		{name: "redirect_url on another host", change: func(c *Config) { c.Upstream.RedirectURL = "https://other.example.com/oauth/callback" }, wantKeys: []string{"upstream.redirect_url"}, wantMsg: "origin"},
@@ -69,8 +72,9 @@ func TestValidate(t *testing.T) {
 		{name: "store memory", change: func(c *Config) { c.Store = "memory:" }},
 		{name: "store sqlite absolute", change: func(c *Config) { c.Store = "sqlite:///var/lib/mcpgate.db" }},
 		{name: "store sqlite without //", change: func(c *Config) { c.Store = "sqlite:mcpgate.db" }, wantKeys: []string{"store"}, wantMsg: "want sqlite:///absolute/path"},
-		{name: "store postgres", change: func(c *Config) { c.Store = "postgres://u:pw@db/mcpgate" }, wantKeys: []string{"store"}, wantMsg: "not supported yet"},
-		{name: "store redis", change: func(c *Config) { c.Store = "redis://cache:6379" }, wantKeys: []string{"store"}, wantMsg: "not supported yet"},
+		{name: "store postgres", change: func(c *Config) { c.Store = "postgres://u:pw@db/mcpgate" }},
+		{name: "store redis", change: func(c *Config) { c.Store = "redis://cache:6379" }},
+		{name: "store postgres secret never echoed", change: func(c *Config) { c.Store = "postgres:pw" }, wantKeys: []string{"store"}, wantMsg: "want postgres://"},
 		{name: "store unknown scheme", change: func(c *Config) { c.Store = "mysql://db" }, wantKeys: []string{"store"}, wantMsg: `unknown scheme "mysql"`},
 		{name: "store bare path", change: func(c *Config) { c.Store = "mcpgate.db" }, wantKeys: []string{"store"}, wantMsg: "want a URL"},
 

@@ -26,10 +26,11 @@ func keys(args, environ []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer st.Close()
-	m, err := signer.New(ctx, st, signer.Options{
-		TokenLifetime: cfg.Tokens.AccessTokenTTL,
-		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	opts, err := app.SignerOptions(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var m *signer.Manager
+	if err == nil {
+		m, err = signer.New(ctx, st, opts)
+	}
 	if err == nil {
 		err = m.Rotate(ctx)
 	}

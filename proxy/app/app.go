@@ -67,11 +67,11 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 
 func (a *App) wire(ctx context.Context, opts Options) error {
 	cfg := a.Config
-	keys, err := signer.New(ctx, a.Store, signer.Options{
-		TokenLifetime:  cfg.Tokens.AccessTokenTTL,
-		RotationPeriod: cfg.Tokens.KeyRotation,
-		Logger:         a.log,
-	})
+	keyOpts, err := SignerOptions(cfg, a.log)
+	if err != nil {
+		return err
+	}
+	keys, err := signer.New(ctx, a.Store, keyOpts)
 	if err != nil {
 		return fmt.Errorf("app: signing keys: %w", err)
 	}
@@ -226,4 +226,22 @@ func callbackPath(cfg *config.Config) string {
 		return u.Path
 	}
 	return config.CallbackPath
+}
+
+// SignerOptions are the signing-key settings of cfg, shared by serve and
+// `keys rotate` so that both read and write keys the same way.
+func SignerOptions(cfg *config.Config, log *slog.Logger) (signer.Options, error) {
+	opts := signer.Options{
+		TokenLifetime:  cfg.Tokens.AccessTokenTTL,
+		RotationPeriod: cfg.Tokens.KeyRotation,
+		Logger:         log,
+	}
+	if cfg.EncryptionKey != "" {
+		seal, open, err := signer.AESGCM(cfg.EncryptionKey)
+		if err != nil {
+			return opts, fmt.Errorf("app: %w", err)
+		}
+		opts.Seal, opts.Open = seal, open
+	}
+	return opts, nil
 }
