@@ -27,11 +27,16 @@ func (s *Server) authServerMetadata(c echo.Context) error {
 		"revocation_endpoint_auth_methods_supported":     []string{authserver.AuthNone, authserver.AuthSecretBasic, authserver.AuthSecretPost},
 		"scopes_supported":                               s.as.KnownScopes(),
 		"authorization_response_iss_parameter_supported": true,
-		"client_id_metadata_document_supported":          false,
+		"client_id_metadata_document_supported":          s.cimd,
 		"resource_indicators_supported":                  true,
 	}
 	if cfg.DynamicRegistration {
 		md["registration_endpoint"] = s.issuer + "/register"
+	}
+	if s.machine {
+		md["grant_types_supported"] = []string{authserver.GrantAuthorizationCode, authserver.GrantRefreshToken, authserver.GrantClientCredentials}
+		md["token_endpoint_auth_methods_supported"] = []string{authserver.AuthNone, authserver.AuthSecretBasic, authserver.AuthSecretPost, authserver.AuthPrivateKeyJWT}
+		md["token_endpoint_auth_signing_alg_values_supported"] = []string{"ES256", "ES384", "RS256", "PS256", "EdDSA"}
 	}
 	return metadataJSON(c, md)
 }

@@ -1,9 +1,11 @@
 package proxy
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -20,8 +22,20 @@ func (s *Server) register(c echo.Context) error {
 	if err != nil {
 		return writeOAuthError(c, oauth.NewError(oauth.ErrInvalidClientMetadata, "the body could not be read or is too large"))
 	}
-	resp, err := s.as.Register(r.Context(), body)
+	bearer := ""
+	if scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+		bearer = strings.TrimSpace(tok)
+	}
+	if !s.registrations.allow(clientIP(r), time.Now()) {
+		c.Response().Header().Set("Retry-After", "3600")
+		return writeOAuthError(c, &oauth.Error{Code: oauth.ErrTemporarilyUnavailable, Description: "too many registrations from this address; try again later", Status: http.StatusTooManyRequests})
+	}
+	resp, err := s.as.Register(r.Context(), body, bearer)
 	if err != nil {
+		var oe *oauth.Error
+		if errors.As(err, &oe) && oe.Code == oauth.ErrInvalidToken {
+			c.Response().Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		}
 		return s.apiError(c, err)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")

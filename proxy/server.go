@@ -42,7 +42,15 @@ type Options struct {
 	// Assertion, when Header is set, sends the backend a signed identity
 	// JWT with this audience and lifetime.
 	Assertion AssertionOptions
-	Logger    *slog.Logger
+	// RegistrationsPerHour limits dynamic registrations per source
+	// address; 0 means no limit.
+	RegistrationsPerHour int
+	// MachineClients adds client_credentials and private_key_jwt to the
+	// metadata.
+	MachineClients bool
+	// ClientMetadataDocuments advertises CIMD support.
+	ClientMetadataDocuments bool
+	Logger                  *slog.Logger
 }
 
 // AssertionOptions configure the identity JWT for the backend.
@@ -61,6 +69,8 @@ type Server struct {
 	issuer   string
 	resource string
 	mcpPath  string
+	// machine and cimd decide what the metadata advertises.
+	machine, cimd bool
 	// callbackPath is where the upstream IdP sends the browser back.
 	callbackPath string
 	cookies      *cookieCodec
@@ -70,6 +80,7 @@ type Server struct {
 	allowedOrigins []string
 	tokens         *tokenCache
 	assertion      *backendAssertion
+	registrations  *hourlyLimiter
 }
 
 // tokenCacheSize bounds the verified-token cache: at about 1 KiB an entry,
@@ -107,12 +118,15 @@ func New(opts Options) (*Server, error) {
 		mcpPath:  opts.MCPPath,
 
 		callbackPath: opts.CallbackPath,
+		machine:      opts.MachineClients,
+		cimd:         opts.ClientMetadataDocuments,
 		cookies:      newCookieCodec(opts.CookieSecret, u.Scheme == "https", opts.SessionTTL),
 		log:          log,
 
 		forwarder:      opts.Forwarder,
 		allowedOrigins: opts.AllowedOrigins,
 		tokens:         newTokenCache(tokenCacheSize),
+		registrations:  newHourlyLimiter(opts.RegistrationsPerHour),
 	}
 	if opts.Assertion.Enabled {
 		s.assertion = &backendAssertion{signer: opts.Keys, issuer: cfg.Issuer, audience: opts.Assertion.Audience, ttl: opts.Assertion.TTL}

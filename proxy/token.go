@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -61,6 +62,21 @@ func clientCredentials(r *http.Request, form url.Values) (authserver.ClientCrede
 		}
 		return authserver.ClientCredentials{ID: id, Secret: secret, Method: authserver.AuthSecretBasic}, nil
 	}
+	if assertion := form.Get("client_assertion"); assertion != "" || form.Get("client_assertion_type") != "" {
+		if form.Get("client_assertion_type") != authserver.AssertionTypeJWTBearer || assertion == "" {
+			return authserver.ClientCredentials{}, &oauth.Error{Code: oauth.ErrInvalidClient, Description: "unsupported client assertion"}
+		}
+		if form.Get("client_secret") != "" {
+			return authserver.ClientCredentials{}, oauth.NewError(oauth.ErrInvalidRequest, "use one client authentication method")
+		}
+		id := form.Get("client_id")
+		if id == "" {
+			// RFC 7523 §3: client_id may be left out; the assertion's
+			// issuer names the client (verified against that client's keys).
+			id = unverifiedIssuer(assertion)
+		}
+		return authserver.ClientCredentials{ID: id, Assertion: assertion, Method: authserver.AuthPrivateKeyJWT}, nil
+	}
 	cred := authserver.ClientCredentials{ID: form.Get("client_id"), Secret: form.Get("client_secret"), Method: authserver.AuthNone}
 	if cred.Secret != "" {
 		cred.Method = authserver.AuthSecretPost
@@ -68,11 +84,31 @@ func clientCredentials(r *http.Request, form url.Values) (authserver.ClientCrede
 	return cred, nil
 }
 
+// unverifiedIssuer reads iss from a JWT without checking it: it only says
+// which client's keys to check the signature with.
+func unverifiedIssuer(token string) string {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var c struct {
+		Issuer string `json:"iss"`
+	}
+	if json.Unmarshal(raw, &c) != nil {
+		return ""
+	}
+	return c.Issuer
+}
+
 // authenticatedForm reads the form of a token or revocation request and
 // authenticates the client that sent it; on failure the error answer has
 // been written and done is true.
 func (s *Server) authenticatedForm(c echo.Context, single ...string) (form url.Values, client store.Client, done bool, err error) {
-	form, oe := readForm(c, append(single, "client_id", "client_secret")...)
+	form, oe := readForm(c, append(single, "client_id", "client_secret", "client_assertion", "client_assertion_type")...)
 	if oe != nil {
 		return nil, client, true, writeOAuthError(c, oe)
 	}

@@ -44,8 +44,8 @@ func (s *Server) Authorize(ctx context.Context, p AuthorizeParams, b Browser) (O
 	if p.ClientID == "" {
 		return Outcome{}, pageError(http.StatusBadRequest, "Invalid request", "The request names no client (client_id is missing).")
 	}
-	client, err := s.store.GetClient(ctx, p.ClientID)
-	if errors.Is(err, store.ErrNotFound) {
+	client, trusted, err := s.lookupClient(ctx, p.ClientID)
+	if errors.Is(err, errUnknownClient) {
 		return Outcome{}, pageError(http.StatusBadRequest, "Unknown application",
 			"The application is not registered with this server. Reconnect it from the application so it can register again.")
 	}
@@ -99,6 +99,12 @@ func (s *Server) Authorize(ctx context.Context, p AuthorizeParams, b Browser) (O
 	consented, err := s.hasConsent(ctx, b.Subject, client.ID)
 	if err != nil {
 		return Outcome{}, err
+	}
+	if trusted {
+		// Configured first-party clients need no consent; the flow is
+		// marked as consented so that the callback does not ask either.
+		req.ConsentGiven = true
+		return s.startUpstream(ctx, req, true)
 	}
 	if !consented {
 		if err := s.store.CreateAuthRequest(ctx, req); err != nil {

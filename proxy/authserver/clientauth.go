@@ -22,8 +22,11 @@ type ClientCredentials struct {
 	Secret string
 	// Method is AuthSecretBasic when the credentials came in the
 	// Authorization header, AuthSecretPost when the secret came in the
-	// body, AuthNone when only client_id came.
+	// body, AuthPrivateKeyJWT with a client assertion, AuthNone when only
+	// client_id came.
 	Method string
+	// Assertion is the RFC 7523 client assertion (private_key_jwt).
+	Assertion string
 }
 
 // errInvalidClient is deliberately vague: the answer must not tell an
@@ -37,8 +40,14 @@ func (s *Server) AuthenticateClient(ctx context.Context, cred ClientCredentials)
 	if cred.ID == "" {
 		return store.Client{}, errInvalidClient
 	}
-	client, err := s.store.GetClient(ctx, cred.ID)
-	if errors.Is(err, store.ErrNotFound) {
+	if a, ok := s.accounts[cred.ID]; ok {
+		return s.authenticateAccount(ctx, a, cred)
+	}
+	if cred.Method == AuthPrivateKeyJWT {
+		return store.Client{}, errInvalidClient // only service accounts have keys
+	}
+	client, _, err := s.lookupClient(ctx, cred.ID)
+	if errors.Is(err, errUnknownClient) {
 		return store.Client{}, errInvalidClient
 	}
 	if err != nil {

@@ -16,7 +16,7 @@ func (s *Server) ConsentPromptFor(ctx context.Context, requestID string, b Brows
 	if err != nil {
 		return nil, err
 	}
-	client, err := s.store.GetClient(ctx, req.ClientID)
+	client, _, err := s.lookupClient(ctx, req.ClientID)
 	if err != nil {
 		return nil, s.clientGone(err)
 	}
@@ -82,7 +82,7 @@ func (s *Server) rememberConsent(ctx context.Context, id store.Identity, req sto
 }
 
 func (s *Server) clientGone(err error) error {
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, errUnknownClient) {
 		return pageError(http.StatusBadRequest, "Unknown application",
 			"The application is no longer registered with this server. Reconnect it from the application.")
 	}

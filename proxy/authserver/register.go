@@ -2,15 +2,38 @@ package authserver
 
 import (
 	"context"
+	"crypto/subtle"
+	"net/http"
+	"path"
+	"time"
 
 	"github.com/mcpgate/mcpgate/proxy/clientreg"
 	"github.com/mcpgate/mcpgate/proxy/oauth"
+	"github.com/mcpgate/mcpgate/proxy/store"
 )
 
-// Register handles an RFC 7591 registration request body.
-func (s *Server) Register(ctx context.Context, body []byte) (clientreg.Response, error) {
+// RegistrationPolicy limits dynamic client registration.
+type RegistrationPolicy struct {
+	// InitialAccessToken, when set, must come as the registration
+	// request's bearer token (RFC 7591 §3).
+	InitialAccessToken string
+	// RedirectURIPatterns, when set, are path.Match patterns every
+	// registered redirect URI must match one of.
+	RedirectURIPatterns []string
+	// UnusedClientTTL deletes a registration never used to obtain a token
+	// after this long; 0 keeps them.
+	UnusedClientTTL time.Duration
+}
+
+// Register handles an RFC 7591 registration request body; bearer is the
+// request's bearer token, if any.
+func (s *Server) Register(ctx context.Context, body []byte, bearer string) (clientreg.Response, error) {
 	if !s.cfg.DynamicRegistration {
-		return clientreg.Response{}, &oauth.Error{Code: oauth.ErrAccessDenied, Description: "dynamic client registration is disabled", Status: 403}
+		return clientreg.Response{}, &oauth.Error{Code: oauth.ErrAccessDenied, Description: "dynamic client registration is disabled", Status: http.StatusForbidden}
+	}
+	policy := s.cfg.Registration
+	if want := policy.InitialAccessToken; want != "" && subtle.ConstantTimeCompare([]byte(bearer), []byte(want)) != 1 {
+		return clientreg.Response{}, &oauth.Error{Code: oauth.ErrInvalidToken, Description: "registration requires a valid initial access token", Status: http.StatusUnauthorized}
 	}
 	md, rerr := clientreg.ParseRegistration(body, clientreg.Options{
 		AllowedScopes:        s.KnownScopes(),
@@ -19,6 +42,13 @@ func (s *Server) Register(ctx context.Context, body []byte) (clientreg.Response,
 	if rerr != nil {
 		return clientreg.Response{}, oauth.NewError(rerr.Code, rerr.Description)
 	}
+	if len(policy.RedirectURIPatterns) > 0 {
+		for _, uri := range md.RedirectURIs {
+			if !matchesAny(policy.RedirectURIPatterns, uri) {
+				return clientreg.Response{}, oauth.NewError(oauth.ErrInvalidRedirectURI, "redirect URI "+uri+" is not allowed by this server's registration policy")
+			}
+		}
+	}
 	now := s.now()
 	var secret, secretHash string
 	if !md.IsPublic() {
@@ -26,9 +56,38 @@ func (s *Server) Register(ctx context.Context, body []byte) (clientreg.Response,
 		secretHash = oauth.Hash(secret)
 	}
 	client := md.Client(oauth.NewID(), secretHash, now)
+	if policy.UnusedClientTTL > 0 {
+		// Cleared at the client's first token: registrations made by
+		// clients that never finish signing in do not pile up.
+		client.ExpiresAt = now.Add(policy.UnusedClientTTL)
+	}
 	if err := s.store.CreateClient(ctx, client); err != nil {
 		return clientreg.Response{}, internal("register client", err)
 	}
 	s.log.InfoContext(ctx, "client registered", "client_id", client.ID, "client_name", client.Name, "auth_method", client.TokenEndpointAuthMethod)
 	return clientreg.ResponseJSON(client, secret, now), nil
+}
+
+func matchesAny(patterns []string, uri string) bool {
+	for _, p := range patterns {
+		if ok, err := path.Match(p, uri); err == nil && ok {
+			return true
+		}
+	}
+	return false
+}
+
+// markClientUsed keeps a dynamically registered client that has now
+// obtained a token.
+func (s *Server) markClientUsed(ctx context.Context, client store.Client) {
+	if client.Source != clientreg.SourceDCR || client.ExpiresAt.IsZero() {
+		return
+	}
+	err := s.store.UpdateClient(ctx, client.ID, func(c *store.Client) error {
+		c.ExpiresAt = time.Time{}
+		return nil
+	})
+	if err != nil {
+		s.log.WarnContext(ctx, "keep used client", "client_id", client.ID, "err", err)
+	}
 }

@@ -30,11 +30,21 @@ type Config struct {
 	ConsentTTL time.Duration
 
 	DynamicRegistration bool
+	// Registration is the dynamic registration policy.
+	Registration RegistrationPolicy
+
+	// StaticClients are registered in configuration.
+	StaticClients []StaticClient
+	// ServiceAccounts may use the client_credentials grant.
+	ServiceAccounts []ServiceAccount
 }
 
 // Server is the authorization server. Create it with New.
 type Server struct {
 	cfg      Config
+	static   map[string]StaticClient
+	accounts map[string]ServiceAccount
+	cimd     MetadataResolver
 	store    store.Store
 	signer   signer.Signer
 	upstream upstream.Provider
@@ -49,6 +59,8 @@ type Deps struct {
 	Signer   signer.Signer
 	Upstream upstream.Provider
 	Logger   *slog.Logger
+	// ClientMetadata resolves URL client ids; nil turns CIMD off.
+	ClientMetadata MetadataResolver
 }
 
 // New returns a Server.
@@ -63,7 +75,22 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Server{cfg: cfg, store: deps.Store, signer: deps.Signer, upstream: deps.Upstream, log: log, Now: time.Now}, nil
+	s := &Server{
+		cfg: cfg, store: deps.Store, signer: deps.Signer, upstream: deps.Upstream, log: log, Now: time.Now,
+		static:   map[string]StaticClient{},
+		accounts: map[string]ServiceAccount{},
+		cimd:     deps.ClientMetadata,
+	}
+	for _, c := range cfg.StaticClients {
+		s.static[c.Client.ID] = c
+	}
+	for _, a := range cfg.ServiceAccounts {
+		if _, dup := s.static[a.ID]; dup {
+			return nil, fmt.Errorf("authserver: %q is both a client and a service account", a.ID)
+		}
+		s.accounts[a.ID] = a
+	}
+	return s, nil
 }
 
 // Config returns the server's configuration.

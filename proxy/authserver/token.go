@@ -40,15 +40,20 @@ type TokenResponse struct {
 // Token runs a grant for an authenticated client. Protocol failures come as
 // *oauth.Error.
 func (s *Server) Token(ctx context.Context, client store.Client, r TokenRequest) (TokenResponse, error) {
+	if _, machine := s.accounts[client.ID]; machine && r.GrantType != GrantClientCredentials {
+		return TokenResponse{}, oauth.NewError(oauth.ErrUnauthorizedClient, "service accounts use client_credentials only")
+	}
 	switch r.GrantType {
 	case GrantAuthorizationCode:
 		return s.exchangeCode(ctx, client, r)
 	case GrantRefreshToken:
 		return s.refresh(ctx, client, r)
+	case GrantClientCredentials:
+		return s.clientCredentialsGrant(ctx, client, r)
 	case "":
 		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidRequest, "grant_type is required")
 	default:
-		return TokenResponse{}, oauth.NewError(oauth.ErrUnsupportedGrantType, "supported grants: authorization_code, refresh_token")
+		return TokenResponse{}, oauth.NewError(oauth.ErrUnsupportedGrantType, "supported grants: authorization_code, refresh_token, client_credentials")
 	}
 }
 
@@ -118,6 +123,7 @@ func (s *Server) exchangeCode(ctx context.Context, client store.Client, r TokenR
 		return nil
 	})
 	if err == nil {
+		s.markClientUsed(ctx, client)
 		return resp, nil
 	}
 	// Lost the race, or the code expired meanwhile: what this request

@@ -130,7 +130,7 @@ func (s *Server) Callback(ctx context.Context, p CallbackParams, b Browser) (Out
 }
 
 func (s *Server) askConsentAfterLogin(ctx context.Context, req store.AuthRequest, identity store.Identity) (Outcome, error) {
-	client, err := s.store.GetClient(ctx, req.ClientID)
+	client, _, err := s.lookupClient(ctx, req.ClientID)
 	if err != nil {
 		return Outcome{}, s.clientGone(err)
 	}
