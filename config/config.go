@@ -25,6 +25,19 @@ type Config struct {
 	Tokens       Tokens       `yaml:"tokens"`
 	Session      Session      `yaml:"session"`
 	Registration Registration `yaml:"registration"`
+
+	// Clients are OAuth clients registered in the configuration
+	// (pre-registered) rather than through /register. In the environment,
+	// MCPGATE_CLIENTS holds them as a JSON array of objects with the same
+	// keys, secret_file included, e.g.
+	// [{"id":"cli","redirect_uris":["http://127.0.0.1/cb"]}]; it replaces
+	// the file's list whole. Secrets are best given as secret_file paths
+	// (Docker/Kubernetes secrets) or as secret_hash.
+	Clients []Client `yaml:"clients"`
+	// ServiceAccounts are machine clients using the client_credentials
+	// grant. MCPGATE_SERVICE_ACCOUNTS takes them as a JSON array, like
+	// MCPGATE_CLIENTS.
+	ServiceAccounts []ServiceAccount `yaml:"service_accounts"`
 }
 
 // Upstream is the OpenID Connect identity provider users sign in with.
@@ -103,6 +116,10 @@ type Tokens struct {
 	// KeyRotation is how often a new signing key is made; 0 disables
 	// automatic rotation.
 	KeyRotation time.Duration `yaml:"key_rotation"`
+	// KeyReloadInterval is how often each replica reloads the signing keys
+	// from the store; a rotated-in key is published for twice this long
+	// before it signs, so every replica knows it first.
+	KeyReloadInterval time.Duration `yaml:"key_reload_interval"`
 }
 
 // Session configures the browser session with mcpgate.
@@ -121,4 +138,22 @@ type Session struct {
 type Registration struct {
 	// DynamicEnabled turns RFC 7591 dynamic client registration on.
 	DynamicEnabled bool `yaml:"dynamic_enabled"`
+	// InitialAccessToken, when set, must be presented as a Bearer token to
+	// /register (RFC 7591 §3), restricting dynamic registration to those
+	// given the token.
+	InitialAccessToken string `yaml:"initial_access_token" secret:"true"`
+	// RedirectURIPatterns, when set, restrict the redirect URIs dynamic
+	// registration accepts: every one must match at least one pattern (see
+	// Registration.RedirectURIAllowed for the syntax), e.g.
+	// "http://127.0.0.1:*/callback" or "https://*.example.com/*".
+	RedirectURIPatterns []string `yaml:"redirect_uri_patterns"`
+	// RateLimit is the number of registrations accepted per source address
+	// per hour; 0 means unlimited.
+	RateLimit int `yaml:"rate_limit"`
+	// UnusedClientTTL is how long a dynamically registered client that has
+	// never obtained a token is kept before it is deleted; 0 keeps it.
+	UnusedClientTTL time.Duration `yaml:"unused_client_ttl"`
+	// CIMD configures clients identified by a Client ID Metadata Document
+	// (an https URL as client_id).
+	CIMD CIMD `yaml:"cimd"`
 }

@@ -46,6 +46,9 @@ func Default() *Config {
 			// detected almost at once.
 			RefreshGrace: 5 * time.Second,
 			KeyRotation:  0,
+			// Rotations reach every replica within this; kept short
+			// because a reload is one small query.
+			KeyReloadInterval: 30 * time.Second,
 		},
 		Session: Session{
 			TTL:        12 * time.Hour,
@@ -55,6 +58,15 @@ func Default() *Config {
 			// MCP clients are mostly unknown in advance and register
 			// themselves (RFC 7591); without it most clients cannot connect.
 			DynamicEnabled: true,
+			// Generous for people, tight enough to stop a script filling
+			// the store with clients.
+			RateLimit:       20,
+			UnusedClientTTL: 24 * time.Hour,
+			CIMD: CIMD{
+				Enabled:  true,
+				CacheMin: 5 * time.Minute,
+				CacheMax: 24 * time.Hour,
+			},
 		},
 	}
 }

@@ -8,6 +8,8 @@
 // them, so that the issuer advertised in metadata, the one put in tokens and
 // the one checked on the way back can never disagree.
 //
-// The package does no I/O beyond reading the config and secret files: it
-// neither opens the store nor contacts the identity provider.
+// The package does no I/O beyond reading the config and secret files (and,
+// in Validate and the helpers that use them, the CA and JWKS files the
+// configuration names): it neither opens the store nor contacts the
+// identity provider.
 package config

@@ -71,10 +71,22 @@ func applyEnv(c *Config, ls []leaf, environ []string) (map[string]bool, Problems
 			}
 			value = s
 		}
-		v, err := parseValue(src.leaf.typ, value)
-		if err != nil {
-			probs.add(name, "%v", err)
-			continue
+		var v reflect.Value
+		if kindOf(src.leaf.typ) == kindStructs {
+			var msgs []string
+			v, msgs = parseJSONItems(src.leaf.typ, src.leaf.key(), value)
+			for _, m := range msgs {
+				probs.add(name, "%s", m)
+			}
+			if len(msgs) > 0 {
+				continue
+			}
+		} else {
+			var err error
+			if v, err = parseValue(src.leaf.typ, value); err != nil {
+				probs.add(name, "%v", err)
+				continue
+			}
 		}
 		root.FieldByIndex(src.leaf.index).Set(v)
 		set[src.leaf.key()] = true
@@ -108,6 +120,12 @@ func parseValue(t reflect.Type, s string) (reflect.Value, error) {
 			return reflect.Value{}, fmt.Errorf("invalid boolean %q: want true or false", s)
 		}
 		v = b
+	case kindInt:
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return reflect.Value{}, fmt.Errorf("invalid number %q: want %s", s, kindInt.describe())
+		}
+		v = n
 	default:
 		return reflect.Value{}, fmt.Errorf("unsupported type %s", t)
 	}

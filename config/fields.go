@@ -30,7 +30,12 @@ const (
 	kindStringMap
 	kindDuration
 	kindBool
+	kindInt
 	kindStruct
+	// kindStructs is a list of mappings (clients, service_accounts). It is
+	// one leaf: its items are decoded field by field from YAML, and from a
+	// JSON array in the environment, where flat variables cannot express it.
+	kindStructs
 )
 
 func kindOf(t reflect.Type) valueKind {
@@ -42,8 +47,12 @@ func kindOf(t reflect.Type) valueKind {
 		return kindString
 	case t.Kind() == reflect.Bool:
 		return kindBool
+	case t.Kind() == reflect.Int:
+		return kindInt
 	case t.Kind() == reflect.Slice && t.Elem() == str:
 		return kindStrings
+	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct:
+		return kindStructs
 	case t.Kind() == reflect.Map && t.Key() == str && t.Elem() == str:
 		return kindStringMap
 	case t.Kind() == reflect.Struct:
@@ -65,8 +74,12 @@ func (k valueKind) describe() string {
 		return "a duration such as 90s, 15m or 1h"
 	case kindBool:
 		return "true or false"
+	case kindInt:
+		return "a whole number"
 	case kindStruct:
 		return "a mapping"
+	case kindStructs:
+		return "a list of mappings"
 	}
 	return "an unsupported type"
 }
@@ -155,8 +168,45 @@ func collectLeaves(t reflect.Type, path []string, index []int, out *[]leaf) erro
 			if err := collectLeaves(f.typ, p, ix, out); err != nil {
 				return err
 			}
+		case k == kindStructs:
+			if err := checkItemType(f.typ.Elem(), strings.Join(p, ".")); err != nil {
+				return err
+			}
+			*out = append(*out, leaf{path: p, index: ix, typ: f.typ})
 		default:
 			*out = append(*out, leaf{path: p, index: ix, typ: f.typ, secret: f.secret})
+		}
+	}
+	return nil
+}
+
+// checkItemType checks the item type of a list of mappings at key: its
+// fields must be flat (no sections or lists of mappings of their own, which
+// neither error keys nor the JSON form of the environment would name well),
+// and no key may clash with a secret's _file key.
+func checkItemType(t reflect.Type, key string) error {
+	names := map[string]bool{}
+	claim := func(name string) error {
+		if names[name] {
+			return fmt.Errorf("config: %s: key %s is defined twice", key, name)
+		}
+		names[name] = true
+		return nil
+	}
+	for _, f := range structFields(t) {
+		switch k := kindOf(f.typ); {
+		case k == kindUnsupported || k == kindStruct || k == kindStructs:
+			return fmt.Errorf("config: %s.%s: unsupported field type %s in a list item", key, f.name, f.typ)
+		case f.secret && k != kindString:
+			return fmt.Errorf("config: %s.%s: only string fields can be secret", key, f.name)
+		}
+		if err := claim(f.name); err != nil {
+			return err
+		}
+		if f.secret {
+			if err := claim(f.name + fileSuffix); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -34,10 +34,18 @@ func TestEnvNames(t *testing.T) {
 		"MCPGATE_BACKEND_ASSERTION_HEADER", "MCPGATE_BACKEND_ASSERTION_AUDIENCE", "MCPGATE_BACKEND_ASSERTION_TTL",
 		"MCPGATE_MCP_PATH", "MCPGATE_MCP_SCOPES", "MCPGATE_MCP_ALLOWED_ORIGINS",
 		"MCPGATE_TOKENS_ACCESS_TOKEN_TTL", "MCPGATE_TOKENS_REFRESH_TOKEN_TTL",
-		"MCPGATE_TOKENS_CODE_TTL", "MCPGATE_TOKENS_REFRESH_GRACE", "MCPGATE_TOKENS_KEY_ROTATION",
+		"MCPGATE_TOKENS_CODE_TTL", "MCPGATE_TOKENS_REFRESH_GRACE", "MCPGATE_TOKENS_KEY_ROTATION", "MCPGATE_TOKENS_KEY_RELOAD_INTERVAL",
 		"MCPGATE_SESSION_SECRET", "MCPGATE_SESSION_SECRET_FILE",
 		"MCPGATE_SESSION_TTL", "MCPGATE_SESSION_CONSENT_TTL",
 		"MCPGATE_REGISTRATION_DYNAMIC_ENABLED",
+		"MCPGATE_REGISTRATION_INITIAL_ACCESS_TOKEN", "MCPGATE_REGISTRATION_INITIAL_ACCESS_TOKEN_FILE",
+		"MCPGATE_REGISTRATION_REDIRECT_URI_PATTERNS", "MCPGATE_REGISTRATION_RATE_LIMIT",
+		"MCPGATE_REGISTRATION_UNUSED_CLIENT_TTL",
+		"MCPGATE_REGISTRATION_CIMD_ENABLED", "MCPGATE_REGISTRATION_CIMD_ALLOW_DOMAINS",
+		"MCPGATE_REGISTRATION_CIMD_DENY_DOMAINS", "MCPGATE_REGISTRATION_CIMD_CA_FILE",
+		"MCPGATE_REGISTRATION_CIMD_ALLOWED_NETWORKS",
+		"MCPGATE_REGISTRATION_CIMD_CACHE_MIN", "MCPGATE_REGISTRATION_CIMD_CACHE_MAX",
+		"MCPGATE_CLIENTS", "MCPGATE_SERVICE_ACCOUNTS",
 	} {
 		if !got[name] {
 			t.Errorf("got no variable %s, want one", name)
@@ -63,9 +71,46 @@ func TestLeavesRejects(t *testing.T) {
 		{
 			name: "unsupported type",
 			typ: reflect.TypeFor[struct {
-				N int `yaml:"n"`
+				N float64 `yaml:"n"`
 			}](),
-			wantMsg: "n: unsupported field type int",
+			wantMsg: "n: unsupported field type float64",
+		},
+		{
+			name: "section inside a list item",
+			typ: reflect.TypeFor[struct {
+				L []struct {
+					N nested `yaml:"n"`
+				} `yaml:"l"`
+			}](),
+			wantMsg: "l.n: unsupported field type",
+		},
+		{
+			name: "list of mappings inside a list item",
+			typ: reflect.TypeFor[struct {
+				L []struct {
+					N []nested `yaml:"n"`
+				} `yaml:"l"`
+			}](),
+			wantMsg: "l.n: unsupported field type",
+		},
+		{
+			name: "secret that is not a string in a list item",
+			typ: reflect.TypeFor[struct {
+				L []struct {
+					S bool `yaml:"s" secret:"true"`
+				} `yaml:"l"`
+			}](),
+			wantMsg: "l.s: only string fields can be secret",
+		},
+		{
+			name: "item key clashing with a secret's _file",
+			typ: reflect.TypeFor[struct {
+				L []struct {
+					S     string `yaml:"s" secret:"true"`
+					SFile string `yaml:"s_file"`
+				} `yaml:"l"`
+			}](),
+			wantMsg: "l: key s_file is defined twice",
 		},
 		{
 			name: "secret that is not a string",

@@ -15,14 +15,18 @@ import (
 // upper case joined with '_' (tokens.code_ttl is MCPGATE_TOKENS_CODE_TTL).
 // Lists are separated by commas and/or spaces, maps are written
 // "k=v,k2=v2", durations in Go syntax (90s, 1h), booleans as accepted by
-// strconv.ParseBool. An empty variable counts as unset.
+// strconv.ParseBool. An empty variable counts as unset. Lists of mappings
+// (clients, service_accounts) are the exception: their variable holds a
+// JSON array of objects with the YAML keys, which replaces the file's list
+// whole.
 //
 // A secret key (tagged secret:"true", such as upstream.client_secret) may
 // instead name a file holding it: upstream.client_secret_file in YAML,
 // MCPGATE_UPSTREAM_CLIENT_SECRET_FILE in the environment. Its content, with
 // trailing whitespace removed, becomes the value. Setting both the value and
 // the file in the same source is an error; the environment, in either form,
-// wins over the YAML file.
+// wins over the YAML file. Secrets inside list items (clients[0].secret)
+// take a file the same way, as secret_file in the item.
 //
 // The file is decoded strictly: an unknown key is an error, as is an
 // MCPGATE_ variable that maps to no key (EnvConfigFile excepted). All such
@@ -53,7 +57,7 @@ func Load(path string, environ []string) (*Config, error) {
 	probs = append(probs, p...)
 
 	for _, r := range refs {
-		if fromEnv[r.secret] {
+		if fromEnv[r.secret] || fromEnv[r.list] {
 			continue
 		}
 		s, err := readSecretFile(r.path)

@@ -35,18 +35,63 @@ func TestLoadFixtures(t *testing.T) {
 		},
 		MCP: MCP{Path: "/v1/mcp", Scopes: []string{"mcp", "mcp:read"}, AllowedOrigins: []string{"http://localhost:6274"}},
 		Tokens: Tokens{
-			AccessTokenTTL:  15 * time.Minute,
-			RefreshTokenTTL: 168 * time.Hour,
-			CodeTTL:         2 * time.Minute,
-			RefreshGrace:    10 * time.Second,
-			KeyRotation:     720 * time.Hour,
+			AccessTokenTTL:    15 * time.Minute,
+			RefreshTokenTTL:   168 * time.Hour,
+			CodeTTL:           2 * time.Minute,
+			RefreshGrace:      10 * time.Second,
+			KeyRotation:       720 * time.Hour,
+			KeyReloadInterval: 30 * time.Second,
 		},
 		Session: Session{
 			Secret:     "0123456789abcdef0123456789abcdef",
 			TTL:        8 * time.Hour,
 			ConsentTTL: 2160 * time.Hour,
 		},
-		Registration: Registration{DynamicEnabled: false},
+		Registration: Registration{
+			DynamicEnabled:      false,
+			InitialAccessToken:  "reg-token-0123456789",
+			RedirectURIPatterns: []string{"http://127.0.0.1:*/callback", "https://*.example.com/*"},
+			RateLimit:           5,
+			UnusedClientTTL:     48 * time.Hour,
+			CIMD: CIMD{
+				Enabled:         false,
+				AllowDomains:    []string{"claude.ai", "*.example.com"},
+				DenyDomains:     []string{"evil.example.com"},
+				CAFile:          "testdata/ca.pem",
+				AllowedNetworks: []string{"10.20.0.0/16", "fd00::/8"},
+				CacheMin:        time.Minute,
+				CacheMax:        time.Hour,
+			},
+		},
+		Clients: []Client{
+			{
+				ID:           "mcp-inspector",
+				Name:         "MCP Inspector",
+				RedirectURIs: []string{"http://localhost:6274/oauth/callback"},
+				Trusted:      true,
+			},
+			{
+				ID:     "internal-portal",
+				Name:   "Internal portal",
+				Secret: "inspector-secret-0123456789abcdef",
+				RedirectURIs: []string{
+					"https://portal.example.com/oauth/callback",
+					"https://portal.example.com/oauth/callback2",
+				},
+				Scopes: []string{"mcp:read", "offline_access"},
+			},
+		},
+		ServiceAccounts: []ServiceAccount{
+			{
+				ID:         "deploy-bot",
+				Name:       "Deploy bot",
+				SecretHash: "sha256:9qiAt2UxDBkickbHhqkB_MS8wSojEr4KwZQyr4Dn_po",
+				Groups:     []string{"deployers", "ops"},
+				Scopes:     []string{"mcp"},
+				Email:      "deploy-bot@example.com",
+			},
+			{ID: "ci", JWKSFile: "testdata/ci_jwks.json", Groups: []string{"ci"}},
+		},
 	}
 	tests := []struct {
 		name string

@@ -25,6 +25,10 @@ const minSecretLen = 32
 // Validate checks the configuration and returns every problem found, as
 // Problems keyed by YAML key path, or nil. A configuration that passes is
 // safe to use with the derived-value methods (Issuer, ResourceURL, ...).
+//
+// Validate reads the files registration.cimd.ca_file and each
+// service_accounts[].jwks_file name (Load does not), so that a missing or
+// malformed one stops startup rather than the first fetch or sign-in.
 func (c *Config) Validate() error {
 	var p Problems
 	checkURL(&p, "public_url", c.PublicURL, urlRules{
@@ -64,6 +68,8 @@ func (c *Config) Validate() error {
 	if c.EncryptionKey != "" && len(c.EncryptionKey) < minSecretLen {
 		p.add("encryption_key", "must be at least %d bytes, got %d", minSecretLen, len(c.EncryptionKey))
 	}
+	c.Registration.validate(&p)
+	c.validateClients(&p)
 	return p.err()
 }
 
@@ -102,6 +108,7 @@ func (u *Upstream) validate(p *Problems) {
 }
 
 func (t *Tokens) validate(p *Problems) {
+	positive(p, "tokens.key_reload_interval", t.KeyReloadInterval)
 	positive(p, "tokens.access_token_ttl", t.AccessTokenTTL)
 	positive(p, "tokens.refresh_token_ttl", t.RefreshTokenTTL)
 	positive(p, "tokens.code_ttl", t.CodeTTL)
@@ -266,8 +273,9 @@ func checkScopes(p *Problems, key string, scopes []string) {
 }
 
 // validScopeToken reports whether s is an RFC 6749 §3.3 scope-token
-// (1*NQCHAR). It is duplicated from proxy/oauth so that config stays a leaf
-// package with no dependency on the server it configures.
+// (1*NQCHAR). It is duplicated from proxy/oauth, which config does not
+// import: of the server it configures, config depends only on the pure
+// rules of proxy/clientreg.
 func validScopeToken(s string) bool {
 	if s == "" {
 		return false

@@ -20,6 +20,10 @@ type secretRef struct {
 	path   string
 	line   int // of the _file entry
 	target reflect.Value
+	// list is the key of the list of mappings holding the secret (e.g.
+	// "clients"), "" outside one: the environment replaces such a list
+	// whole, and the files its YAML items name are then not read.
+	list string
 }
 
 // yamlDecoder decodes the config file node by node rather than with
@@ -31,6 +35,7 @@ type yamlDecoder struct {
 	file  string
 	refs  []secretRef
 	probs Problems
+	list  string // key of the list of mappings being decoded, if any
 }
 
 // decodeYAML sets on c every key the document in data gives. The returned
@@ -142,6 +147,10 @@ func (d *yamlDecoder) value(n *yaml.Node, v reflect.Value, f field, key string) 
 		d.mapping(n, v, key)
 		return
 	}
+	if k == kindStructs {
+		d.items(n, v, f, key)
+		return
+	}
 	// Decode into a fresh value: decoding into v directly would merge a
 	// mapping into the default map instead of replacing it.
 	tmp := reflect.New(f.typ)
@@ -154,6 +163,31 @@ func (d *yamlDecoder) value(n *yaml.Node, v reflect.Value, f field, key string) 
 		return
 	}
 	v.Set(tmp.Elem())
+}
+
+// items decodes the sequence node n into v, a list of mappings, each item
+// as strictly as a section (unknown keys, duplicates, <key>_file secrets),
+// with keys such as clients[1].redirect_uris. The list replaces the default
+// whole.
+func (d *yamlDecoder) items(n *yaml.Node, v reflect.Value, f field, key string) {
+	if n.Kind != yaml.SequenceNode {
+		d.add(key, n, "want %s", kindStructs.describe())
+		return
+	}
+	list := reflect.MakeSlice(f.typ, len(n.Content), len(n.Content))
+	d.list = key
+	for i, item := range n.Content {
+		item = resolveAlias(item)
+		ik := fmt.Sprintf("%s[%d]", key, i)
+		if item.Kind != yaml.MappingNode {
+			d.add(ik, item, "want a mapping")
+			continue
+		}
+		d.mapping(item, list.Index(i), ik)
+	}
+	d.list = ""
+	// The secret refs point into list's backing array, which v now shares.
+	v.Set(list)
 }
 
 func (d *yamlDecoder) secretFile(n *yaml.Node, target reflect.Value, secret, key string) (secretRef, bool) {
@@ -173,6 +207,7 @@ func (d *yamlDecoder) secretFile(n *yaml.Node, target reflect.Value, secret, key
 		path:   n.Value,
 		line:   n.Line,
 		target: target,
+		list:   d.list,
 	}, true
 }
 

@@ -232,9 +232,10 @@ func callbackPath(cfg *config.Config) string {
 // `keys rotate` so that both read and write keys the same way.
 func SignerOptions(cfg *config.Config, log *slog.Logger) (signer.Options, error) {
 	opts := signer.Options{
-		TokenLifetime:  cfg.Tokens.AccessTokenTTL,
-		RotationPeriod: cfg.Tokens.KeyRotation,
-		Logger:         log,
+		TokenLifetime:   cfg.Tokens.AccessTokenTTL,
+		RotationPeriod:  cfg.Tokens.KeyRotation,
+		RefreshInterval: cfg.Tokens.KeyReloadInterval,
+		Logger:          log,
 	}
 	if cfg.EncryptionKey != "" {
 		seal, open, err := signer.AESGCM(cfg.EncryptionKey)

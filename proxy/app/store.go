@@ -7,6 +7,8 @@ import (
 	"github.com/mcpgate/mcpgate/config"
 	"github.com/mcpgate/mcpgate/proxy/store"
 	"github.com/mcpgate/mcpgate/proxy/store/memory"
+	"github.com/mcpgate/mcpgate/proxy/store/postgres"
+	"github.com/mcpgate/mcpgate/proxy/store/redis"
 	"github.com/mcpgate/mcpgate/proxy/store/sqlite"
 )
 
@@ -16,16 +18,22 @@ func OpenStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("app: store: %w", err)
 	}
+	var st store.Store
 	switch scheme {
-	case "memory":
+	case config.StoreMemory:
 		return memory.New(), nil
-	case "sqlite":
-		st, err := sqlite.Open(ctx, location)
-		if err != nil {
-			return nil, fmt.Errorf("app: open sqlite store: %w", err)
-		}
-		return st, nil
+	case config.StoreSQLite:
+		st, err = sqlite.Open(ctx, location)
+	case config.StorePostgres:
+		st, err = postgres.Open(ctx, location)
+	case config.StoreRedis:
+		st, err = redis.Open(ctx, location)
 	default:
 		return nil, fmt.Errorf("app: unsupported store %q", scheme)
 	}
+	if err != nil {
+		// The error names the backend, never the URL (it holds passwords).
+		return nil, fmt.Errorf("app: open %s store: %w", scheme, err)
+	}
+	return st, nil
 }

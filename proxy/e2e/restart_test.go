@@ -8,20 +8,45 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
 
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
 // buildMcpgate compiles the real binary once per test run.
 func buildMcpgate(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "mcpgate")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/mcpgate/mcpgate/cmd/mcpgate")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build mcpgate: %v\n%s", err, out)
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "mcpgate-e2e-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "mcpgate")
+		out, err := exec.Command("go", "build", "-o", builtBin, "github.com/mcpgate/mcpgate/cmd/mcpgate").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("%v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build mcpgate: %v", buildErr)
 	}
-	return bin
+	return builtBin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtBin != "" {
+		os.RemoveAll(filepath.Dir(builtBin))
+	}
+	os.Exit(code)
 }
 
 func freeAddr(t *testing.T) string {
@@ -36,21 +61,49 @@ func freeAddr(t *testing.T) string {
 
 // process is a running `mcpgate serve`.
 type process struct {
-	cmd *exec.Cmd
-	log *strings.Builder
+	cmd    *exec.Cmd
+	log    *syncBuffer
+	exited chan struct{}
+}
+
+// syncBuffer collects a process's log while the test may read it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func startProcess(t *testing.T, bin string, env []string, healthURL string) *process {
 	t.Helper()
-	p := &process{cmd: exec.Command(bin, "serve"), log: &strings.Builder{}}
+	p := &process{cmd: exec.Command(bin, "serve"), log: &syncBuffer{}, exited: make(chan struct{})}
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stderr = p.log
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { p.kill() })
+	go func() {
+		p.cmd.Wait()
+		close(p.exited)
+	}()
+	t.Cleanup(p.kill)
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
+		select {
+		case <-p.exited:
+			t.Fatalf("mcpgate exited at start; its log:\n%s", p.log)
+		default:
+		}
 		if resp, err := http.Get(healthURL); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -65,10 +118,8 @@ func startProcess(t *testing.T, bin string, env []string, healthURL string) *pro
 
 // kill ends the process the hard way: nothing gets a chance to flush.
 func (p *process) kill() {
-	if p.cmd.ProcessState == nil {
-		p.cmd.Process.Signal(syscall.SIGKILL)
-		p.cmd.Wait()
-	}
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.exited
 }
 
 // TestRestartKeepsState: with the SQLite store, a registered client, a
