@@ -91,6 +91,10 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 			return fmt.Errorf("app: upstream: %w", err)
 		}
 	}
+	accounts, err := serviceAccounts(cfg)
+	if err != nil {
+		return err
+	}
 	as, err := authserver.New(authserver.Config{
 		Issuer:              cfg.Issuer(),
 		Resource:            cfg.ResourceURL(),
@@ -101,6 +105,13 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 		RefreshGrace:        cfg.Tokens.RefreshGrace,
 		ConsentTTL:          cfg.Session.ConsentTTL,
 		DynamicRegistration: cfg.Registration.DynamicEnabled,
+		Registration: authserver.RegistrationPolicy{
+			InitialAccessToken: cfg.Registration.InitialAccessToken,
+			RedirectURIAllowed: cfg.Registration.RedirectURIAllowed,
+			UnusedClientTTL:    cfg.Registration.UnusedClientTTL,
+		},
+		StaticClients:   staticClients(cfg),
+		ServiceAccounts: accounts,
 	}, authserver.Deps{Store: a.Store, Signer: keys, Upstream: up, Logger: a.log})
 	if err != nil {
 		return err
@@ -131,7 +142,9 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 			Audience: audience,
 			TTL:      cfg.Backend.Assertion.TTL,
 		},
-		Logger: a.log,
+		RegistrationsPerHour: cfg.Registration.RateLimit,
+		MachineClients:       len(accounts) > 0,
+		Logger:               a.log,
 	})
 	return err
 }

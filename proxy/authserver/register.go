@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"net/http"
-	"path"
 	"time"
 
 	"github.com/mcpgate/mcpgate/proxy/clientreg"
@@ -17,9 +16,9 @@ type RegistrationPolicy struct {
 	// InitialAccessToken, when set, must come as the registration
 	// request's bearer token (RFC 7591 §3).
 	InitialAccessToken string
-	// RedirectURIPatterns, when set, are path.Match patterns every
-	// registered redirect URI must match one of.
-	RedirectURIPatterns []string
+	// RedirectURIAllowed, when set, must accept every registered redirect
+	// URI (the configured patterns).
+	RedirectURIAllowed func(uri string) bool
 	// UnusedClientTTL deletes a registration never used to obtain a token
 	// after this long; 0 keeps them.
 	UnusedClientTTL time.Duration
@@ -42,9 +41,9 @@ func (s *Server) Register(ctx context.Context, body []byte, bearer string) (clie
 	if rerr != nil {
 		return clientreg.Response{}, oauth.NewError(rerr.Code, rerr.Description)
 	}
-	if len(policy.RedirectURIPatterns) > 0 {
+	if policy.RedirectURIAllowed != nil {
 		for _, uri := range md.RedirectURIs {
-			if !matchesAny(policy.RedirectURIPatterns, uri) {
+			if !policy.RedirectURIAllowed(uri) {
 				return clientreg.Response{}, oauth.NewError(oauth.ErrInvalidRedirectURI, "redirect URI "+uri+" is not allowed by this server's registration policy")
 			}
 		}
@@ -66,15 +65,6 @@ func (s *Server) Register(ctx context.Context, body []byte, bearer string) (clie
 	}
 	s.log.InfoContext(ctx, "client registered", "client_id", client.ID, "client_name", client.Name, "auth_method", client.TokenEndpointAuthMethod)
 	return clientreg.ResponseJSON(client, secret, now), nil
-}
-
-func matchesAny(patterns []string, uri string) bool {
-	for _, p := range patterns {
-		if ok, err := path.Match(p, uri); err == nil && ok {
-			return true
-		}
-	}
-	return false
 }
 
 // markClientUsed keeps a dynamically registered client that has now

@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"fmt"
+
+	"github.com/mcpgate/mcpgate/proxy/store/sqlstore"
 )
 
 // Pragma reads a per-connection setting, to check that the DSN applied it.
@@ -13,4 +15,4 @@ func (s *Store) Pragma(ctx context.Context, name string) (string, error) {
 }
 
 // Migrations is how many schema versions this build knows.
-var Migrations = len(migrations)
+var Migrations = sqlstore.SchemaVersion()

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -35,7 +35,7 @@ func (s *Store) CreateClient(ctx context.Context, c store.Client) error {
 
 // GetClient implements store.Store.
 func (s *Store) GetClient(ctx context.Context, id string) (store.Client, error) {
-	c, err := clients.get(ctx, s.db, id)
+	c, err := clients.get(ctx, s.db, false, id)
 	if err != nil {
 		return store.Client{}, s.fail("get client", err)
 	}

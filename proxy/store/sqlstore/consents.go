@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -36,7 +36,7 @@ func (s *Store) PutConsent(ctx context.Context, c store.Consent) error {
 
 // GetConsent implements store.Store.
 func (s *Store) GetConsent(ctx context.Context, subject, clientID string) (store.Consent, error) {
-	c, err := consents.get(ctx, s.db, subject, clientID)
+	c, err := consents.get(ctx, s.db, false, subject, clientID)
 	if err != nil {
 		return store.Consent{}, s.fail("get consent", err)
 	}

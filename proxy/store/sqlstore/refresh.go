@@ -1,8 +1,9 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
 	"database/sql"
+	"fmt"
 
 	"github.com/mcpgate/mcpgate/proxy/store"
 )
@@ -32,7 +33,7 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t store.RefreshToken) er
 
 // GetRefreshToken implements store.Store.
 func (s *Store) GetRefreshToken(ctx context.Context, hash string) (store.RefreshToken, error) {
-	t, err := refreshTokens.get(ctx, s.db, hash)
+	t, err := refreshTokens.get(ctx, s.db, false, hash)
 	if err != nil {
 		return store.RefreshToken{}, s.fail("get refresh token", err)
 	}
@@ -45,7 +46,7 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash string) (store.Refresh
 func (s *Store) RotateRefreshToken(ctx context.Context, hash string, rotate func(current *store.RefreshToken) (successor *store.RefreshToken, err error)) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var succ *store.RefreshToken
-		_, err := modify(ctx, tx, refreshTokens, []any{hash}, func(cur *store.RefreshToken) error {
+		_, err := modify(ctx, s, tx, refreshTokens, []any{hash}, func(cur *store.RefreshToken) error {
 			var err error
 			succ, err = rotate(cur)
 			return err
@@ -66,9 +67,29 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, rotate func
 
 // RevokeRefreshFamily implements store.Store. Expired tokens of the family
 // go too: nothing is gained by leaving them to GarbageCollect.
+//
+// The DELETE is repeated until it finds nothing. On PostgreSQL (READ
+// COMMITTED) a DELETE that waits for a rotation in flight deletes the
+// rotated token but cannot see the successor the rotation inserted, which
+// would keep the revoked family alive; the next DELETE, with a fresh
+// snapshot, sees it. Once a DELETE finds no token, no rotation can add
+// one: a rotation must lock a token of the family, which that DELETE would
+// have found. Each round removes tokens, so rounds are few; on SQLite the
+// second round is a cheap no-op.
 func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID string) error {
-	if _, err := s.db.ExecContext(ctx, "DELETE FROM refresh_tokens WHERE family_id = $1", familyID); err != nil {
-		return s.fail("revoke refresh family", err)
+	for range maxRevokeRounds {
+		n, err := rowsAffected(s.db.ExecContext(ctx, "DELETE FROM refresh_tokens WHERE family_id = $1", familyID))
+		if err != nil {
+			return s.fail("revoke refresh family", err)
+		}
+		if n == 0 {
+			return nil
+		}
 	}
-	return nil
+	// The caller may retry: a later revocation takes what this one left.
+	return s.fail("revoke refresh family", fmt.Errorf("%w: tokens still appearing after %d rounds", store.ErrUnavailable, maxRevokeRounds))
 }
+
+// maxRevokeRounds stops a revocation that keeps finding tokens, which only
+// a rotation storm in the family (an attack being revoked) could cause.
+const maxRevokeRounds = 10

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -45,7 +45,7 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r store.AuthRequest) erro
 
 // GetAuthRequest implements store.Store.
 func (s *Store) GetAuthRequest(ctx context.Context, id string) (store.AuthRequest, error) {
-	r, err := authRequests.get(ctx, s.db, id)
+	r, err := authRequests.get(ctx, s.db, false, id)
 	if err != nil {
 		return store.AuthRequest{}, s.fail("get auth request", err)
 	}

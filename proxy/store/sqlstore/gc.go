@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 	"github.com/mcpgate/mcpgate/proxy/store"
 )
 
-// GarbageCollect implements store.Store. One transaction, so that the counts
-// describe a single moment and a failure removes nothing.
+// GarbageCollect implements store.Store. One transaction, so that a failure
+// removes nothing and the counts describe what was really removed.
 func (s *Store) GarbageCollect(ctx context.Context, now time.Time) (store.GCResult, error) {
 	var r store.GCResult
 	err := s.inTx(ctx, func(tx *sql.Tx) error {

@@ -1,14 +1,17 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 )
 
 // migrations are applied in order, each exactly once; migration i brings
 // the schema to version i+1. Append only: never edit one that has shipped.
+// Both engines run the same text, with {{bytes}} replaced by Dialect.Bytes;
+// the rest is types they both know.
 //
 // Times are BIGINT unix milliseconds, NULL for the zero time. Lists and
 // identities are JSON text. There are no foreign keys on purpose: codes,
@@ -99,8 +102,8 @@ CREATE INDEX consents_expires_at ON consents (expires_at);
 CREATE TABLE signing_keys (
 	id TEXT NOT NULL PRIMARY KEY,
 	algorithm TEXT NOT NULL,
-	private_key BLOB,
-	public_key BLOB,
+	private_key {{bytes}},
+	public_key {{bytes}},
 	created_at BIGINT,
 	active_at BIGINT,
 	retired_at BIGINT,
@@ -109,7 +112,7 @@ CREATE TABLE signing_keys (
 
 CREATE TABLE secrets (
 	name TEXT NOT NULL PRIMARY KEY,
-	value BLOB NOT NULL,
+	value {{bytes}} NOT NULL,
 	created_at BIGINT NOT NULL
 );`,
 	`CREATE TABLE claims (
@@ -124,43 +127,56 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 	applied_at BIGINT NOT NULL
 )`
 
-// migrate brings the schema up to date. Each migration runs in its own
-// BEGIN IMMEDIATE transaction that first checks whether the version is
-// already recorded: two processes opening a fresh file at once serialise on
-// the write lock, and the second finds the work done.
-func migrate(ctx context.Context, db *sql.DB) error {
-	var current int
-	err := inTx(ctx, db, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, createMigrationsTable); err != nil {
-			return err
-		}
-		return tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&current)
-	})
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	if current > len(migrations) {
-		// An older binary must not write into a schema it does not know.
-		return fmt.Errorf("migrate: database schema version %d is newer than this build's %d", current, len(migrations))
-	}
-	for i := current; i < len(migrations); i++ {
-		version := i + 1
+// SchemaVersion is the schema version this build migrates to.
+func SchemaVersion() int { return len(migrations) }
+
+// migrate brings the schema up to date, one migration per transaction. Each
+// transaction first excludes other migrating processes (LockMigrations, or
+// the transaction itself on SQLite), then reads the version: two replicas
+// starting on a fresh database serialise, and the second finds the work
+// done. The lock comes before CREATE TABLE IF NOT EXISTS too, which
+// PostgreSQL does not make safe against a concurrent create.
+func migrate(ctx context.Context, db *sql.DB, d *Dialect) error {
+	ddl := strings.NewReplacer("{{bytes}}", d.Bytes)
+	for {
+		done := false
+		var version int
 		err := inTx(ctx, db, func(tx *sql.Tx) error {
-			var done int
-			err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations WHERE version = $1", version).Scan(&done)
-			if err != nil || done > 0 {
+			if d.LockMigrations != nil {
+				if err := d.LockMigrations(ctx, tx); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, createMigrationsTable); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			var current int
+			if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&current); err != nil {
 				return err
 			}
-			_, err = tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+			if current > len(migrations) {
+				// An older binary must not write into a schema it
+				// does not know.
+				return fmt.Errorf("database schema version %d is newer than this build's %d", current, len(migrations))
+			}
+			if done = current == len(migrations); done {
+				return nil
+			}
+			version = current + 1
+			if _, err := tx.ExecContext(ctx, ddl.Replace(migrations[current])); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
 				version, time.Now().UnixMilli())
 			return err
 		})
-		if err != nil {
+		switch {
+		case err != nil && version > 0:
 			return fmt.Errorf("migrate to version %d: %w", version, err)
+		case err != nil:
+			return fmt.Errorf("migrate: %w", err)
+		case done:
+			return nil
 		}
 	}
-	return nil
 }

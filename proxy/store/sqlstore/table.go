@@ -1,9 +1,8 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -28,7 +27,7 @@ type table[R any] struct {
 	args      func(*R) []any // column values, for writing
 	dest      func(*R) []any // scan targets, for reading
 
-	insertSQL, getSQL, updateSQL, deleteSQL, gcSQL, colList string
+	insertSQL, getSQL, lockSQL, updateSQL, deleteSQL, gcSQL, colList string
 }
 
 // live is the condition "not expired at $n".
@@ -69,11 +68,16 @@ func (t *table[R]) build() *table[R] {
 
 	t.colList = strings.Join(t.cols, ", ")
 	// An expired row is as good as absent, so a create replaces it; a live
-	// one makes the upsert a no-op, which the caller sees as 0 rows.
+	// one makes the upsert a no-op, which the caller sees as 0 rows. The
+	// upsert is one statement, so concurrent creates of one key need no
+	// transaction: the engine's unique index decides.
 	t.insertSQL = fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s) ON CONFLICT (%s) DO UPDATE SET %s WHERE %s",
 		t.name, t.colList, strings.Join(params, ", "), strings.Join(keys, ", "),
 		strings.Join(excluded, ", "), t.expired(n+1))
 	t.getSQL = fmt.Sprintf("SELECT %s FROM %s WHERE %s AND %s", t.colList, t.name, keyCond, t.live(t.nkey+1))
+	// Under READ COMMITTED a waiting FOR UPDATE re-reads the row once the
+	// holder commits, so the next updater sees the previous one's write.
+	t.lockSQL = t.getSQL + " FOR UPDATE"
 	t.updateSQL = fmt.Sprintf("UPDATE %s SET %s WHERE %s", t.name, strings.Join(sets, ", "), keyCond)
 	// An expired row is left for GarbageCollect, whose counts should not
 	// depend on what was deleted in between.
@@ -88,108 +92,50 @@ func (t *table[R]) keyOf(r *R) []any { return t.args(r)[:t.nkey] }
 
 // create inserts r unless a live record has its key.
 func (t *table[R]) create(ctx context.Context, q querier, r *R) error {
-	res, err := q.ExecContext(ctx, t.insertSQL, append(t.args(r), nowMS())...)
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
+	n, err := rowsAffected(q.ExecContext(ctx, t.insertSQL, append(t.args(r), nowMS())...))
+	if err == nil && n == 0 {
 		return store.ErrAlreadyExists
 	}
-	return nil
+	return err
 }
 
 // get reads the live record under key; sql.ErrNoRows when there is none.
-func (t *table[R]) get(ctx context.Context, q querier, key ...any) (R, error) {
+// lock also locks its row until the transaction q ends.
+func (t *table[R]) get(ctx context.Context, q querier, lock bool, key ...any) (R, error) {
+	query := t.getSQL
+	if lock {
+		query = t.lockSQL
+	}
 	var r R
-	err := q.QueryRowContext(ctx, t.getSQL, append(key, nowMS())...).Scan(t.dest(&r)...)
+	err := q.QueryRowContext(ctx, query, append(key, nowMS())...).Scan(t.dest(&r)...)
 	return r, err
 }
 
 func (t *table[R]) update(ctx context.Context, q querier, r *R) error {
-	res, err := q.ExecContext(ctx, t.updateSQL, t.args(r)...)
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n != 1 {
+	n, err := rowsAffected(q.ExecContext(ctx, t.updateSQL, t.args(r)...))
+	if err == nil && n != 1 {
 		return fmt.Errorf("updated %d rows, want 1", n)
 	}
-	return nil
+	return err
 }
 
 func (t *table[R]) delete(ctx context.Context, q querier, key ...any) error {
-	res, err := q.ExecContext(ctx, t.deleteSQL, append(key, nowMS())...)
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
+	n, err := rowsAffected(q.ExecContext(ctx, t.deleteSQL, append(key, nowMS())...))
+	if err == nil && n == 0 {
 		return store.ErrNotFound
 	}
-	return nil
+	return err
 }
 
 func (t *table[R]) gc(ctx context.Context, q querier, now time.Time) (int64, error) {
-	res, err := q.ExecContext(ctx, t.gcSQL, now.UnixMilli())
+	return rowsAffected(q.ExecContext(ctx, t.gcSQL, now.UnixMilli()))
+}
+
+// rowsAffected takes an Exec's results whole, so that callers can pass the
+// call straight in.
+func rowsAffected(res sql.Result, err error) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
 	return res.RowsAffected()
-}
-
-// modify is the read-modify-write every Update method is: read the live
-// record, let fn change it, write it back, all in one transaction. fn's
-// error comes back as a callerError; a key change is refused because the
-// record would silently stay under its old key.
-func modify[R any](ctx context.Context, tx *sql.Tx, t *table[R], key []any, fn func(*R) error) (R, error) {
-	var zero R
-	r, err := t.get(ctx, tx, key...)
-	if err != nil {
-		return zero, err
-	}
-	if err := fn(&r); err != nil {
-		return zero, callerError{err}
-	}
-	if !sameKey(t.keyOf(&r), key) {
-		return zero, errKeyChanged
-	}
-	if err := t.update(ctx, tx, &r); err != nil {
-		return zero, err
-	}
-	return r, nil
-}
-
-var errKeyChanged = errors.New("the updater changed the key")
-
-func sameKey(a, b []any) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// runUpdate wraps modify in its transaction and sorts out the errors.
-func runUpdate[R any](ctx context.Context, s *Store, op string, t *table[R], key []any, fn func(*R) error) (R, error) {
-	var out R
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		r, err := modify(ctx, tx, t, key, fn)
-		out = r
-		return err
-	})
-	if err != nil {
-		if ce := callerErr(err); ce != nil {
-			return out, ce
-		}
-		return out, s.fail(op, err)
-	}
-	return out, nil
 }

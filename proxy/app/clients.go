@@ -1,0 +1,74 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/mcpgate/mcpgate/config"
+	"github.com/mcpgate/mcpgate/proxy/authserver"
+	"github.com/mcpgate/mcpgate/proxy/clientreg"
+	"github.com/mcpgate/mcpgate/proxy/store"
+)
+
+// bareHash turns config's "sha256:<hash>" into the form the store and the
+// authorization server compare against.
+func bareHash(v string) string { return strings.TrimPrefix(v, config.SecretHashPrefix) }
+
+func staticClients(cfg *config.Config) []authserver.StaticClient {
+	var out []authserver.StaticClient
+	for _, c := range cfg.Clients {
+		method := authserver.AuthNone
+		if c.Confidential() {
+			method = authserver.AuthSecretBasic
+		}
+		appType := clientreg.ApplicationTypeWeb
+		native := true
+		for _, u := range c.RedirectURIs {
+			if strings.HasPrefix(u, "https://") {
+				native = false
+			}
+		}
+		if native {
+			appType = clientreg.ApplicationTypeNative
+		}
+		out = append(out, authserver.StaticClient{
+			Client: store.Client{
+				ID:                      c.ID,
+				SecretHash:              bareHash(c.SecretHashValue()),
+				Name:                    c.Name,
+				RedirectURIs:            c.RedirectURIs,
+				GrantTypes:              []string{authserver.GrantAuthorizationCode, authserver.GrantRefreshToken},
+				ResponseTypes:           []string{"code"},
+				TokenEndpointAuthMethod: method,
+				ApplicationType:         appType,
+				Scope:                   strings.Join(c.Scopes, " "),
+				Source:                  "config",
+			},
+			Trusted: c.Trusted,
+		})
+	}
+	return out
+}
+
+func serviceAccounts(cfg *config.Config) ([]authserver.ServiceAccount, error) {
+	var out []authserver.ServiceAccount
+	for _, a := range cfg.ServiceAccounts {
+		sa := authserver.ServiceAccount{
+			ID:         a.ID,
+			Name:       a.Name,
+			SecretHash: bareHash(a.SecretHashValue()),
+			Groups:     a.Groups,
+			Scopes:     a.Scopes,
+			Email:      a.Email,
+		}
+		if a.JWKS != "" || a.JWKSFile != "" {
+			keys, err := a.KeySet()
+			if err != nil {
+				return nil, fmt.Errorf("app: service account %s: %w", a.ID, err)
+			}
+			sa.Keys = keys
+		}
+		out = append(out, sa)
+	}
+	return out, nil
+}
