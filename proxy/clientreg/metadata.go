@@ -94,6 +94,16 @@ func ParseRegistration(body []byte, opts Options) (Metadata, *Error) {
 	if e != nil {
 		return Metadata{}, e
 	}
+	return ValidateMetadata(m, opts)
+}
+
+// ValidateMetadata applies ParseRegistration's checks and defaults to
+// metadata the caller decoded itself. It exists for metadata that does not
+// arrive as a registration request body, such as a Client ID Metadata
+// Document, whose fetcher decodes members of its own (client_id,
+// client_secret) and settles its own defaults before these shared rules
+// run. The same nil-*Error caveat as ParseRegistration applies.
+func ValidateMetadata(m Metadata, opts Options) (Metadata, *Error) {
 	for _, check := range []func(*Metadata, Options) *Error{
 		checkApplicationType,
 		checkRedirectURIs,
