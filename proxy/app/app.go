@@ -95,6 +95,10 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	metadata, err := clientMetadata(cfg, a.log)
+	if err != nil {
+		return err
+	}
 	as, err := authserver.New(authserver.Config{
 		Issuer:              cfg.Issuer(),
 		Resource:            cfg.ResourceURL(),
@@ -112,7 +116,7 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 		},
 		StaticClients:   staticClients(cfg),
 		ServiceAccounts: accounts,
-	}, authserver.Deps{Store: a.Store, Signer: keys, Upstream: up, Logger: a.log})
+	}, authserver.Deps{Store: a.Store, Signer: keys, Upstream: up, Logger: a.log, ClientMetadata: metadata})
 	if err != nil {
 		return err
 	}
@@ -142,9 +146,10 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 			Audience: audience,
 			TTL:      cfg.Backend.Assertion.TTL,
 		},
-		RegistrationsPerHour: cfg.Registration.RateLimit,
-		MachineClients:       len(accounts) > 0,
-		Logger:               a.log,
+		RegistrationsPerHour:    cfg.Registration.RateLimit,
+		MachineClients:          len(accounts) > 0,
+		ClientMetadataDocuments: metadata != nil,
+		Logger:                  a.log,
 	})
 	return err
 }

@@ -2,10 +2,12 @@ package app
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/mcpgate/mcpgate/config"
 	"github.com/mcpgate/mcpgate/proxy/authserver"
+	"github.com/mcpgate/mcpgate/proxy/cimd"
 	"github.com/mcpgate/mcpgate/proxy/clientreg"
 	"github.com/mcpgate/mcpgate/proxy/store"
 )
@@ -71,4 +73,33 @@ func serviceAccounts(cfg *config.Config) ([]authserver.ServiceAccount, error) {
 		out = append(out, sa)
 	}
 	return out, nil
+}
+
+// metadataResolver adapts the CIMD resolver to the authorization server.
+type metadataResolver struct{ *cimd.Resolver }
+
+func (metadataResolver) IsClientID(id string) bool { return cimd.IsURLClientID(id) }
+
+func clientMetadata(cfg *config.Config, log *slog.Logger) (authserver.MetadataResolver, error) {
+	c := cfg.Registration.CIMD
+	if !c.Enabled {
+		return nil, nil
+	}
+	roots, err := c.CertPool()
+	if err != nil {
+		return nil, fmt.Errorf("app: cimd: %w", err)
+	}
+	r, err := cimd.New(cimd.Options{
+		RootCAs:         roots,
+		AllowedNetworks: c.AllowedPrefixes(),
+		AllowDomains:    c.AllowDomains,
+		DenyDomains:     c.DenyDomains,
+		CacheMin:        c.CacheMin,
+		CacheMax:        c.CacheMax,
+		Logger:          log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("app: cimd: %w", err)
+	}
+	return metadataResolver{r}, nil
 }
