@@ -171,11 +171,15 @@ func (s *Server) resolveScopes(raw string, client store.Client) ([]string, strin
 			requested = append(requested, sc)
 		}
 	}
+	// No scope means the resource's own scopes (clients often send none).
 	granted, unknown := oauth.ResolveScopes(requested, s.KnownScopes())
+	if len(requested) == 0 {
+		granted = slices.Clone(s.cfg.Scopes)
+	}
 	if len(unknown) > 0 {
 		return nil, fmt.Sprintf("unknown scope %q", unknown[0])
 	}
-	if len(granted) == 0 || (len(granted) == 1 && granted[0] == oauth.ScopeOfflineAccess) {
+	if len(granted) == 1 && granted[0] == oauth.ScopeOfflineAccess {
 		granted = append(append([]string(nil), s.cfg.Scopes...), granted...)
 	}
 	if client.Scope != "" {

@@ -2,7 +2,10 @@ package benchmark
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -24,4 +27,45 @@ func NewBackend() http.Handler {
 		})
 	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv },
 		&mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true})
+}
+
+// staticAnswer is what the echo tool answers through the SDK, byte for
+// byte in content, so both backends look alike to the proxies.
+var staticAnswer = []byte(`{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"` + EchoText + `"}]}}`)
+
+// NewStaticBackend answers every POST with the echo's answer without
+// parsing anything. The go-sdk server allocates ~380 KB per stateless call
+// (a session per request), which hides a proxy's cost; against this
+// backend nearly all the CPU left is HTTP and the proxies, so it shows
+// mcpgate's overhead at its most visible.
+func NewStaticBackend() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			http.Error(w, "POST only", http.StatusMethodNotAllowed)
+			return
+		}
+		// Drain the body as a real server would before answering.
+		io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("Content-Length", strconv.Itoa(len(staticAnswer)))
+		w.Write(staticAnswer)
+	})
+}
+
+// Backend kinds for NewBackendKind.
+const (
+	BackendSDK    = "sdk"
+	BackendStatic = "static"
+)
+
+// NewBackendKind returns the backend of the given kind.
+func NewBackendKind(kind string) (http.Handler, error) {
+	switch kind {
+	case BackendSDK, "":
+		return NewBackend(), nil
+	case BackendStatic:
+		return NewStaticBackend(), nil
+	}
+	return nil, fmt.Errorf("benchmark: unknown backend %q (want %s or %s)", kind, BackendSDK, BackendStatic)
 }

@@ -41,10 +41,10 @@
 // now argument, deleting the record where Redis has not evicted it yet, and
 // counts them. So GCResult counts the records that expired since the last
 // collection, like the other backends, whether Redis already freed their
-// memory or GarbageCollect did; a record deleted by a Delete,
-// RevokeRefreshFamily or replaced by a Create leaves the index with it and
-// is not counted. The indexes have no TTL and grow until GarbageCollect
-// runs, which mcpgate does periodically.
+// memory or GarbageCollect did. A record that a Delete or
+// RevokeRefreshFamily removes, or a Create replaces, leaves the index with
+// it and is not counted. The indexes have no TTL and grow until
+// GarbageCollect runs, which mcpgate does periodically.
 //
 // The family sets serve RevokeRefreshFamily. A set expires with the latest
 // expiry of its tokens (PEXPIREAT NX, then GT, on every insert); collection
@@ -83,12 +83,22 @@
 // from IDs they read. That is why Redis Cluster, where keys of one operation
 // must share a hash slot, is not supported.
 //
+// # Deployment
+//
+// Redis is the only copy of clients, signing keys and grants: run it with
+// persistence (appendonly yes), or every restart forgets them all, and with
+// maxmemory-policy noeviction. Any other policy lets a full Redis evict
+// records before their time: a forgotten claim lets a client assertion be
+// replayed, and under allkeys-* even clients and signing keys go.
+//
 // # Failures
 //
 // Connection errors, timeouts, an exhausted pool, a closed store and the
 // replies of a Redis that cannot serve yet (LOADING, MASTERDOWN, READONLY
 // after a failover, ...) wrap store.ErrUnavailable. go-redis reconnects by
-// itself, so calls succeed again once Redis is back. Dial timeout is 5s,
-// read and write timeouts 3s, unless the URL sets them (dial_timeout=,
-// read_timeout=, write_timeout= and the other go-redis URL options).
+// itself, so calls succeed again once Redis is back (within about a second:
+// after a run of failed dials its pool redials in the background). Dial
+// timeout is 5s, read and write timeouts 3s, and a call makes at most three
+// attempts (url.go says why), unless the URL sets dial_timeout=,
+// read_timeout=, write_timeout=, max_retries= or other go-redis options.
 package redis

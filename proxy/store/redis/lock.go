@@ -36,12 +36,12 @@ func (s *Store) lock(ctx context.Context, op, tag, id string) (unlock func(), er
 			return nil, s.fail(ctx, op, err)
 		}
 		if ok {
-			return func() {}, nil
+			return func() { s.unlock(ctx, key, token) }, nil
 		}
 		if time.Now().After(deadline) {
 			// Whoever holds it is stuck or the record is hot beyond
 			// reason; a retry later is the caller's best option.
-			return nil, fmt.Errorf("redis: %s %q: locked by another update for over %v: %w", op, id, s.lockWait, store.ErrUnavailable)
+			return nil, fmt.Errorf("redis: %s: locked by another update for over %v: %w", op, s.lockWait, store.ErrUnavailable)
 		}
 		// Jitter so that waiters woken together do not collide again.
 		sleep := backoff/2 + mrand.N(backoff)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strconv"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -66,9 +65,11 @@ func (s *Store) CreateSigningKey(ctx context.Context, k store.SigningKey) error 
 func (s *Store) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error) {
 	const op = "list signing keys"
 	now := time.Now()
-	ids, err := s.rdb.ZRangeByScore(ctx, s.indexKey(signingKeys.tag), &goredis.ZRangeBy{
-		Min: strconv.FormatInt(nowMillis(now), 10),
-		Max: "+inf",
+	ids, err := s.rdb.ZRangeArgs(ctx, goredis.ZRangeArgs{
+		Key:     s.indexKey(signingKeys.tag),
+		Start:   nowMillis(now),
+		Stop:    "+inf",
+		ByScore: true,
 	}).Result()
 	if err != nil {
 		return nil, s.fail(ctx, op, err)

@@ -1,0 +1,182 @@
+package benchmark
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/mcpgate/mcpgate/upstream/devidp"
+)
+
+// clientRedirect is where mcpgate sends the code; nothing listens there,
+// and nothing needs to: the sign-in reads the code off the redirect.
+const clientRedirect = "http://127.0.0.1:7777/callback"
+
+var (
+	consentRequest = regexp.MustCompile(`name="request" value="([^"]+)"`)
+	consentCSRF    = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+)
+
+// AccessToken gets a token the way an MCP client does: dynamic client
+// registration, authorization code with PKCE, consent, sign-in at the
+// upstream IdP, callback, code exchange. The token is then as real as a
+// production one (same claims, same signing key), and the hot path is
+// measured with what clients actually send.
+func (g *Gateway) AccessToken(ctx context.Context) (string, error) {
+	clientID, err := g.registerClient(ctx)
+	if err != nil {
+		return "", err
+	}
+	verifier := randomString()
+	sum := sha256.Sum256([]byte(verifier))
+	q := url.Values{
+		"response_type":         {"code"},
+		"client_id":             {clientID},
+		"redirect_uri":          {clientRedirect},
+		"state":                 {randomString()},
+		"code_challenge":        {base64.RawURLEncoding.EncodeToString(sum[:])},
+		"code_challenge_method": {"S256"},
+		"resource":              {g.MCPURL()},
+		"scope":                 {"mcp"},
+	}
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+	page, _, err := fetch(ctx, browser, http.MethodGet, g.URL+"/authorize?"+q.Encode(), nil, http.StatusOK)
+	if err != nil {
+		return "", fmt.Errorf("benchmark: authorize: %w", err)
+	}
+	req, csrf := consentRequest.FindStringSubmatch(page), consentCSRF.FindStringSubmatch(page)
+	if req == nil || csrf == nil {
+		return "", fmt.Errorf("benchmark: authorize: no consent form in %.200q", page)
+	}
+	form := url.Values{"request": {html.UnescapeString(req[1])}, "csrf": {html.UnescapeString(csrf[1])}, "decision": {"approve"}}
+	_, upstreamURL, err := fetch(ctx, browser, http.MethodPost, g.URL+"/consent", form, http.StatusFound)
+	if err != nil {
+		return "", fmt.Errorf("benchmark: consent: %w", err)
+	}
+	callback, err := devidp.SubmitLogin(ctx, browser, upstreamURL, "Bench User", "bench@example.com", []string{"engineering", "bench"})
+	if err != nil {
+		return "", err
+	}
+	_, back, err := fetch(ctx, browser, http.MethodGet, callback.String(), nil, http.StatusFound)
+	if err != nil {
+		return "", fmt.Errorf("benchmark: callback: %w", err)
+	}
+	u, err := url.Parse(back)
+	if err != nil || u.Query().Get("code") == "" {
+		return "", fmt.Errorf("benchmark: callback: no code in %q", back)
+	}
+	return g.exchange(ctx, clientID, u.Query().Get("code"), verifier)
+}
+
+func (g *Gateway) registerClient(ctx context.Context) (string, error) {
+	body, _ := json.Marshal(map[string]any{
+		"client_name":                "mcpgate benchmark",
+		"redirect_uris":              []string{clientRedirect},
+		"token_endpoint_auth_method": "none",
+		"grant_types":                []string{"authorization_code", "refresh_token"},
+	})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.URL+"/register", strings.NewReader(string(body)))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	var out struct {
+		ClientID string `json:"client_id"`
+	}
+	if err := doJSON(req, http.StatusCreated, &out); err != nil {
+		return "", fmt.Errorf("benchmark: register: %w", err)
+	}
+	return out.ClientID, nil
+}
+
+func (g *Gateway) exchange(ctx context.Context, clientID, code, verifier string) (string, error) {
+	form := url.Values{
+		"grant_type":    {"authorization_code"},
+		"client_id":     {clientID},
+		"code":          {code},
+		"redirect_uri":  {clientRedirect},
+		"code_verifier": {verifier},
+		"resource":      {g.MCPURL()},
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.URL+"/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	var out struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := doJSON(req, http.StatusOK, &out); err != nil {
+		return "", fmt.Errorf("benchmark: token: %w", err)
+	}
+	if out.AccessToken == "" {
+		return "", errNoToken
+	}
+	return out.AccessToken, nil
+}
+
+// fetch sends a browser request and returns the page and the Location
+// header, failing unless the status is want.
+func fetch(ctx context.Context, c *http.Client, method, raw string, form url.Values, want int) (page, location string, err error) {
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(ctx, method, raw, body)
+	if err != nil {
+		return "", "", err
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return "", "", err
+	}
+	if resp.StatusCode != want {
+		return "", "", fmt.Errorf("status %d: %.200q", resp.StatusCode, b)
+	}
+	return string(b), resp.Header.Get("Location"), nil
+}
+
+func doJSON(req *http.Request, want int, out any) error {
+	c := &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != want {
+		return fmt.Errorf("status %d: %.200q", resp.StatusCode, b)
+	}
+	return json.Unmarshal(b, out)
+}
+
+func randomString() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}

@@ -1,0 +1,12 @@
+import { browse } from './browser.mjs';
+import { createHash, randomBytes } from 'node:crypto';
+const gw = process.argv[2];
+const redirect = 'http://127.0.0.1:7777/cb';
+const reg = await (await fetch(gw + '/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_name: 'x', redirect_uris: [redirect], token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], response_types: ['code'] }) })).json();
+const v = randomBytes(32).toString('base64url');
+const ch = createHash('sha256').update(v).digest('base64url');
+const q = new URLSearchParams({ response_type: 'code', client_id: reg.client_id, redirect_uri: redirect, code_challenge: ch, code_challenge_method: 'S256', state: 's', resource: gw + '/mcp', scope: 'mcp' });
+const { url } = await browse(`${gw}/authorize?${q}`, { stopAt: redirect });
+const code = new URL(url).searchParams.get('code');
+const tok = await (await fetch(gw + '/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirect, code_verifier: v, client_id: reg.client_id, resource: gw + '/mcp' }) })).json();
+console.log(tok.access_token);

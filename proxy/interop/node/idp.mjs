@@ -1,0 +1,107 @@
+// The upstream IdP for the interop tests: the certified `oidc-provider`
+// with one static confidential client (mcpgate) and a fixed test user.
+//
+// Sign-in is headless: the interaction endpoint signs the test user in
+// without a form, and loadExistingGrant grants every requested scope and
+// claim, so a browser that only follows redirects gets through.
+//
+// Configuration (environment, so that the secret stays off the command line):
+//   IDP_PORT           port on 127.0.0.1 to listen on (issuer http://127.0.0.1:<port>)
+//   IDP_CLIENT_ID      mcpgate's client id
+//   IDP_CLIENT_SECRET  mcpgate's client secret
+//   IDP_REDIRECT_URI   mcpgate's <public>/oauth/callback
+// It prints one line `{"ready":true,"issuer":...}` once it listens.
+import { Provider } from 'oidc-provider';
+
+const need = (name) => {
+  const v = process.env[name];
+  if (!v) {
+    console.error(`idp: ${name} is not set`);
+    process.exit(2);
+  }
+  return v;
+};
+
+const port = Number(need('IDP_PORT'));
+const issuer = `http://127.0.0.1:${port}`;
+
+// The fixed test user; the Go tests assert these claims come through.
+const user = {
+  sub: 'interop-user-1',
+  email: 'ada@example.com',
+  email_verified: true,
+  name: 'Ada Lovelace',
+  groups: ['engineering', 'mcp-users'],
+};
+
+const provider = new Provider(issuer, {
+  clients: [
+    {
+      client_id: need('IDP_CLIENT_ID'),
+      client_secret: need('IDP_CLIENT_SECRET'),
+      redirect_uris: [need('IDP_REDIRECT_URI')],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+  ],
+  // groups is its own scope, as at Okta; mcpgate is configured to ask for it.
+  claims: {
+    openid: ['sub'],
+    email: ['email', 'email_verified'],
+    profile: ['name'],
+    groups: ['groups'],
+  },
+  async findAccount(_ctx, sub) {
+    if (sub !== user.sub) return undefined;
+    return { accountId: sub, async claims() { return { ...user }; } };
+  },
+  // Consent is granted for whatever the client asks: the consent that
+  // matters here is mcpgate's own, which the tests click through.
+  async loadExistingGrant(ctx) {
+    const { client, session } = ctx.oidc;
+    const existing = ctx.oidc.result?.consent?.grantId || session.grantIdFor(client.clientId);
+    if (existing) {
+      const g = await ctx.oidc.provider.Grant.find(existing);
+      if (g) return g;
+    }
+    const grant = new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
+    grant.addOIDCScope('openid email profile groups');
+    grant.addOIDCClaims(['email', 'email_verified', 'name', 'groups']);
+    await grant.save();
+    session.grantIdFor(client.clientId, grant.jti);
+    return grant;
+  },
+  features: {
+    devInteractions: { enabled: false },
+    // RFC 9207: mcpgate checks iss on the callback when it is advertised.
+  },
+  cookies: { keys: ['interop-only-cookie-key'] },
+  ttl: { Session: 600, Interaction: 600, Grant: 600, AccessToken: 600, AuthorizationCode: 60, IdToken: 600 },
+});
+
+// The only interaction is login: finish it at once as the test user.
+provider.use(async (ctx, next) => {
+  if (ctx.method === 'GET' && ctx.path.startsWith('/interaction/')) {
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    if (details.prompt.name !== 'login') {
+      ctx.status = 500;
+      ctx.body = `idp: unexpected prompt ${details.prompt.name}`;
+      return;
+    }
+    await provider.interactionFinished(ctx.req, ctx.res, { login: { accountId: user.sub } }, { mergeWithLastSubmission: false });
+    ctx.respond = false;
+    return;
+  }
+  await next();
+});
+
+provider.on('server_error', (_ctx, err) => console.error('idp: server_error', err));
+
+const server = provider.listen(port, '127.0.0.1', () => {
+  console.log(JSON.stringify({ ready: true, issuer }));
+});
+
+for (const sig of ['SIGTERM', 'SIGINT']) {
+  process.on(sig, () => server.close(() => process.exit(0)));
+}
