@@ -21,6 +21,7 @@ type sqlStore = sqlstore.Store
 // Store is a store.Store on one PostgreSQL database (or schema: see Open).
 type Store struct {
 	*sqlStore
+	// db is the pool sqlStore runs on, which tests look into.
 	db *sql.DB
 }
 
@@ -60,7 +61,10 @@ func lockMigrations(ctx context.Context, tx *sql.Tx) error {
 // tables live in the first schema of search_path (?search_path=mcpgate to
 // choose one; it must exist). Besides the server's settings, url takes
 // pool_max_conns, pool_max_conn_lifetime and pool_max_conn_idle_time, as
-// pgxpool does. An unreachable server is an error wrapping
+// pgxpool does. What url leaves out defaults to connect_timeout=5,
+// pool_max_conns=10, pool_max_conn_lifetime=30m, pool_max_conn_idle_time=5m,
+// application_name=mcpgate and idle_in_transaction_session_timeout=30s
+// (see config.go for why). An unreachable server is an error wrapping
 // store.ErrUnavailable, so that a caller may retry.
 func Open(ctx context.Context, url string) (*Store, error) {
 	cfg, pool, err := parseConfig(url)

@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -154,7 +155,7 @@ func (k kind[V, W]) get(ctx context.Context, s *Store, id string) (V, error) {
 
 // update runs fn once on a private copy of record id under the record's
 // lock, and writes the result if the record did not change meanwhile (see
-// doc.go). It returns a copy of what it wrote.
+// doc.go). It returns a copy of the record as it now is.
 func (k kind[V, W]) update(ctx context.Context, s *Store, id string, fn func(*V) error) (V, error) {
 	var zero V
 	op := k.op("update", id)
@@ -173,6 +174,10 @@ func (k kind[V, W]) update(ctx context.Context, s *Store, id string, fn func(*V)
 		if err != nil {
 			return err
 		}
+		before, err := json.Marshal(k.toWire(v))
+		if err != nil {
+			return err
+		}
 		if fnErr = fn(&v); fnErr != nil {
 			return fnErr
 		}
@@ -187,6 +192,11 @@ func (k kind[V, W]) update(ctx context.Context, s *Store, id string, fn func(*V)
 		// may still hold.
 		if out, err = k.decode(r.json); err != nil {
 			return err
+		}
+		if bytes.Equal(r.json, before) {
+			// Nothing to write: an updater that only looks (the only
+			// way to read a code) costs no write.
+			return nil
 		}
 		_, err = tx.TxPipelined(ctx, func(p goredis.Pipeliner) error {
 			k.queuePut(ctx, p, s, r, now)

@@ -19,6 +19,7 @@ type sqlStore = sqlstore.Store
 // Store is a store.Store on one SQLite database.
 type Store struct {
 	*sqlStore
+	// db is the pool sqlStore runs on, which tests look into.
 	db *sql.DB
 }
 
