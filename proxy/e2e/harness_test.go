@@ -37,7 +37,7 @@ type testIdP struct {
 	ClientID string
 }
 
-func startIdP(t *testing.T, redirectURIs ...string) *testIdP {
+func startIdP(t testing.TB, redirectURIs ...string) *testIdP {
 	id := upstreamClientID + "-" + randomSuffix()
 	return &testIdP{
 		IdP:      oidctest.Start(t, oidctest.Options{ClientID: id, ClientSecret: upstreamClientSecret, RedirectURIs: redirectURIs}),
@@ -67,7 +67,7 @@ type gatewayOptions struct {
 	mutate   func(*config.Config)
 }
 
-func startGateway(t *testing.T, o gatewayOptions) *gateway {
+func startGateway(t testing.TB, o gatewayOptions) *gateway {
 	t.Helper()
 	ln := o.listener
 	if ln == nil {
@@ -139,11 +139,11 @@ func randomSuffix() string {
 // browser is a user agent that keeps cookies and does not follow redirects,
 // so each hop can be checked.
 type browser struct {
-	t      *testing.T
+	t      testing.TB
 	client *http.Client
 }
 
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t testing.TB) *browser {
 	jar, _ := cookiejar.New(nil)
 	return &browser{t: t, client: &http.Client{
 		Jar:           jar,
@@ -170,7 +170,7 @@ func (b *browser) postForm(raw string, form url.Values) *http.Response {
 	return resp
 }
 
-func readBody(t *testing.T, resp *http.Response) string {
+func readBody(t testing.TB, resp *http.Response) string {
 	t.Helper()
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
@@ -186,7 +186,7 @@ var (
 )
 
 // consentForm extracts the hidden fields of a consent page.
-func consentForm(t *testing.T, page string) (requestID, csrf string) {
+func consentForm(t testing.TB, page string) (requestID, csrf string) {
 	t.Helper()
 	r, c := requestField.FindStringSubmatch(page), csrfField.FindStringSubmatch(page)
 	if r == nil || c == nil {
@@ -207,7 +207,7 @@ func (c client) challenge() string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-func (g *gateway) register(t *testing.T, metadata map[string]any) client {
+func (g *gateway) register(t testing.TB, metadata map[string]any) client {
 	t.Helper()
 	body, _ := json.Marshal(metadata)
 	resp, err := http.Post(g.URL+"/register", "application/json", strings.NewReader(string(body)))
@@ -229,7 +229,7 @@ func (g *gateway) register(t *testing.T, metadata map[string]any) client {
 	return client{ID: out.ClientID, Secret: out.ClientSecret, RedirectURI: out.RedirectURIs[0], Verifier: strings.Repeat("v", 20) + randomSuffix() + strings.Repeat("x", 30)}
 }
 
-func (g *gateway) registerPublic(t *testing.T) client {
+func (g *gateway) registerPublic(t testing.TB) client {
 	return g.register(t, map[string]any{
 		"client_name":                "test client",
 		"redirect_uris":              []string{"http://127.0.0.1:7777/callback"},
@@ -259,7 +259,7 @@ func (g *gateway) authorizeURL(c client, edit func(url.Values)) string {
 
 // signIn runs the browser part: authorize, consent, upstream login,
 // callback; it returns the redirect back to the client.
-func (g *gateway) signIn(t *testing.T, b *browser, authURL string) *url.URL {
+func (g *gateway) signIn(t testing.TB, b *browser, authURL string) *url.URL {
 	t.Helper()
 	upstreamURL := g.approve(t, b, authURL)
 	cb, err := g.IdP.Login(context.Background(), b.client, upstreamURL)
@@ -270,7 +270,7 @@ func (g *gateway) signIn(t *testing.T, b *browser, authURL string) *url.URL {
 }
 
 // approve goes through /authorize and consent and returns the upstream URL.
-func (g *gateway) approve(t *testing.T, b *browser, authURL string) string {
+func (g *gateway) approve(t testing.TB, b *browser, authURL string) string {
 	t.Helper()
 	resp := b.get(authURL)
 	page := readBody(t, resp)
@@ -289,7 +289,7 @@ func (g *gateway) approve(t *testing.T, b *browser, authURL string) string {
 	return resp.Header.Get("Location")
 }
 
-func (g *gateway) followCallback(t *testing.T, b *browser, callbackURL string) *url.URL {
+func (g *gateway) followCallback(t testing.TB, b *browser, callbackURL string) *url.URL {
 	t.Helper()
 	resp := b.get(callbackURL)
 	body := readBody(t, resp)
@@ -304,7 +304,7 @@ func (g *gateway) followCallback(t *testing.T, b *browser, callbackURL string) *
 }
 
 // code signs in with a fresh browser and returns the authorization code.
-func (g *gateway) code(t *testing.T, c client) string {
+func (g *gateway) code(t testing.TB, c client) string {
 	t.Helper()
 	back := g.signIn(t, newBrowser(t), g.authorizeURL(c, nil))
 	code := back.Query().Get("code")
@@ -325,7 +325,7 @@ type tokenResult struct {
 	Description  string `json:"error_description"`
 }
 
-func (g *gateway) tokenRequest(t *testing.T, c client, form url.Values) tokenResult {
+func (g *gateway) tokenRequest(t testing.TB, c client, form url.Values) tokenResult {
 	t.Helper()
 	if c.Secret == "" {
 		form.Set("client_id", c.ID)
@@ -347,7 +347,7 @@ func (g *gateway) tokenRequest(t *testing.T, c client, form url.Values) tokenRes
 	return out
 }
 
-func (g *gateway) exchange(t *testing.T, c client, code string) tokenResult {
+func (g *gateway) exchange(t testing.TB, c client, code string) tokenResult {
 	t.Helper()
 	return g.tokenRequest(t, c, url.Values{
 		"grant_type":    {"authorization_code"},
@@ -358,7 +358,7 @@ func (g *gateway) exchange(t *testing.T, c client, code string) tokenResult {
 	})
 }
 
-func (g *gateway) refresh(t *testing.T, c client, refreshToken string) tokenResult {
+func (g *gateway) refresh(t testing.TB, c client, refreshToken string) tokenResult {
 	t.Helper()
 	return g.tokenRequest(t, c, url.Values{
 		"grant_type":    {"refresh_token"},

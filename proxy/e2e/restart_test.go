@@ -2,6 +2,8 @@ package e2e_test
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -42,6 +44,8 @@ func buildMcpgate(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
+	// The in-process example OP logs every request to the default logger.
+	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	code := m.Run()
 	if builtBin != "" {
 		os.RemoveAll(filepath.Dir(builtBin))

@@ -21,18 +21,18 @@ const (
 
 // sharedStores are the stores several replicas can share, each fresh for
 // one test.
-func sharedStores() map[string]func(t *testing.T) string {
-	return map[string]func(t *testing.T) string{
-		"sqlite":   func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "shared.db") },
+func sharedStores() map[string]func(t testing.TB) string {
+	return map[string]func(t testing.TB) string{
+		"sqlite":   func(t testing.TB) string { return "sqlite://" + filepath.Join(t.TempDir(), "shared.db") },
 		"postgres": freshPostgres,
-		"redis": func(t *testing.T) string {
+		"redis": func(t testing.TB) string {
 			return redisURL + "?prefix=e2e-" + oauth.NewID() + ":"
 		},
 	}
 }
 
 // freshPostgres creates a database for one test and drops it afterwards.
-func freshPostgres(t *testing.T) string {
+func freshPostgres(t testing.TB) string {
 	t.Helper()
 	db, err := sql.Open("pgx", postgresAdminURL)
 	if err != nil {
