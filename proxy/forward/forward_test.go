@@ -1,0 +1,68 @@
+package forward
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestJoinGroups(t *testing.T) {
+	tests := []struct {
+		name   string
+		groups []string
+		want   string
+	}{
+		{name: "none", want: ""},
+		{name: "plain", groups: []string{"eng", "ops"}, want: "eng,ops"},
+		{name: "comma would split a group", groups: []string{"eng", "a,b"}, want: "eng"},
+		{name: "control characters", groups: []string{"ok", "bad\r\nX-Injected: 1", ""}, want: "ok"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := joinGroups(tt.groups); got != tt.want {
+				t.Fatalf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestForwardHeaders: configured identity header names replace whatever
+// the client sent under them, the request goes to exactly the backend URL
+// with the client's query, and an identity value that a header cannot
+// carry is left out rather than sent mangled.
+func TestForwardHeaders(t *testing.T) {
+	var got *http.Request
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r
+		io.WriteString(w, "ok")
+	}))
+	defer backend.Close()
+	u, _ := url.Parse(backend.URL + "/v1/mcp")
+	f, err := New(Options{Backend: u, Headers: HeaderNames{User: "X-Caller", Email: "X-Caller-Email", Name: "X-Caller-Name"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodPost, "http://gate.example.com/mcp?x=1", strings.NewReader("{}"))
+	req.Header.Set("X-Caller", "spoofed")
+	req.Header.Set("Authorization", "Bearer client-token")
+	rec := httptest.NewRecorder()
+	f.Forward(rec, req, &Identity{Subject: "alice", Email: "alice@example.com", Name: "Eve\nX-Evil: 1"})
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d", rec.Code)
+	}
+	if got.URL.Path != "/v1/mcp" || got.URL.RawQuery != "x=1" {
+		t.Errorf("backend got %s?%s, want /v1/mcp?x=1", got.URL.Path, got.URL.RawQuery)
+	}
+	if v := got.Header.Values("X-Caller"); len(v) != 1 || v[0] != "alice" {
+		t.Errorf("X-Caller: got %q, want only alice", v)
+	}
+	if got.Header.Get("Authorization") != "" || got.Header.Get("X-Caller-Name") != "" {
+		t.Errorf("Authorization %q, X-Caller-Name %q: want both absent", got.Header.Get("Authorization"), got.Header.Get("X-Caller-Name"))
+	}
+	if _, err := New(Options{Backend: &url.URL{Scheme: "ftp", Host: "x"}}); err == nil {
+		t.Error("an ftp backend was accepted")
+	}
+}
