@@ -142,7 +142,7 @@ func (s *Server) routes() *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleEchoError
-	e.Use(s.recoverPanics, s.logRequests)
+	e.Use(s.recoverPanics, s.logRequests, s.deadline)
 
 	e.GET("/.well-known/oauth-authorization-server", s.authServerMetadata)
 	e.GET("/.well-known/openid-configuration", s.authServerMetadata)
@@ -203,6 +203,23 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			slog.Int("status", c.Response().Status),
 			slog.Duration("duration", time.Since(start)))
 		return nil
+	}
+}
+
+// requestDeadline bounds every request but the MCP endpoint's (streams
+// there may last for hours): a store or IdP that stops answering must not
+// pile up requests.
+const requestDeadline = 30 * time.Second
+
+func (s *Server) deadline(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Path() == s.mcpPath {
+			return next(c)
+		}
+		ctx, cancel := context.WithTimeout(c.Request().Context(), requestDeadline)
+		defer cancel()
+		c.SetRequest(c.Request().WithContext(ctx))
+		return next(c)
 	}
 }
 
