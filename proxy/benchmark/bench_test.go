@@ -40,7 +40,7 @@ func testTargets(t *testing.T, backend string) {
 			if err := call(client, tg); err != nil {
 				t.Fatal(err)
 			}
-			r, err := Run(context.Background(), tg, LoadOptions{Concurrency: 2, Duration: time.Second, MaxRequests: 20})
+			r, err := Run(context.Background(), tg, LoadOptions{Concurrency: 2, Duration: 10 * time.Second, MaxRequests: 20})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,7 +2,6 @@ package benchmark
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -105,5 +104,3 @@ func (g *Gateway) Close() {
 
 // MCPURL is the protected MCP endpoint.
 func (g *Gateway) MCPURL() string { return g.URL + "/mcp" }
-
-var errNoToken = errors.New("benchmark: sign-in returned no access token")

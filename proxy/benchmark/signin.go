@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"io"
@@ -22,6 +23,8 @@ import (
 // clientRedirect is where mcpgate sends the code; nothing listens there,
 // and nothing needs to: the sign-in reads the code off the redirect.
 const clientRedirect = "http://127.0.0.1:7777/callback"
+
+var errNoToken = errors.New("benchmark: sign-in returned no access token")
 
 var (
 	consentRequest = regexp.MustCompile(`name="request" value="([^"]+)"`)

@@ -3,13 +3,20 @@
 // token, in interleaved rounds (a, b, c, a, b, c, ...), and reports the
 // median throughput and latency percentiles of each, and the per-round
 // ratios c/b and differences c−b, which stay meaningful on a noisy machine
-// where absolute numbers do not.
+// where absolute numbers do not. With each server in its own process it
+// also reports every process's CPU time and read/write system calls per
+// request, the steadier measure of what each hop costs.
 //
-//	go run ./proxy/benchmark/loadtest                # -c 1,16,64 -d 2s -rounds 9
+//	go run ./proxy/benchmark/loadtest                  # -c 1,16,64 -d 2s -rounds 9
+//	go run ./proxy/benchmark/loadtest -backend static  # proxies' cost at its most visible
+//
+// To measure a hot-path change, build this command in the changed tree and
+// pass it as -candidate: its mcpgate becomes a fourth target in the same
+// interleaved rounds. -cpuprofile-dir profiles every server process.
 //
 // Every server listens on 127.0.0.1 and the load goes nowhere else. Each
 // round is bounded by -d and -n, the whole run by -timeout; the server
-// processes end with it.
+// processes end with it. See docs/benchmarks.md.
 package main
 
 import (
@@ -72,6 +79,10 @@ func main() {
 	var err error
 	if o.concurrency, err = parseInts(conc); err != nil || o.rounds < 1 || o.duration <= 0 {
 		fmt.Fprintln(os.Stderr, "loadtest: need -c like 1,16,64, -rounds >= 1 and -d > 0")
+		os.Exit(2)
+	}
+	if o.servers == "inproc" && (o.candidate != "" || o.profileDir != "") {
+		fmt.Fprintln(os.Stderr, "loadtest: -candidate and -cpuprofile-dir need -servers process")
 		os.Exit(2)
 	}
 	if err := run(o); err != nil {

@@ -32,19 +32,6 @@ type childHello struct {
 // are, and serve until stdin closes (the parent is done or gone) or the
 // lifetime bound passes.
 func serveRole(role, backend, backendURL, profile string, lifetime time.Duration) error {
-	if profile != "" {
-		// The whole life of the process, setup included; setup is a few
-		// milliseconds against minutes of load.
-		f, err := os.Create(profile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var (
@@ -68,6 +55,16 @@ func serveRole(role, backend, backendURL, profile string, lifetime time.Duration
 		defer s.Close()
 		hello.Targets = s.List
 	}
+	if err == nil && profile != "" {
+		stop, perr := startProfile(profile)
+		if perr != nil {
+			err, hello.Error = perr, perr.Error()
+		} else {
+			// Stopped before the servers close, so that a slow shutdown
+			// cut short by the parent cannot lose the profile.
+			defer stop()
+		}
+	}
 	if werr := json.NewEncoder(os.Stdout).Encode(hello); werr != nil || err != nil {
 		return errors.Join(werr, err)
 	}
@@ -81,6 +78,23 @@ func serveRole(role, backend, backendURL, profile string, lifetime time.Duration
 	case <-time.After(lifetime):
 	}
 	return nil
+}
+
+// startProfile profiles this process's CPU from now (after setup, so the
+// profile is the load) until stop.
+func startProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // child is a server process this run started.
