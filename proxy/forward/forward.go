@@ -10,6 +10,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -23,6 +24,14 @@ type Identity struct {
 	// Assertion is a signed JWT for the backend, or "" when none is
 	// configured.
 	Assertion string
+
+	once    sync.Once
+	headers []headerValue
+}
+
+type headerValue struct {
+	name   string
+	values []string
 }
 
 // HeaderNames name the request headers that carry the identity to the
@@ -83,11 +92,13 @@ func New(opts Options) (*Forwarder, error) {
 	f.proxy = &httputil.ReverseProxy{
 		Rewrite:   f.rewrite,
 		Transport: transport,
-		// Negative: flush every write at once, so each SSE event reaches
-		// the client when the backend sends it.
-		FlushInterval:  -1,
+		// Zero: ReverseProxy already flushes text/event-stream and
+		// unknown-length bodies after every write; a JSON answer of known
+		// length goes out in one write instead of headers then body.
+		FlushInterval:  0,
 		ErrorHandler:   f.backendError,
 		ModifyResponse: noBuffering,
+		BufferPool:     bufferPool{},
 	}
 	return f, nil
 }
@@ -143,9 +154,19 @@ func (f *Forwarder) rewrite(pr *httputil.ProxyRequest) {
 	if id == nil {
 		return
 	}
+	// Computed once per cached identity; the value slices are shared and
+	// never modified.
+	id.once.Do(func() { id.headers = f.identityHeaders(id) })
+	for _, h := range id.headers {
+		out.Header[h.name] = h.values
+	}
+}
+
+func (f *Forwarder) identityHeaders(id *Identity) []headerValue {
+	var out []headerValue
 	set := func(name, value string) {
 		if name != "" && value != "" {
-			out.Header.Set(name, value)
+			out = append(out, headerValue{http.CanonicalHeaderKey(name), []string{value}})
 		}
 	}
 	set(f.headers.User, headerSafe(id.Subject))
@@ -154,6 +175,7 @@ func (f *Forwarder) rewrite(pr *httputil.ProxyRequest) {
 	set(f.headers.ClientID, headerSafe(id.ClientID))
 	set(f.headers.Groups, joinGroups(id.Groups))
 	set(f.headers.Assertion, id.Assertion)
+	return out
 }
 
 // headerSafe drops values a header cannot carry; identity values come from
@@ -215,4 +237,21 @@ func WriteJSONRPCError(w http.ResponseWriter, status, code int, message string) 
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	fmt.Fprintf(w, `{"jsonrpc":"2.0","id":null,"error":{"code":%d,"message":%q}}`, code, message)
+}
+
+// bufferPool reuses ReverseProxy's 32 KiB copy buffers, which it otherwise
+// allocates for every response.
+type bufferPool struct{}
+
+const bufferSize = 32 << 10
+
+// Pooled as array pointers, so that Put allocates nothing.
+var buffers = sync.Pool{New: func() any { return new([bufferSize]byte) }}
+
+func (bufferPool) Get() []byte { return buffers.Get().(*[bufferSize]byte)[:] }
+
+func (bufferPool) Put(b []byte) {
+	if len(b) == bufferSize {
+		buffers.Put((*[bufferSize]byte)(b))
+	}
 }
