@@ -1,11 +1,12 @@
 package benchmark
 
 import (
-	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"time"
+
+	"github.com/mcpgate/mcpgate/proxy/forward"
 )
 
 // NewBareProxy is the baseline: an httputil.ReverseProxy configured as
@@ -20,26 +21,7 @@ func NewBareProxy(backend *url.URL) http.Handler {
 			pr.Out.URL.Path, pr.Out.URL.RawPath = backend.Path, backend.RawPath
 			pr.SetXForwarded()
 		},
-		Transport:     newTransport(),
-		FlushInterval: -1,
-	}
-}
-
-// newTransport copies proxy/forward's newTransport (unexported there);
-// keep the two in step, or the comparison is no longer like for like.
-func newTransport() *http.Transport {
-	return &http.Transport{
-		Proxy: nil,
-		DialContext: (&net.Dialer{
-			Timeout:   10 * time.Second,
-			KeepAlive: 30 * time.Second,
-		}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          1024,
-		MaxIdleConnsPerHost:   512,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 5 * time.Minute,
-		ExpectContinueTimeout: time.Second,
+		Transport:  forward.NewTransport(5 * time.Minute),
+		BufferPool: forward.BufferPool{},
 	}
 }

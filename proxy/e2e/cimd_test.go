@@ -205,4 +205,3 @@ func authorizeWith(t *testing.T, g *gateway, h *auth.AuthorizationCodeHandler) s
 	}
 	return tok.AccessToken
 }
-

@@ -87,7 +87,7 @@ func New(opts Options) (*Forwarder, error) {
 	f.strip = f.headersToStrip()
 	transport := opts.Transport
 	if transport == nil {
-		transport = newTransport(opts.ResponseHeaderTimeout)
+		transport = NewTransport(opts.ResponseHeaderTimeout)
 	}
 	f.proxy = &httputil.ReverseProxy{
 		Rewrite:   f.rewrite,
@@ -98,12 +98,14 @@ func New(opts Options) (*Forwarder, error) {
 		FlushInterval:  0,
 		ErrorHandler:   f.backendError,
 		ModifyResponse: noBuffering,
-		BufferPool:     bufferPool{},
+		BufferPool:     BufferPool{},
 	}
 	return f, nil
 }
 
-func newTransport(responseHeaderTimeout time.Duration) *http.Transport {
+// NewTransport is the transport to the backend: direct (no environment
+// proxy), keep-alive pools sized for many concurrent MCP clients.
+func NewTransport(responseHeaderTimeout time.Duration) *http.Transport {
 	return &http.Transport{
 		Proxy: nil, // the backend is reached directly, never through an env proxy
 		DialContext: (&net.Dialer{
@@ -239,18 +241,18 @@ func WriteJSONRPCError(w http.ResponseWriter, status, code int, message string) 
 	fmt.Fprintf(w, `{"jsonrpc":"2.0","id":null,"error":{"code":%d,"message":%q}}`, code, message)
 }
 
-// bufferPool reuses ReverseProxy's 32 KiB copy buffers, which it otherwise
+// BufferPool reuses ReverseProxy's 32 KiB copy buffers, which it otherwise
 // allocates for every response.
-type bufferPool struct{}
+type BufferPool struct{}
 
 const bufferSize = 32 << 10
 
 // Pooled as array pointers, so that Put allocates nothing.
 var buffers = sync.Pool{New: func() any { return new([bufferSize]byte) }}
 
-func (bufferPool) Get() []byte { return buffers.Get().(*[bufferSize]byte)[:] }
+func (BufferPool) Get() []byte { return buffers.Get().(*[bufferSize]byte)[:] }
 
-func (bufferPool) Put(b []byte) {
+func (BufferPool) Put(b []byte) {
 	if len(b) == bufferSize {
 		buffers.Put((*[bufferSize]byte)(b))
 	}

@@ -34,6 +34,9 @@ type proc struct {
 type procOptions struct {
 	// dir is the working directory; default the test's.
 	dir string
+	// quiet leaves the output out of the log on failure: the caller puts
+	// it in its own failure message.
+	quiet bool
 	// holdStdin keeps the child's stdin open until the process is stopped:
 	// mcp-remote shuts down when stdin ends, as a stdio proxy should.
 	holdStdin bool
@@ -75,7 +78,7 @@ func startProc(t *testing.T, ctx context.Context, name string, args, env []strin
 	}()
 	t.Cleanup(func() {
 		p.stop()
-		if t.Failed() {
+		if t.Failed() && !o.quiet {
 			t.Logf("%s output (end):\n%s", name, tail(redact(p.out.String()), 6000))
 		}
 	})
@@ -132,11 +135,13 @@ func (p *proc) waitOutput(d time.Duration, match func(line string) bool) (string
 	}
 }
 
-// runProc runs cmd to completion within timeout and returns its output.
+// runProc runs args to completion within timeout and returns the output;
+// the caller reports it.
 func runProc(t *testing.T, name string, timeout time.Duration, args []string, env []string, o procOptions) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
+	o.quiet = true
 	p := startProc(t, ctx, name, args, env, o)
 	select {
 	case <-p.done:
@@ -184,8 +189,9 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// waitHTTP polls url until it answers with want, or d passes.
-func waitHTTP(url string, want int, d time.Duration) error {
+// waitHTTP polls url until it answers with want (any status if 0), the
+// process exits, or d passes.
+func (p *proc) waitHTTP(url string, want int, d time.Duration) error {
 	client := &http.Client{Timeout: 2 * time.Second}
 	deadline := time.Now().Add(d)
 	var last error
@@ -193,13 +199,17 @@ func waitHTTP(url string, want int, d time.Duration) error {
 		resp, err := client.Get(url)
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == want {
+			if want == 0 || resp.StatusCode == want {
 				return nil
 			}
 			err = fmt.Errorf("status %d", resp.StatusCode)
 		}
 		last = err
-		time.Sleep(100 * time.Millisecond)
+		select {
+		case <-p.done:
+			return fmt.Errorf("%s exited (%s) before %s answered", p.name, exitError(p.err), url)
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 	return fmt.Errorf("%s not ready within %s: %v", url, d, last)
 }

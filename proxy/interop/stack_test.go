@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -71,19 +70,20 @@ func startStack(t *testing.T, tc *toolchain, o stackOptions) *stack {
 	), procOptions{dir: tc.nodeDir})
 
 	// The go-sdk handler serves MCP on every path; /mcp is for clarity.
-	startProc(t, ctx, "everything-server", []string{tc.backend, "-http", "127.0.0.1:" + strconv.Itoa(ports[2]), "-stateless=false"}, childEnv(home), procOptions{})
+	backend := startProc(t, ctx, "everything-server", []string{tc.backend, "-http", "127.0.0.1:" + strconv.Itoa(ports[2]), "-stateless=false"}, childEnv(home), procOptions{})
 
 	if _, err := idpProc.waitOutput(60*time.Second, func(l string) bool { return strings.Contains(l, `"ready":true`) }); err != nil {
 		t.Fatalf("oidc-provider: %v", err)
 	}
-	if err := waitHTTP(s.idp+"/.well-known/openid-configuration", http.StatusOK, 10*time.Second); err != nil {
+	if err := idpProc.waitHTTP(s.idp+"/.well-known/openid-configuration", http.StatusOK, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if err := waitListening("127.0.0.1:"+strconv.Itoa(ports[2]), 10*time.Second); err != nil {
-		t.Fatalf("everything-server: %v", err)
+	// Any answer will do: a bare GET is not an MCP request.
+	if err := backend.waitHTTP(s.backend, 0, 10*time.Second); err != nil {
+		t.Fatal(err)
 	}
 
-	startProc(t, ctx, "mcpgate", []string{tc.mcpgate, "serve"}, childEnv(home,
+	gw := startProc(t, ctx, "mcpgate", []string{tc.mcpgate, "serve"}, childEnv(home,
 		"MCPGATE_PUBLIC_URL="+s.issuer,
 		"MCPGATE_LISTEN=127.0.0.1:"+strconv.Itoa(ports[0]),
 		// SQLite, as deployed, in a fresh directory.
@@ -97,8 +97,8 @@ func startStack(t *testing.T, tc *toolchain, o stackOptions) *stack {
 		"MCPGATE_MCP_ALLOWED_ORIGINS="+strings.Join(o.allowedOrigins, ","),
 		"MCPGATE_LOG_LEVEL=debug",
 	), procOptions{})
-	if err := waitHTTP(s.issuer+"/.well-known/oauth-authorization-server", http.StatusOK, 30*time.Second); err != nil {
-		t.Fatalf("mcpgate: %v", err)
+	if err := gw.waitHTTP(s.issuer+"/.well-known/oauth-authorization-server", http.StatusOK, 30*time.Second); err != nil {
+		t.Fatal(err)
 	}
 	return s
 }
@@ -115,21 +115,6 @@ func distinctPorts(t *testing.T, n int) []int {
 		}
 	}
 	return ports
-}
-
-func waitListening(addr string, d time.Duration) error {
-	deadline := time.Now().Add(d)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not listening within %s: %v", addr, d, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 func randomString(t *testing.T) string {
