@@ -15,6 +15,9 @@ if command -v staticcheck >/dev/null; then
 else
   go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 fi
+# The third-party MCP clients, IdP and conformance suite for proxy/interop
+# (pinned by its package-lock.json; the npm cache makes reruns cheap).
+npm ci --prefix proxy/interop/node --no-audit --no-fund --prefer-offline --loglevel=error
 go test -race -count=1 -timeout 30m ./...
 # Tests that stop shared services (PostgreSQL) run alone, after the rest.
 DISRUPTIVE_TESTS=1 go test -count=1 -timeout 5m -run 'TestPostgresRestart' ./proxy/e2e/

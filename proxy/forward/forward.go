@@ -124,6 +124,11 @@ func NewTransport(responseHeaderTimeout time.Duration) *http.Transport {
 
 // Forward sends r to the backend on behalf of id.
 func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, id *Identity) {
+	// Without full duplex, Go's HTTP/1 server closes the request body once
+	// the answer starts; the transport's last read of it then fails and
+	// drops the backend connection mid-answer (golang/go#40747), which cut
+	// streamed MCP answers short now and then.
+	_ = http.NewResponseController(w).EnableFullDuplex()
 	f.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
 }
 

@@ -117,20 +117,29 @@ func (p *proc) wait(d time.Duration) error {
 // waitOutput waits until the output has a line for which match is true
 // and returns that line.
 func (p *proc) waitOutput(d time.Duration, match func(line string) bool) (string, error) {
-	deadline := time.Now().Add(d)
+	deadline := time.After(d)
 	for {
+		// Whether it exited is read before the output, so that output
+		// written just before the exit is still searched.
+		exited := false
+		select {
+		case <-p.done:
+			exited = true
+		default:
+		}
 		for _, line := range strings.Split(p.out.String(), "\n") {
 			if match(line) {
 				return line, nil
 			}
 		}
-		select {
-		case <-p.done:
-			return "", fmt.Errorf("%s exited (%v) before the awaited output", p.name, p.err)
-		case <-time.After(50 * time.Millisecond):
+		if exited {
+			return "", fmt.Errorf("%s exited (%s) before the awaited output", p.name, exitError(p.err))
 		}
-		if time.Now().After(deadline) {
-			return "", fmt.Errorf("%s: awaited output did not come within %s", p.name, d)
+		select {
+		case <-deadline:
+			return "", fmt.Errorf("%s: the awaited output did not come within %s", p.name, d)
+		case <-p.done:
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
@@ -143,10 +152,8 @@ func runProc(t *testing.T, name string, timeout time.Duration, args []string, en
 	defer cancel()
 	o.quiet = true
 	p := startProc(t, ctx, name, args, env, o)
-	select {
-	case <-p.done:
-	case <-ctx.Done():
-		<-p.done
+	<-p.done // the context's end kills it
+	if ctx.Err() != nil {
 		return p.out.String(), fmt.Errorf("%s timed out after %s", name, timeout)
 	}
 	return p.out.String(), p.err

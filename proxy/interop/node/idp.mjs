@@ -45,7 +45,9 @@ const provider = new Provider(issuer, {
       token_endpoint_auth_method: 'client_secret_basic',
     },
   ],
-  // groups is its own scope, as at Okta; mcpgate is configured to ask for it.
+  // groups is its own scope, as at Okta; mcpgate is configured to ask for
+  // it. With the default conformIdTokenClaims, a code flow's ID token
+  // carries none of these: mcpgate must fetch them from userinfo.
   claims: {
     openid: ['sub'],
     email: ['email', 'email_verified'],
@@ -72,10 +74,9 @@ const provider = new Provider(issuer, {
     session.grantIdFor(client.clientId, grant.jti);
     return grant;
   },
-  features: {
-    devInteractions: { enabled: false },
-    // RFC 9207: mcpgate checks iss on the callback when it is advertised.
-  },
+  // No login form: the interaction route below signs the user in. The
+  // provider advertises RFC 9207 iss, so mcpgate's callback checks it.
+  features: { devInteractions: { enabled: false } },
   cookies: { keys: ['interop-only-cookie-key'] },
   ttl: { Session: 600, Interaction: 600, Grant: 600, AccessToken: 600, AuthorizationCode: 60, IdToken: 600 },
 });
@@ -98,10 +99,10 @@ provider.use(async (ctx, next) => {
 
 provider.on('server_error', (_ctx, err) => console.error('idp: server_error', err));
 
-const server = provider.listen(port, '127.0.0.1', () => {
+provider.listen(port, '127.0.0.1', () => {
   console.log(JSON.stringify({ ready: true, issuer }));
 });
 
 for (const sig of ['SIGTERM', 'SIGINT']) {
-  process.on(sig, () => server.close(() => process.exit(0)));
+  process.on(sig, () => process.exit(0));
 }
