@@ -15,7 +15,8 @@ func TestInterop(t *testing.T) {
 	s := startStack(t, tc, stackOptions{allowedOrigins: []string{shim.origin()}})
 
 	t.Run("TypeScriptSDK", func(t *testing.T) { testTypeScriptSDK(t, s) })
-	t.Run("MCPRemote", func(t *testing.T) { testMCPRemote(t, s) })
+	t.Run("MCPRemote", func(t *testing.T) { testMCPRemote(t, s, "") })
+	t.Run("MCPRemotePreregisteredClient", func(t *testing.T) { testMCPRemoteStatic(t, s) })
 	t.Run("InspectorCLI", func(t *testing.T) { testInspectorCLI(t, s) })
 	t.Run("GoSDK", func(t *testing.T) { testGoSDK(t, s) })
 	t.Run("ConformanceServerSuite", func(t *testing.T) { testConformanceServer(t, s, shim) })

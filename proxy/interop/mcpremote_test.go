@@ -19,7 +19,7 @@ import (
 // for the xdg-open script `open` bundles); it delivers the final redirect
 // to mcp-remote's own loopback listener. A second run must reuse the
 // stored tokens without a browser.
-func testMCPRemote(t *testing.T, s *stack) {
+func testMCPRemote(t *testing.T, s *stack, wantClientID string, extraArgs ...string) {
 	bin := t.TempDir()
 	opener := filepath.Join(bin, "xdg-open")
 	script := fmt.Sprintf("#!/bin/sh\nexec '%s' '%s' \"$1\"\n", s.tc.node, filepath.Join(s.tc.nodeDir, "browser.mjs"))
@@ -33,7 +33,7 @@ func testMCPRemote(t *testing.T, s *stack) {
 		"MCP_REMOTE_CONFIG_DIR="+t.TempDir(),
 		"INTEROP_BROWSER_LOG="+browserLog,
 	)
-	args := []string{s.tc.node, s.tc.jsPath("mcp-remote/dist/client.js"), s.resource()}
+	args := append([]string{s.tc.node, s.tc.jsPath("mcp-remote/dist/client.js"), s.resource()}, extraArgs...)
 
 	runs := []struct {
 		name string
@@ -59,6 +59,12 @@ func testMCPRemote(t *testing.T, s *stack) {
 					t.Errorf("browser visit: got ok=%v consented=%v final=%q error=%q, want an approved sign-in ending at mcp-remote's /oauth/callback", v.OK, v.Consented, v.Final, v.Error)
 				}
 			}
+			// With static client information mcp-remote skips registration;
+			// mcpgate knows no client but the configured one by that id, so
+			// a completed sign-in was that client's.
+			if wantClientID != "" && !strings.Contains(out, "Using static OAuth client information") {
+				t.Errorf("mcp-remote did not use the static client information for %s", wantClientID)
+			}
 			tools, err := mcpRemoteTools(out)
 			if err != nil {
 				t.Fatalf("tools list in the output: %v\n%s", err, tail(redact(out), 4000))
@@ -69,6 +75,16 @@ func testMCPRemote(t *testing.T, s *stack) {
 			t.Logf("mcp-remote listed %d tools", len(tools))
 		})
 	}
+}
+
+// staticMCPRemoteClient is registered in mcpgate's configuration (see
+// startStack), not by DCR.
+const staticMCPRemoteClient = "mcp-remote-static"
+
+// testMCPRemoteStatic signs mcp-remote in with a pre-registered client
+// (--static-oauth-client-info): no registration, the configured id.
+func testMCPRemoteStatic(t *testing.T, s *stack) {
+	testMCPRemote(t, s, staticMCPRemoteClient, "--static-oauth-client-info", `{"client_id":"`+staticMCPRemoteClient+`"}`)
 }
 
 // browserVisit is one line of node/browser.mjs's log.

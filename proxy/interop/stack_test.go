@@ -95,6 +95,9 @@ func startStack(t *testing.T, tc *toolchain, o stackOptions) *stack {
 		"MCPGATE_UPSTREAM_SCOPES=openid,email,profile,groups",
 		"MCPGATE_BACKEND_URL="+s.backend,
 		"MCPGATE_MCP_ALLOWED_ORIGINS="+strings.Join(o.allowedOrigins, ","),
+		// A pre-registered public client for mcp-remote's
+		// --static-oauth-client-info (loopback: any port).
+		`MCPGATE_CLIENTS=[{"id":"`+staticMCPRemoteClient+`","name":"mcp-remote (pre-registered)","redirect_uris":["http://localhost/oauth/callback"]}]`,
 		"MCPGATE_LOG_LEVEL=debug",
 	), procOptions{})
 	if err := gw.waitHTTP(s.issuer+"/.well-known/oauth-authorization-server", http.StatusOK, 30*time.Second); err != nil {
