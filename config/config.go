@@ -18,6 +18,10 @@ type Config struct {
 	// (AES-256-GCM under a key derived from it; at least 32 bytes). Every
 	// replica needs the same value. Empty stores them unencrypted.
 	EncryptionKey string `yaml:"encryption_key" secret:"true"`
+	// TrustedProxies are the networks (CIDRs) of load balancers in front of
+	// mcpgate whose X-Forwarded-For header is believed when telling one
+	// client's address from another's (the registration rate limit).
+	TrustedProxies []string `yaml:"trusted_proxies"`
 
 	Upstream     Upstream     `yaml:"upstream"`
 	Backend      Backend      `yaml:"backend"`

@@ -65,6 +65,11 @@ func (c *Config) Validate() error {
 	}
 	c.Tokens.validate(&p)
 	c.Session.validate(&p)
+	for i, cidr := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(cidr); err != nil {
+			p.add(fmt.Sprintf("trusted_proxies[%d]", i), "%q is not a CIDR such as 10.0.0.0/8", cidr)
+		}
+	}
 	if c.EncryptionKey != "" && len(c.EncryptionKey) < minSecretLen {
 		p.add("encryption_key", "must be at least %d bytes, got %d", minSecretLen, len(c.EncryptionKey))
 	}

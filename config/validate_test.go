@@ -16,6 +16,8 @@ func TestValidate(t *testing.T) {
 	}{
 		{name: "valid", change: func(*Config) {}},
 
+		{name: "trusted proxies", change: func(c *Config) { c.TrustedProxies = []string{"10.0.0.0/8", "fd00::/8"} }},
+		{name: "trusted proxy not a CIDR", change: func(c *Config) { c.TrustedProxies = []string{"10.0.0.1"} }, wantKeys: []string{"trusted_proxies[0]"}, wantMsg: "not a CIDR"},
 		{name: "encryption key", change: func(c *Config) { c.EncryptionKey = strings.Repeat("k", 32) }},
 		{name: "encryption key too short", change: func(c *Config) { c.EncryptionKey = "short" }, wantKeys: []string{"encryption_key"}, wantMsg: "at least 32 bytes"},
 

@@ -26,7 +26,7 @@ func (s *Server) register(c echo.Context) error {
 	if scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 		bearer = strings.TrimSpace(tok)
 	}
-	if !s.registrations.allow(clientIP(r), time.Now()) {
+	if !s.registrations.allow(clientIP(r, s.trustedProxies), time.Now()) {
 		c.Response().Header().Set("Retry-After", "3600")
 		return writeOAuthError(c, &oauth.Error{Code: oauth.ErrTemporarilyUnavailable, Description: "too many registrations from this address; try again later", Status: http.StatusTooManyRequests})
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"time"
 
@@ -45,6 +46,8 @@ type Options struct {
 	// RegistrationsPerHour limits dynamic registrations per source
 	// address; 0 means no limit.
 	RegistrationsPerHour int
+	// TrustedProxies are load balancers whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
 	// MachineClients adds client_credentials and private_key_jwt to the
 	// metadata.
 	MachineClients bool
@@ -81,6 +84,7 @@ type Server struct {
 	tokens         *tokenCache
 	assertion      *backendAssertion
 	registrations  *hourlyLimiter
+	trustedProxies []netip.Prefix
 }
 
 // tokenCacheSize bounds the verified-token cache: at about 1 KiB an entry,
@@ -127,6 +131,7 @@ func New(opts Options) (*Server, error) {
 		allowedOrigins: opts.AllowedOrigins,
 		tokens:         newTokenCache(tokenCacheSize),
 		registrations:  newHourlyLimiter(opts.RegistrationsPerHour),
+		trustedProxies: opts.TrustedProxies,
 	}
 	if opts.Assertion.Enabled {
 		s.assertion = &backendAssertion{signer: opts.Keys, issuer: cfg.Issuer, audience: opts.Assertion.Audience, ttl: opts.Assertion.TTL}

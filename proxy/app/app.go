@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"time"
 
@@ -263,4 +264,15 @@ func SignerOptions(cfg *config.Config, log *slog.Logger) (signer.Options, error)
 		opts.Seal, opts.Open = seal, open
 	}
 	return opts, nil
+}
+
+// trustedProxies parses what Validate has already checked.
+func trustedProxies(cfg *config.Config) []netip.Prefix {
+	var out []netip.Prefix
+	for _, c := range cfg.TrustedProxies {
+		if p, err := netip.ParsePrefix(c); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }
