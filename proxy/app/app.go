@@ -148,6 +148,7 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 			TTL:      cfg.Backend.Assertion.TTL,
 		},
 		RegistrationsPerHour:    cfg.Registration.RateLimit,
+		TrustedProxies:          trustedProxies(cfg),
 		MachineClients:          len(accounts) > 0,
 		ClientMetadataDocuments: metadata != nil,
 		Logger:                  a.log,

@@ -97,3 +97,32 @@ func TestUnusedRegistrationsExpire(t *testing.T) {
 		t.Errorf("token request of the forgotten client: got %d %q, want 401 invalid_client so that it registers again", res.Status, res.Error)
 	}
 }
+
+// TestRateLimitBehindTrustedProxy: behind a trusted balancer every client
+// has its own limit, read from X-Forwarded-For; without trust the header
+// is ignored.
+func TestRateLimitBehindTrustedProxy(t *testing.T) {
+	g := startGateway(t, gatewayOptions{mutate: func(c *config.Config) {
+		c.Registration.RateLimit = 1
+		c.TrustedProxies = []string{"127.0.0.0/8"}
+	}})
+	register := func(forwardedFor string) int {
+		req, _ := http.NewRequest(http.MethodPost, g.URL+"/register", strings.NewReader(`{"redirect_uris":["http://127.0.0.1:1/cb"],"token_endpoint_auth_method":"none"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", forwardedFor)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readBody(t, resp)
+		return resp.StatusCode
+	}
+	for _, step := range []struct {
+		client string
+		want   int
+	}{{"203.0.113.1", 201}, {"203.0.113.1", 429}, {"203.0.113.2", 201}} {
+		if got := register(step.client); got != step.want {
+			t.Fatalf("registration from %s: got %d, want %d", step.client, got, step.want)
+		}
+	}
+}
