@@ -220,7 +220,17 @@ func consentPrompt(req store.AuthRequest, client store.Client, email string) *Co
 	if name == "" {
 		name = client.ID
 	}
+	provenance := "The application chose this name itself; it is not verified."
+	switch client.Source {
+	case "config":
+		provenance = "Registered by your administrators."
+	case "cimd":
+		if u, err := url.Parse(client.ID); err == nil {
+			provenance = "Described by a document published at " + u.Host + "."
+		}
+	}
 	return &ConsentPrompt{
+		Provenance:       provenance,
 		RequestID:        req.ID,
 		ClientID:         client.ID,
 		ClientName:       name,

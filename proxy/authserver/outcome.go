@@ -32,6 +32,10 @@ type ConsentPrompt struct {
 	// own machine.
 	LoopbackRedirect bool
 	Scopes           []string
+	// Provenance says who vouches for the client's name: the
+	// administrators (configured), its own domain (metadata document), or
+	// nobody (it registered itself).
+	Provenance string
 	// Email of the signed-in user when the prompt comes after the upstream
 	// login.
 	Email string

@@ -92,7 +92,7 @@ func TestConsentDenied(t *testing.T) {
 			t.Errorf("%s: got %q, want it to contain %q", header, got, want)
 		}
 	}
-	for _, want := range []string{`<form method="post"`, `<button type="submit" name="decision" value="approve"`, `name="decision" value="deny"`, "test client", "127.0.0.1:7777", "mcp"} {
+	for _, want := range []string{`<form method="post"`, `<button type="submit" name="decision" value="approve"`, `name="decision" value="deny"`, "test client", "127.0.0.1:7777", "mcp", "chose this name itself"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("consent page lacks %q", want)
 		}

@@ -102,6 +102,9 @@ func TestClientIDMetadataDocuments(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || !strings.Contains(page, "Metadata Client") || !strings.Contains(page, "127.0.0.1:7780") {
 			t.Fatalf("consent: got %d, want a page naming the client and its redirect host", resp.StatusCode)
 		}
+		if host := strings.TrimPrefix(host.URL, "https://"); !strings.Contains(page, "published at "+host) {
+			t.Errorf("consent page does not say where the client's description comes from (%s)", host)
+		}
 		code := g.signIn(t, b, g.authorizeURL(c, nil)).Query().Get("code")
 		res := g.exchange(t, c, code)
 		if res.Status != http.StatusOK {
