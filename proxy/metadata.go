@@ -36,7 +36,11 @@ func (s *Server) authServerMetadata(c echo.Context) error {
 	if s.machine {
 		md["grant_types_supported"] = []string{authserver.GrantAuthorizationCode, authserver.GrantRefreshToken, authserver.GrantClientCredentials}
 		md["token_endpoint_auth_methods_supported"] = []string{authserver.AuthNone, authserver.AuthSecretBasic, authserver.AuthSecretPost, authserver.AuthPrivateKeyJWT}
-		md["token_endpoint_auth_signing_alg_values_supported"] = []string{"ES256", "ES384", "RS256", "PS256", "EdDSA"}
+		algs := make([]string, len(authserver.AssertionAlgorithms))
+		for i, a := range authserver.AssertionAlgorithms {
+			algs[i] = string(a)
+		}
+		md["token_endpoint_auth_signing_alg_values_supported"] = algs
 	}
 	return metadataJSON(c, md)
 }

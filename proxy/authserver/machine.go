@@ -42,7 +42,13 @@ const (
 	maxAssertionLife = 10 * time.Minute
 )
 
-var assertionAlgs = []jose.SignatureAlgorithm{jose.ES256, jose.ES384, jose.RS256, jose.PS256, jose.EdDSA}
+// AssertionAlgorithms are the asymmetric JWS algorithms accepted for
+// private_key_jwt: every one configuration may give a key for; never HMAC
+// or none.
+var AssertionAlgorithms = []jose.SignatureAlgorithm{
+	jose.ES256, jose.ES384, jose.ES512, jose.RS256, jose.RS384, jose.RS512,
+	jose.PS256, jose.PS384, jose.PS512, jose.EdDSA,
+}
 
 // authenticateAccount checks a service account's secret or assertion.
 func (s *Server) authenticateAccount(ctx context.Context, a ServiceAccount, cred ClientCredentials) (store.Client, error) {
@@ -79,7 +85,7 @@ func (s *Server) verifyAssertion(ctx context.Context, a ServiceAccount, assertio
 		s.log.InfoContext(ctx, "client assertion refused", "client_id", a.ID, "reason", desc)
 		return &oauth.Error{Code: oauth.ErrInvalidClient, Description: "client assertion refused: " + desc}
 	}
-	tok, err := jwt.ParseSigned(assertion, assertionAlgs)
+	tok, err := jwt.ParseSigned(assertion, AssertionAlgorithms)
 	if err != nil || len(tok.Headers) != 1 {
 		return fail("not a signed JWT with a supported algorithm")
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"testing"
@@ -163,4 +164,29 @@ func TestClientCredentials(t *testing.T) {
 			t.Fatalf("got %v, want invalid_scope", err)
 		}
 	})
+}
+
+// TestAssertionAlgorithms: an RS512 key (one configuration accepts) works,
+// and HS256 signed with anything is refused before any key is tried.
+func TestAssertionAlgorithms(t *testing.T) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := newMachineServer(t, authserver.ServiceAccount{ID: "rsa-bot",
+		Keys: jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &rsaKey.PublicKey, KeyID: "r1", Algorithm: "RS512", Use: "sig"}}}})
+	now := time.Now()
+	claims := jwt.Claims{Issuer: "rsa-bot", Subject: "rsa-bot", Audience: jwt.Audience{issuer + "/token"},
+		Expiry: jwt.NewNumericDate(now.Add(time.Minute)), ID: oauth.NewID()}
+	sig, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS512, Key: rsaKey}, (&jose.SignerOptions{}).WithHeader("kid", "r1"))
+	tok, _ := jwt.Signed(sig).Claims(claims).Serialize()
+	if _, err := s.AuthenticateClient(context.Background(), authserver.ClientCredentials{ID: "rsa-bot", Assertion: tok, Method: authserver.AuthPrivateKeyJWT}); err != nil {
+		t.Fatalf("RS512 assertion: %v", err)
+	}
+	hmac, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: []byte("0123456789abcdef0123456789abcdef")}, nil)
+	claims.ID = oauth.NewID()
+	forged, _ := jwt.Signed(hmac).Claims(claims).Serialize()
+	if _, err := s.AuthenticateClient(context.Background(), authserver.ClientCredentials{ID: "rsa-bot", Assertion: forged, Method: authserver.AuthPrivateKeyJWT}); err == nil {
+		t.Fatal("an HS256 assertion was accepted")
+	}
 }
