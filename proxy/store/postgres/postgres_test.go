@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -157,42 +156,6 @@ func TestOpenRejectsBadURLs(t *testing.T) {
 	}
 }
 
-var errRedeemed = errors.New("already redeemed")
-
-// redeemAll races n redemptions of code hash through s and reports the
-// winners' IDs.
-func redeemAll(ctx context.Context, s store.Store, hash, prefix string, n int, start <-chan struct{}) ([]string, error) {
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		winners  []string
-		firstErr error
-	)
-	for i := range n {
-		wg.Go(func() {
-			id := prefix + strconv.Itoa(i)
-			<-start
-			_, err := s.UpdateAuthCode(ctx, hash, func(c *store.AuthCode) error {
-				if c.Redeemed {
-					return errRedeemed
-				}
-				c.Redeemed, c.FamilyID = true, id
-				return nil
-			})
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				winners = append(winners, id)
-			case err != errRedeemed && firstErr == nil:
-				firstErr = fmt.Errorf("redemption %s: %w", id, err)
-			}
-		})
-	}
-	wg.Wait()
-	return winners, firstErr
-}
-
 // TestTwoStoresRedeemOnce races redemptions through two pools, as two
 // replicas would: only the row lock keeps them from redeeming twice.
 func TestTwoStoresRedeemOnce(t *testing.T) {
@@ -210,7 +173,7 @@ func TestTwoStoresRedeemOnce(t *testing.T) {
 	var winners [2][]string
 	var errs [2]error
 	for i, s := range []store.Store{a, b} {
-		wg.Go(func() { winners[i], errs[i] = redeemAll(ctx, s, "h1", fmt.Sprintf("s%d-", i), 10, start) })
+		wg.Go(func() { winners[i], errs[i] = storetest.RedeemAll(ctx, s, "h1", fmt.Sprintf("s%d-", i), 10, start) })
 	}
 	close(start)
 	wg.Wait()
