@@ -29,6 +29,7 @@ type Config struct {
 	Tokens       Tokens       `yaml:"tokens"`
 	Session      Session      `yaml:"session"`
 	Registration Registration `yaml:"registration"`
+	Limits       Limits       `yaml:"limits"`
 
 	// Clients are OAuth clients registered in the configuration
 	// (pre-registered) rather than through /register. In the environment,

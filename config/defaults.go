@@ -54,6 +54,15 @@ func Default() *Config {
 			TTL:        12 * time.Hour,
 			ConsentTTL: 0,
 		},
+		Limits: Limits{
+			// MCP requests are JSON-RPC messages, usually well under a
+			// kilobyte; tool arguments carrying a file or an image are the
+			// large ones.
+			MCPBodyBytes: 4 << 20,
+			// A body follows its headers at once; ten seconds is ample on
+			// any network a person uses.
+			BodyReadTimeout: 10 * time.Second,
+		},
 		Registration: Registration{
 			// MCP clients are mostly unknown in advance and register
 			// themselves (RFC 7591); without it most clients cannot connect.

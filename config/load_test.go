@@ -63,6 +63,7 @@ func TestLoadFixtures(t *testing.T) {
 				CacheMax:        time.Hour,
 			},
 		},
+		Limits: Limits{MCPBodyBytes: 1 << 20, BodyReadTimeout: 5 * time.Second},
 		Clients: []Client{
 			{
 				ID:           "mcp-inspector",

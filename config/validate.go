@@ -74,6 +74,7 @@ func (c *Config) Validate() error {
 		p.add("encryption_key", "must be at least %d bytes, got %d", minSecretLen, len(c.EncryptionKey))
 	}
 	c.Registration.validate(&p)
+	c.Limits.validate(&p)
 	c.validateClients(&p)
 	return p.err()
 }

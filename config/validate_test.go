@@ -144,6 +144,9 @@ func TestValidate(t *testing.T) {
 		// tokens
 		{name: "tokens.access_token_ttl zero", change: func(c *Config) { c.Tokens.AccessTokenTTL = 0 }, wantKeys: []string{"tokens.access_token_ttl"}, wantMsg: "positive"},
 		{name: "tokens.refresh_token_ttl negative", change: func(c *Config) { c.Tokens.RefreshTokenTTL = -time.Hour }, wantKeys: []string{"tokens.refresh_token_ttl"}, wantMsg: "positive"},
+		{name: "limits.mcp_body_bytes too small", change: func(c *Config) { c.Limits.MCPBodyBytes = 64 }, wantKeys: []string{"limits.mcp_body_bytes"}, wantMsg: "at least 1024"},
+		{name: "limits.mcp_body_bytes 1 KiB", change: func(c *Config) { c.Limits.MCPBodyBytes = 1024 }},
+		{name: "limits.body_read_timeout zero", change: func(c *Config) { c.Limits.BodyReadTimeout = 0 }, wantKeys: []string{"limits.body_read_timeout"}, wantMsg: "positive"},
 		{name: "tokens.code_ttl zero", change: func(c *Config) { c.Tokens.CodeTTL = 0 }, wantKeys: []string{"tokens.code_ttl"}, wantMsg: "positive"},
 		{name: "tokens.code_ttl 10m", change: func(c *Config) { c.Tokens.CodeTTL = 10 * time.Minute }},
 		{name: "tokens.code_ttl over 10m", change: func(c *Config) { c.Tokens.CodeTTL = 10*time.Minute + time.Second }, wantKeys: []string{"tokens.code_ttl"}, wantMsg: "at most 10m0s"},

@@ -23,9 +23,9 @@ func (s *Server) browser(c echo.Context) (browserState, authserver.Browser) {
 func (s *Server) authorize(c echo.Context) error {
 	var q url.Values
 	if c.Request().Method == http.MethodPost {
-		form, err := c.FormParams()
-		if err != nil {
-			return s.renderError(c, http.StatusBadRequest, "Invalid request", "The authorization request could not be read.")
+		form, failed, err := s.readBrowserForm(c)
+		if failed {
+			return err
 		}
 		q = form
 	} else {

@@ -9,14 +9,18 @@ import (
 // consent receives the consent form. The CSRF token binds the post to the
 // page this browser was shown; Decide checks the request is this browser's.
 func (s *Server) consent(c echo.Context) error {
+	form, failed, err := s.readBrowserForm(c)
+	if failed {
+		return err
+	}
 	st, b := s.browser(c)
-	requestID := c.FormValue("request")
-	if requestID == "" || !s.cookies.checkCSRF(c.FormValue("csrf"), requestID, st.BrowserID) {
+	requestID := form.Get("request")
+	if requestID == "" || !s.cookies.checkCSRF(form.Get("csrf"), requestID, st.BrowserID) {
 		return s.renderError(c, http.StatusForbidden, "Request not accepted",
 			"This form was not sent from the page mcpgate showed you. Start again from your application.")
 	}
 	var approve bool
-	switch c.FormValue("decision") {
+	switch form.Get("decision") {
 	case "approve":
 		approve = true
 	case "deny":

@@ -1,8 +1,11 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,7 +41,45 @@ func (s *Server) mcp(c echo.Context) error {
 		forward.WriteJSONRPCError(w, http.StatusBadGateway, -32603, "no MCP backend is configured")
 		return nil
 	}
+	if err := readWholeBody(r); err != nil {
+		status, message := bodyError(err)
+		return s.refuseBody(c, status, message)
+	}
 	s.forwarder.Forward(w, r, v.identity)
+	return nil
+}
+
+// readWholeBody reads an MCP request body (bounded by boundBodies) before
+// anything is forwarded: a JSON-RPC message is only acted on whole, a
+// client trickling its body is cut off here rather than holding a backend
+// connection, and a half-sent body never reaches the backend.
+func readWholeBody(r *http.Request) error {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	size := r.ContentLength
+	if size < 0 {
+		size = 4 << 10
+	}
+	// One byte more than announced, so that the read that reports EOF
+	// (and lifts the read deadline) needs no second buffer.
+	body := make([]byte, 0, size+1)
+	for {
+		if len(body) == cap(body) {
+			body = slices.Grow(body, cap(body))
+		}
+		n, err := r.Body.Read(body[len(body):cap(body)])
+		body = body[:len(body)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	r.TransferEncoding = nil
 	return nil
 }
 

@@ -18,9 +18,10 @@ func (s *Server) register(c echo.Context) error {
 	if mt, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); !strings.EqualFold(strings.TrimSpace(mt), "application/json") {
 		return writeOAuthError(c, oauth.NewError(oauth.ErrInvalidClientMetadata, "the body must be application/json"))
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, maxFormBytes))
+	// boundBodies has limited the body in size and time.
+	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		return writeOAuthError(c, oauth.NewError(oauth.ErrInvalidClientMetadata, "the body could not be read or is too large"))
+		return writeOAuthError(c, oauthBodyError(bodyError(err)))
 	}
 	bearer := ""
 	if scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {

@@ -53,7 +53,12 @@ type Options struct {
 	MachineClients bool
 	// ClientMetadataDocuments advertises CIMD support.
 	ClientMetadataDocuments bool
-	Logger                  *slog.Logger
+	// MCPBodyBytes bounds MCP request bodies; the OAuth endpoints have a
+	// fixed, small limit.
+	MCPBodyBytes int64
+	// BodyReadTimeout bounds how long any request body takes to arrive.
+	BodyReadTimeout time.Duration
+	Logger          *slog.Logger
 }
 
 // AssertionOptions configure the identity JWT for the backend.
@@ -85,6 +90,8 @@ type Server struct {
 	assertion      *backendAssertion
 	registrations  *hourlyLimiter
 	trustedProxies []netip.Prefix
+	mcpBodyBytes   int64
+	bodyTimeout    time.Duration
 }
 
 // tokenCacheSize bounds the verified-token cache: at about 1 KiB an entry,
@@ -114,6 +121,12 @@ func New(opts Options) (*Server, error) {
 	if opts.SessionTTL == 0 {
 		opts.SessionTTL = 12 * time.Hour
 	}
+	if opts.MCPBodyBytes <= 0 {
+		opts.MCPBodyBytes = 4 << 20
+	}
+	if opts.BodyReadTimeout <= 0 {
+		opts.BodyReadTimeout = 10 * time.Second
+	}
 	s := &Server{
 		as:       opts.AuthServer,
 		keys:     opts.Keys,
@@ -132,6 +145,8 @@ func New(opts Options) (*Server, error) {
 		tokens:         newTokenCache(tokenCacheSize),
 		registrations:  newHourlyLimiter(opts.RegistrationsPerHour),
 		trustedProxies: opts.TrustedProxies,
+		mcpBodyBytes:   opts.MCPBodyBytes,
+		bodyTimeout:    opts.BodyReadTimeout,
 	}
 	if opts.Assertion.Enabled {
 		s.assertion = &backendAssertion{signer: opts.Keys, issuer: cfg.Issuer, audience: opts.Assertion.Audience, ttl: opts.Assertion.TTL}
@@ -147,7 +162,7 @@ func (s *Server) routes() *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleEchoError
-	e.Use(s.recoverPanics, s.logRequests, s.deadline)
+	e.Use(s.recoverPanics, s.logRequests, s.deadline, s.boundBodies)
 
 	e.GET("/.well-known/oauth-authorization-server", s.authServerMetadata)
 	e.GET("/.well-known/openid-configuration", s.authServerMetadata)
@@ -199,7 +214,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err)
 		}
-		if c.Path() == s.mcpPath {
+		if s.isMCPRoute(c.Path()) {
 			return nil // the hot path is measured elsewhere
 		}
 		s.log.LogAttrs(c.Request().Context(), slog.LevelDebug, "http request",
@@ -218,7 +233,7 @@ const requestDeadline = 30 * time.Second
 
 func (s *Server) deadline(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if c.Path() == s.mcpPath {
+		if s.isMCPRoute(c.Path()) {
 			return next(c)
 		}
 		ctx, cancel := context.WithTimeout(c.Request().Context(), requestDeadline)
@@ -227,6 +242,8 @@ func (s *Server) deadline(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+func (s *Server) isMCPRoute(route string) bool { return route == s.mcpPath }
 
 // Shutdown stops the echo server's background parts.
 func (s *Server) Shutdown(ctx context.Context) error { return s.echo.Shutdown(ctx) }

@@ -14,10 +14,6 @@ import (
 	"github.com/mcpgate/mcpgate/proxy/store"
 )
 
-// maxFormBytes bounds the body of the OAuth endpoints: their requests are
-// a few hundred bytes; a client that sends more is not a client.
-const maxFormBytes = 64 << 10
-
 // readForm parses an application/x-www-form-urlencoded body, refusing
 // other content types, oversized bodies and repeated parameters.
 func readForm(c echo.Context, single ...string) (url.Values, *oauth.Error) {
@@ -26,9 +22,9 @@ func readForm(c echo.Context, single ...string) (url.Values, *oauth.Error) {
 	if mt, _, _ := strings.Cut(ct, ";"); !strings.EqualFold(strings.TrimSpace(mt), "application/x-www-form-urlencoded") {
 		return nil, oauth.NewError(oauth.ErrInvalidRequest, "the body must be application/x-www-form-urlencoded")
 	}
-	r.Body = http.MaxBytesReader(c.Response(), r.Body, maxFormBytes)
+	// boundBodies has limited the body in size and time.
 	if err := r.ParseForm(); err != nil {
-		return nil, oauth.NewError(oauth.ErrInvalidRequest, "the body could not be parsed")
+		return nil, oauthBodyError(bodyError(err))
 	}
 	form := r.PostForm
 	if dup := duplicated(form, single...); dup != "" {

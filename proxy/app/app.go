@@ -151,6 +151,8 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 		TrustedProxies:          trustedProxies(cfg),
 		MachineClients:          len(accounts) > 0,
 		ClientMetadataDocuments: metadata != nil,
+		MCPBodyBytes:            int64(cfg.Limits.MCPBodyBytes),
+		BodyReadTimeout:         cfg.Limits.BodyReadTimeout,
 		Logger:                  a.log,
 	})
 	return err

@@ -1,0 +1,25 @@
+package config
+
+import "time"
+
+// Limits bound what one request, or one address, can make mcpgate do.
+type Limits struct {
+	// MCPBodyBytes is the largest request body the MCP endpoint accepts
+	// (413 above it). The OAuth endpoints have a fixed 64 KiB limit: their
+	// requests are a few hundred bytes.
+	MCPBodyBytes int `yaml:"mcp_body_bytes"`
+	// BodyReadTimeout is how long a request body may take to arrive, from
+	// the end of its headers; a slower body is cut off (408).
+	BodyReadTimeout time.Duration `yaml:"body_read_timeout"`
+}
+
+// minMCPBodyBytes keeps a typo (a limit in KiB or MiB instead of bytes) from
+// refusing every MCP request.
+const minMCPBodyBytes = 1024
+
+func (l *Limits) validate(p *Problems) {
+	if l.MCPBodyBytes < minMCPBodyBytes {
+		p.add("limits.mcp_body_bytes", "must be at least %d bytes, got %d", minMCPBodyBytes, l.MCPBodyBytes)
+	}
+	positive(p, "limits.body_read_timeout", l.BodyReadTimeout)
+}
