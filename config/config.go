@@ -22,6 +22,11 @@ type Config struct {
 	// mcpgate whose X-Forwarded-For header is believed when telling one
 	// client's address from another's (the registration rate limit).
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// AllowedHosts are Host header values requests may carry besides
+	// public_url's host: "host" (any port) or "host:port". Any other Host is
+	// refused (403): a page that rebinds its own name to mcpgate's address
+	// (DNS rebinding) sends its own name.
+	AllowedHosts []string `yaml:"allowed_hosts"`
 
 	Upstream     Upstream     `yaml:"upstream"`
 	Backend      Backend      `yaml:"backend"`

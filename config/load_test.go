@@ -63,7 +63,8 @@ func TestLoadFixtures(t *testing.T) {
 				CacheMax:        time.Hour,
 			},
 		},
-		Limits: Limits{MCPBodyBytes: 1 << 20, BodyReadTimeout: 5 * time.Second},
+		Limits:       Limits{MCPBodyBytes: 1 << 20, BodyReadTimeout: 5 * time.Second},
+		AllowedHosts: []string{"mcp.internal:8080"},
 		Clients: []Client{
 			{
 				ID:           "mcp-inspector",

@@ -70,6 +70,11 @@ func (c *Config) Validate() error {
 			p.add(fmt.Sprintf("trusted_proxies[%d]", i), "%q is not a CIDR such as 10.0.0.0/8", cidr)
 		}
 	}
+	for i, h := range c.AllowedHosts {
+		if !validHostPort(h) {
+			p.add(fmt.Sprintf("allowed_hosts[%d]", i), "%q is not a host or host:port such as mcp.internal:8080", h)
+		}
+	}
 	if c.EncryptionKey != "" && len(c.EncryptionKey) < minSecretLen {
 		p.add("encryption_key", "must be at least %d bytes, got %d", minSecretLen, len(c.EncryptionKey))
 	}
@@ -203,6 +208,24 @@ func isLoopback(host string) bool {
 	}
 	a, err := netip.ParseAddr(host)
 	return err == nil && a.Unmap().IsLoopback()
+}
+
+// validHostPort: a host name or IP literal ([::1] for IPv6), with an
+// optional port, as a Host header carries it.
+func validHostPort(s string) bool {
+	host, port := s, ""
+	if h, p, err := net.SplitHostPort(s); err == nil {
+		host, port = h, p
+		if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+			return false
+		}
+	} else if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		host = s[1 : len(s)-1]
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		return a.Zone() == "" && (a.Is4() || strings.Contains(s, "["))
+	}
+	return !strings.HasPrefix(host, "*.") && validDomainPattern(host)
 }
 
 func checkListen(p *Problems, listen string) {

@@ -144,6 +144,13 @@ func TestValidate(t *testing.T) {
 		// tokens
 		{name: "tokens.access_token_ttl zero", change: func(c *Config) { c.Tokens.AccessTokenTTL = 0 }, wantKeys: []string{"tokens.access_token_ttl"}, wantMsg: "positive"},
 		{name: "tokens.refresh_token_ttl negative", change: func(c *Config) { c.Tokens.RefreshTokenTTL = -time.Hour }, wantKeys: []string{"tokens.refresh_token_ttl"}, wantMsg: "positive"},
+		{name: "allowed_hosts valid", change: func(c *Config) {
+			c.AllowedHosts = []string{"mcp.internal", "mcp.internal:8443", "10.0.0.7:8080", "[::1]:8080", "[fd00::1]"}
+		}},
+		{name: "allowed_hosts with scheme", change: func(c *Config) { c.AllowedHosts = []string{"https://mcp.internal"} }, wantKeys: []string{"allowed_hosts[0]"}, wantMsg: "host:port"},
+		{name: "allowed_hosts wildcard", change: func(c *Config) { c.AllowedHosts = []string{"*.internal"} }, wantKeys: []string{"allowed_hosts[0]"}, wantMsg: "host:port"},
+		{name: "allowed_hosts bad port", change: func(c *Config) { c.AllowedHosts = []string{"mcp.internal:http"} }, wantKeys: []string{"allowed_hosts[0]"}, wantMsg: "host:port"},
+		{name: "allowed_hosts bare IPv6", change: func(c *Config) { c.AllowedHosts = []string{"::1"} }, wantKeys: []string{"allowed_hosts[0]"}, wantMsg: "host:port"},
 		{name: "limits.mcp_body_bytes too small", change: func(c *Config) { c.Limits.MCPBodyBytes = 64 }, wantKeys: []string{"limits.mcp_body_bytes"}, wantMsg: "at least 1024"},
 		{name: "limits.mcp_body_bytes 1 KiB", change: func(c *Config) { c.Limits.MCPBodyBytes = 1024 }},
 		{name: "limits.body_read_timeout zero", change: func(c *Config) { c.Limits.BodyReadTimeout = 0 }, wantKeys: []string{"limits.body_read_timeout"}, wantMsg: "positive"},

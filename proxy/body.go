@@ -36,10 +36,10 @@ func (s *Server) boundBodies(next echo.HandlerFunc) echo.HandlerFunc {
 			limit = s.mcpBodyBytes
 		}
 		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); strings.HasPrefix(mt, "multipart/") {
-			return s.refuseBody(c, http.StatusUnsupportedMediaType, "multipart bodies are not accepted")
+			return s.refuse(c, http.StatusUnsupportedMediaType, "multipart bodies are not accepted")
 		}
 		if r.ContentLength > limit {
-			return s.refuseBody(c, http.StatusRequestEntityTooLarge, "the request body is too large")
+			return s.refuse(c, http.StatusRequestEntityTooLarge, "the request body is too large")
 		}
 		// The deadline is on the connection: it stops a read blocked on
 		// a trickling client, which a context cannot. It is lifted once
@@ -84,9 +84,10 @@ func bodyError(err error) (status int, message string) {
 	return http.StatusBadRequest, "the request body could not be read"
 }
 
-// refuseBody answers in the form the route's callers understand: a page
-// for browsers, OAuth JSON for the API endpoints, JSON-RPC for MCP.
-func (s *Server) refuseBody(c echo.Context, status int, message string) error {
+// refuse answers a request turned away before its handler, in the form
+// the route's callers understand: a page for browsers, OAuth JSON for the
+// API endpoints, JSON-RPC for MCP.
+func (s *Server) refuse(c echo.Context, status int, message string) error {
 	if status == http.StatusRequestTimeout || status == http.StatusRequestEntityTooLarge {
 		// The rest of the body is not worth reading.
 		c.Response().Header().Set("Connection", "close")
@@ -111,11 +112,11 @@ func (s *Server) isPageRoute(route string) bool {
 func (s *Server) readBrowserForm(c echo.Context) (form url.Values, failed bool, err error) {
 	r := c.Request()
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
-		return nil, true, s.refuseBody(c, http.StatusUnsupportedMediaType, "the form must be sent as application/x-www-form-urlencoded")
+		return nil, true, s.refuse(c, http.StatusUnsupportedMediaType, "the form must be sent as application/x-www-form-urlencoded")
 	}
 	if err := r.ParseForm(); err != nil {
 		status, message := bodyError(err)
-		return nil, true, s.refuseBody(c, status, message)
+		return nil, true, s.refuse(c, status, message)
 	}
 	return r.Form, false, nil
 }

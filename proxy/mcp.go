@@ -43,7 +43,7 @@ func (s *Server) mcp(c echo.Context) error {
 	}
 	if err := readWholeBody(r); err != nil {
 		status, message := bodyError(err)
-		return s.refuseBody(c, status, message)
+		return s.refuse(c, status, message)
 	}
 	s.forwarder.Forward(w, r, v.identity)
 	return nil

@@ -46,8 +46,11 @@ type Options struct {
 	// RegistrationsPerHour limits dynamic registrations per source
 	// address; 0 means no limit.
 	RegistrationsPerHour int
-	// TrustedProxies are load balancers whose X-Forwarded-For is believed.
+	// TrustedProxies are load balancers whose X-Forwarded-For and
+	// X-Forwarded-Host are believed.
 	TrustedProxies []netip.Prefix
+	// AllowedHosts are Host values served besides the issuer's host.
+	AllowedHosts []string
 	// MachineClients adds client_credentials and private_key_jwt to the
 	// metadata.
 	MachineClients bool
@@ -92,6 +95,7 @@ type Server struct {
 	trustedProxies []netip.Prefix
 	mcpBodyBytes   int64
 	bodyTimeout    time.Duration
+	hosts          *hostPolicy
 }
 
 // tokenCacheSize bounds the verified-token cache: at about 1 KiB an entry,
@@ -148,6 +152,9 @@ func New(opts Options) (*Server, error) {
 		mcpBodyBytes:   opts.MCPBodyBytes,
 		bodyTimeout:    opts.BodyReadTimeout,
 	}
+	if s.hosts, err = newHostPolicy(cfg.Issuer, opts.AllowedHosts, opts.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("proxy: hosts: %w", err)
+	}
 	if opts.Assertion.Enabled {
 		s.assertion = &backendAssertion{signer: opts.Keys, issuer: cfg.Issuer, audience: opts.Assertion.Audience, ttl: opts.Assertion.TTL}
 	}
@@ -162,7 +169,7 @@ func (s *Server) routes() *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleEchoError
-	e.Use(s.recoverPanics, s.logRequests, s.deadline, s.boundBodies)
+	e.Use(s.recoverPanics, s.logRequests, s.checkHost, s.deadline, s.boundBodies)
 
 	e.GET("/.well-known/oauth-authorization-server", s.authServerMetadata)
 	e.GET("/.well-known/openid-configuration", s.authServerMetadata)

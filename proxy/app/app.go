@@ -149,6 +149,7 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 		},
 		RegistrationsPerHour:    cfg.Registration.RateLimit,
 		TrustedProxies:          trustedProxies(cfg),
+		AllowedHosts:            cfg.AllowedHosts,
 		MachineClients:          len(accounts) > 0,
 		ClientMetadataDocuments: metadata != nil,
 		MCPBodyBytes:            int64(cfg.Limits.MCPBodyBytes),

@@ -65,7 +65,7 @@ func startReplicas(t *testing.T, storeURL string, n int) *replicaSet {
 	for range n {
 		addr := freeAddr(t)
 		env := append(append([]string(nil), rs.env...), "MCPGATE_LISTEN="+addr)
-		rs.procs = append(rs.procs, startProcess(t, rs.bin, env, "http://"+addr+"/.well-known/oauth-authorization-server"))
+		rs.procs = append(rs.procs, startProcess(t, rs.bin, env, "http://"+addr+"/.well-known/oauth-authorization-server", strings.TrimPrefix(rs.URL, "http://")))
 		rs.addrs = append(rs.addrs, addr)
 	}
 	return rs

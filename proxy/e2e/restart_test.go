@@ -88,7 +88,10 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func startProcess(t *testing.T, bin string, env []string, healthURL string) *process {
+// startProcess runs `mcpgate serve` and waits until healthURL answers 200;
+// probeHost, when set, is the Host the probe sends (a replica behind the
+// test's balancer answers only for the public host).
+func startProcess(t *testing.T, bin string, env []string, healthURL, probeHost string) *process {
 	t.Helper()
 	p := &process{cmd: exec.Command(bin, "serve"), log: &syncBuffer{}, exited: make(chan struct{})}
 	p.cmd.Env = append(os.Environ(), env...)
@@ -108,7 +111,11 @@ func startProcess(t *testing.T, bin string, env []string, healthURL string) *pro
 			t.Fatalf("mcpgate exited at start; its log:\n%s", p.log)
 		default:
 		}
-		if resp, err := http.Get(healthURL); err == nil {
+		probe, _ := http.NewRequest(http.MethodGet, healthURL, nil)
+		if probeHost != "" {
+			probe.Host = probeHost
+		}
+		if resp, err := http.DefaultClient.Do(probe); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return p
@@ -145,7 +152,7 @@ func TestRestartKeepsState(t *testing.T) {
 	health := base + "/.well-known/oauth-authorization-server"
 	g := &gateway{URL: base, IdP: idp}
 
-	first := startProcess(t, bin, env, health)
+	first := startProcess(t, bin, env, health, "")
 	c := g.registerPublic(t)
 	tokens := g.exchange(t, c, g.code(t, c))
 	if tokens.Status != http.StatusOK {
@@ -153,7 +160,7 @@ func TestRestartKeepsState(t *testing.T) {
 	}
 	first.kill()
 
-	startProcess(t, bin, env, health)
+	startProcess(t, bin, env, health, "")
 	claims := verifyWithJWKS(t, base+"/jwks", tokens.AccessToken)
 	if claims.ClientID != c.ID {
 		t.Errorf("token signed before the restart: client_id got %q, want %q", claims.ClientID, c.ID)

@@ -21,8 +21,10 @@ import (
 
 // bearerShim stands between the conformance suite, which sends no
 // credentials, and mcpgate: it adds a valid mcpgate access token to each
-// request and keeps the rest as sent, Origin included (only Host becomes
-// mcpgate's), streaming answers through unbuffered.
+// request and keeps everything else exactly as the suite sent it, Host and
+// Origin included, like a TLS-terminating balancer that preserves Host
+// (mcpgate is configured to answer for the shim's host). Answers stream
+// through unbuffered.
 type bearerShim struct {
 	srv *httptest.Server
 	// log has the proxy's errors, e.g. an answer cut by mcpgate
@@ -47,13 +49,18 @@ func newBearerShim(t *testing.T) *bearerShim {
 	return sh
 }
 
-func (sh *bearerShim) origin() string { return "http://" + sh.srv.Listener.Addr().String() }
+func (sh *bearerShim) origin() string { return "http://" + sh.host() }
+
+func (sh *bearerShim) host() string { return sh.srv.Listener.Addr().String() }
 
 // forwardTo starts the shim in front of target with token.
 func (sh *bearerShim) forwardTo(target *url.URL, token string) {
 	proxy := &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(target)
+			// The suite's own Host, never mcpgate's: rewriting it would
+			// hide whether mcpgate refuses a rebound one.
+			r.Out.Host = r.In.Host
 			r.Out.Header.Set("Authorization", "Bearer "+token)
 		},
 		FlushInterval: -1,

@@ -12,7 +12,7 @@ func TestInterop(t *testing.T) {
 	// The conformance suite sends an Origin header, and its shim must be
 	// listening (and allowed) before mcpgate starts.
 	shim := newBearerShim(t)
-	s := startStack(t, tc, stackOptions{allowedOrigins: []string{shim.origin()}})
+	s := startStack(t, tc, stackOptions{allowedOrigins: []string{shim.origin()}, allowedHosts: []string{shim.host()}})
 
 	t.Run("TypeScriptSDK", func(t *testing.T) { testTypeScriptSDK(t, s) })
 	t.Run("MCPRemote", func(t *testing.T) { testMCPRemote(t, s, "") })

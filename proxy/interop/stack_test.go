@@ -45,6 +45,8 @@ func (s *stack) resource() string { return s.issuer + "/mcp" }
 type stackOptions struct {
 	// allowedOrigins are browser origins mcpgate lets call /mcp.
 	allowedOrigins []string
+	// allowedHosts are Host values mcpgate answers for besides its own.
+	allowedHosts []string
 }
 
 func startStack(t *testing.T, tc *toolchain, o stackOptions) *stack {
@@ -95,6 +97,7 @@ func startStack(t *testing.T, tc *toolchain, o stackOptions) *stack {
 		"MCPGATE_UPSTREAM_SCOPES=openid,email,profile,groups",
 		"MCPGATE_BACKEND_URL="+s.backend,
 		"MCPGATE_MCP_ALLOWED_ORIGINS="+strings.Join(o.allowedOrigins, ","),
+		"MCPGATE_ALLOWED_HOSTS="+strings.Join(o.allowedHosts, ","),
 		// A pre-registered public client for mcp-remote's
 		// --static-oauth-client-info (loopback: any port).
 		`MCPGATE_CLIENTS=[{"id":"`+staticMCPRemoteClient+`","name":"mcp-remote (pre-registered)","redirect_uris":["http://localhost/oauth/callback"]}]`,
