@@ -34,6 +34,18 @@ func (b *Backend) validate(p *Problems) {
 		}
 		seen[canonical] = f.key
 	}
+	for i, h := range b.StripHeaders {
+		key := fmt.Sprintf("backend.strip_headers[%d]", i)
+		name, family := strings.CutSuffix(h, "*")
+		if !validHeaderName(strings.TrimSuffix(name, "-")) || strings.Contains(name, "*") {
+			p.add(key, "%q is not a header name, or a prefix followed by *", h)
+			continue
+		}
+		lower := strings.ReplaceAll(strings.ToLower(name), "_", "-")
+		if reservedHeader(lower) || (family && reservedPrefix(lower)) {
+			p.add(key, "%q would drop a header the MCP transport needs", h)
+		}
+	}
 	if b.Assertion.Header != "" {
 		positive(p, "backend.assertion.ttl", b.Assertion.TTL)
 	}
@@ -51,6 +63,18 @@ func reservedHeader(lower string) bool {
 		return true
 	}
 	return strings.HasPrefix(lower, "mcp-param-")
+}
+
+// reservedPrefix reports whether a header family starting with prefix
+// would take in a header the transport needs.
+func reservedPrefix(prefix string) bool {
+	for _, h := range []string{"content-type", "content-length", "accept", "mcp-session-id",
+		"mcp-protocol-version", "mcp-method", "mcp-name", "mcp-param-x", "last-event-id"} {
+		if strings.HasPrefix(h, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // validHeaderName: RFC 9110 token characters.

@@ -81,6 +81,11 @@ type Backend struct {
 	// mcpgate with the backend as audience, so the backend can verify the
 	// caller instead of trusting headers.
 	Assertion Assertion `yaml:"assertion"`
+	// StripHeaders are request headers never passed to the backend, on top
+	// of the identity headers and the well-known identity and proxy header
+	// families mcpgate always drops: a name ("X-Tenant") or a family
+	// ("X-Tenant-*"). Names compare ignoring case, with '_' read as '-'.
+	StripHeaders []string `yaml:"strip_headers"`
 }
 
 // IdentityHeaders name the identity headers sent to the backend.

@@ -31,7 +31,8 @@ func TestLoadFixtures(t *testing.T) {
 			IdentityHeaders: IdentityHeaders{
 				User: "X-User", Email: "X-Email", Name: "X-Name", Groups: "X-Groups", ClientID: "X-Client-Id",
 			},
-			Assertion: Assertion{Header: "X-Identity-Assertion", Audience: "https://backend.internal", TTL: time.Minute},
+			StripHeaders: []string{"X-Tenant", "X-Internal-*"},
+			Assertion:    Assertion{Header: "X-Identity-Assertion", Audience: "https://backend.internal", TTL: time.Minute},
 		},
 		MCP: MCP{Path: "/v1/mcp", Scopes: []string{"mcp", "mcp:read"}, AllowedOrigins: []string{"http://localhost:6274"}},
 		Tokens: Tokens{

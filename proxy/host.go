@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/mcpgate/mcpgate/proxy/clientaddr"
 )
 
 // hostPolicy is the set of Host header values mcpgate answers to: the
@@ -69,7 +71,7 @@ func (p *hostPolicy) normalize(hostport string) string {
 // comes through a trusted proxy that says so, by X-Forwarded-Host.
 func (p *hostPolicy) allows(r *http.Request) bool {
 	host := r.Host
-	if fwd := r.Header.Values("X-Forwarded-Host"); len(fwd) > 0 && p.fromTrustedProxy(r) {
+	if fwd := r.Header.Values("X-Forwarded-Host"); len(fwd) > 0 && clientaddr.FromTrusted(r, p.trusted) {
 		// The last value is the one the trusted proxy wrote: the Host the
 		// request reached it with. Values left of it may be the client's.
 		last := fwd[len(fwd)-1]
@@ -87,18 +89,6 @@ func (p *hostPolicy) allows(r *http.Request) bool {
 		name = h
 	}
 	return p.anyPort[strings.Trim(name, "[]")]
-}
-
-func (p *hostPolicy) fromTrustedProxy(r *http.Request) bool {
-	if len(p.trusted) == 0 {
-		return false
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return false
-	}
-	a, err := netip.ParseAddr(host)
-	return err == nil && inPrefixes(a, p.trusted)
 }
 
 // checkHost refuses requests for a host mcpgate does not serve.

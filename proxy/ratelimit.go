@@ -1,10 +1,6 @@
 package proxy
 
 import (
-	"net"
-	"net/http"
-	"net/netip"
-	"strings"
 	"sync"
 	"time"
 )
@@ -49,40 +45,4 @@ func (l *hourlyLimiter) allow(key string, now time.Time) bool {
 	}
 	l.hits[key] = append(recent, now)
 	return true
-}
-
-// clientIP is the address of the client: the peer, unless the peer is a
-// trusted proxy, in which case X-Forwarded-For is read from the right,
-// skipping trusted proxies, and the first address not trusted is the
-// client's. Entries left of it could be forged by the client itself.
-func clientIP(r *http.Request, trusted []netip.Prefix) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	addr, err := netip.ParseAddr(host)
-	if err != nil || !inPrefixes(addr, trusted) {
-		return host
-	}
-	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			return host // a malformed chain: fall back to what we saw
-		}
-		if !inPrefixes(hop.Unmap(), trusted) {
-			return hop.Unmap().String()
-		}
-	}
-	return host
-}
-
-func inPrefixes(a netip.Addr, prefixes []netip.Prefix) bool {
-	a = a.Unmap()
-	for _, p := range prefixes {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/mcpgate/mcpgate/proxy/clientaddr"
 	"github.com/mcpgate/mcpgate/proxy/oauth"
 )
 
@@ -27,7 +28,7 @@ func (s *Server) register(c echo.Context) error {
 	if scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 		bearer = strings.TrimSpace(tok)
 	}
-	if !s.registrations.allow(clientIP(r, s.trustedProxies), time.Now()) {
+	if !s.registrations.allow(clientaddr.RateKey(clientaddr.Of(r, s.trustedProxies)), time.Now()) {
 		c.Response().Header().Set("Retry-After", "3600")
 		return writeOAuthError(c, &oauth.Error{Code: oauth.ErrTemporarilyUnavailable, Description: "too many registrations from this address; try again later", Status: http.StatusTooManyRequests})
 	}

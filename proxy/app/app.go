@@ -173,6 +173,9 @@ func (a *App) forwarder() (*forward.Forwarder, error) {
 			Assertion: b.Assertion.Header,
 		},
 		ResponseHeaderTimeout: b.Timeout,
+		StripHeaders:          b.StripHeaders,
+		TrustedProxies:        trustedProxies(a.Config),
+		PublicScheme:          publicScheme(a.Config),
 		Logger:                a.log,
 	})
 }
@@ -268,6 +271,14 @@ func SignerOptions(cfg *config.Config, log *slog.Logger) (signer.Options, error)
 		opts.Seal, opts.Open = seal, open
 	}
 	return opts, nil
+}
+
+// publicScheme is the scheme of the public URL, which clients use.
+func publicScheme(cfg *config.Config) string {
+	if u, err := url.Parse(cfg.Issuer()); err == nil {
+		return u.Scheme
+	}
+	return "http"
 }
 
 // trustedProxies parses what Validate has already checked.

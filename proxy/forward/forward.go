@@ -8,10 +8,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mcpgate/mcpgate/proxy/clientaddr"
 )
 
 // Identity is who the request is for, as mcpgate vouches for it.
@@ -37,12 +40,15 @@ type headerValue struct {
 // HeaderNames name the request headers that carry the identity to the
 // backend; an empty name leaves that value out.
 type HeaderNames struct {
-	User      string
-	Email     string
-	Name      string
-	Groups    string
-	ClientID  string
-	Assertion string
+	User  string
+	Email string
+	// EmailVerified carries "true" or "false" next to Email; set only when
+	// unverified emails are forwarded at all.
+	EmailVerified string
+	Name          string
+	Groups        string
+	ClientID      string
+	Assertion     string
 }
 
 // Options configure a Forwarder.
@@ -55,6 +61,16 @@ type Options struct {
 	// headers (a tool call answered as plain JSON arrives only when the
 	// tool is done). Streams, once started, have no time limit.
 	ResponseHeaderTimeout time.Duration
+	// StripHeaders are more inbound headers never to pass to the backend,
+	// besides the well-known identity and proxy families: a name, or a
+	// family as "X-Tenant-*".
+	StripHeaders []string
+	// TrustedProxies are the balancers in front of mcpgate whose
+	// X-Forwarded-For names the client.
+	TrustedProxies []netip.Prefix
+	// PublicScheme is the scheme clients use to reach mcpgate (TLS may end
+	// in front of it), sent as X-Forwarded-Proto; "http" by default.
+	PublicScheme string
 	// Transport replaces the default tuned transport (tests).
 	Transport http.RoundTripper
 	Logger    *slog.Logger
@@ -64,7 +80,9 @@ type Options struct {
 type Forwarder struct {
 	backend *url.URL
 	headers HeaderNames
-	strip   []string
+	filter  *headerFilter
+	trusted []netip.Prefix
+	proto   []string
 	proxy   *httputil.ReverseProxy
 	log     *slog.Logger
 }
@@ -83,8 +101,11 @@ func New(opts Options) (*Forwarder, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	f := &Forwarder{backend: opts.Backend, headers: opts.Headers, log: log}
-	f.strip = f.headersToStrip()
+	if opts.PublicScheme == "" {
+		opts.PublicScheme = "http"
+	}
+	f := &Forwarder{backend: opts.Backend, headers: opts.Headers, log: log, trusted: opts.TrustedProxies, proto: []string{opts.PublicScheme}}
+	f.filter = newHeaderFilter(f.ownHeaders(), opts.StripHeaders)
 	transport := opts.Transport
 	if transport == nil {
 		transport = NewTransport(opts.ResponseHeaderTimeout)
@@ -132,19 +153,11 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, id *Identity
 	f.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
 }
 
-// headersToStrip lists every inbound header that could pass as identity
-// or credentials at the backend.
-func (f *Forwarder) headersToStrip() []string {
-	out := []string{"Authorization", "Cookie", "Proxy-Authorization", "Forwarded",
-		"X-Forwarded-User", "X-Forwarded-Email", "X-Forwarded-Groups", "X-Forwarded-Preferred-Username",
-		"X-Forwarded-Access-Token", "X-Auth-Request-User", "X-Auth-Request-Email", "X-Remote-User", "Remote-User"}
+// ownHeaders are the headers mcpgate sets itself: whatever a client sends
+// under these names is dropped first.
+func (f *Forwarder) ownHeaders() []string {
 	h := f.headers
-	for _, name := range []string{h.User, h.Email, h.Name, h.Groups, h.ClientID, h.Assertion} {
-		if name != "" {
-			out = append(out, http.CanonicalHeaderKey(name))
-		}
-	}
-	return out
+	return []string{h.User, h.Email, h.EmailVerified, h.Name, h.Groups, h.ClientID, h.Assertion}
 }
 
 func (f *Forwarder) rewrite(pr *httputil.ProxyRequest) {
@@ -153,10 +166,15 @@ func (f *Forwarder) rewrite(pr *httputil.ProxyRequest) {
 	u.RawQuery = pr.In.URL.RawQuery
 	out.URL = &u
 	out.Host = u.Host
-	for _, name := range f.strip {
-		out.Header.Del(name)
+	f.filter.strip(out.Header)
+	// What mcpgate saw, never what the client claimed: the client's
+	// address (through trusted proxies only), the Host it asked for
+	// (checked by the HTTP layer) and the scheme of the public URL.
+	if addr := clientaddr.Of(pr.In, f.trusted); addr.IsValid() {
+		out.Header["X-Forwarded-For"] = []string{addr.String()}
 	}
-	pr.SetXForwarded()
+	out.Header["X-Forwarded-Host"] = []string{pr.In.Host}
+	out.Header["X-Forwarded-Proto"] = f.proto
 	id, _ := pr.In.Context().Value(identityKey{}).(*Identity)
 	if id == nil {
 		return

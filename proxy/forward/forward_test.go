@@ -66,3 +66,68 @@ func TestForwardHeaders(t *testing.T) {
 		t.Error("an ftp backend was accepted")
 	}
 }
+
+func TestHeaderFilter(t *testing.T) {
+	f := newHeaderFilter([]string{"X-Caller", "X-Mcpgate-Assertion"}, []string{"X-Tenant", "X-Internal-*"})
+	tests := []struct {
+		name  string
+		drops bool
+	}{
+		{"X-Caller", true},
+		{"x-caller", true},
+		{"X_Caller", true},
+		{"X_forwarded_user", true},
+		{"X-Forwarded-Groups", true},
+		{"X-Forwarded-For", true},
+		{"X-Mcpgate-Assertion", true},
+		{"X-Auth-Request-Email", true},
+		{"Remote-User", true},
+		{"Remote_Groups", true},
+		{"X-User-Email", true},
+		{"X-User", true},
+		{"X-Real-Ip", true},
+		{"True-Client-Ip", true},
+		{"Cf-Access-Authenticated-User-Email", true},
+		{"X-Ms-Client-Principal-Name", true},
+		{"X-Goog-Authenticated-User-Email", true},
+		{"X-Amzn-Oidc-Identity", true},
+		{"X-Webauth-User", true},
+		{"Authorization", true},
+		{"Cookie", true},
+		{"X-Tenant", true},
+		{"X_tenant", true},
+		{"X-Internal-Role", true},
+		{"X-" + strings.Repeat("Forwarded-", 8) + "User", true}, // longer than the stack buffer
+		{"Content-Type", false},
+		{"Accept", false},
+		{"Mcp-Session-Id", false},
+		{"Mcp-Protocol-Version", false},
+		{"Mcp-Method", false},
+		{"Mcp-Param-Region", false},
+		{"Last-Event-Id", false},
+		{"User-Agent", false},
+		{"Traceparent", false},
+		{"X-Tenantx", false},
+		{"X-Internal", false},
+		{"X-Username-Hint", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := f.drops(tt.name); got != tt.drops {
+				t.Fatalf("drops(%q): got %v, want %v", tt.name, got, tt.drops)
+			}
+		})
+	}
+}
+
+func BenchmarkHeaderFilter(b *testing.B) {
+	f := newHeaderFilter([]string{"X-Forwarded-User", "X-Forwarded-Email", "X-Forwarded-Groups"}, nil)
+	h := http.Header{}
+	for _, name := range []string{"Content-Type", "Accept", "Mcp-Session-Id", "Mcp-Protocol-Version", "User-Agent", "Content-Length", "Accept-Encoding"} {
+		h.Set(name, "v")
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		f.strip(h)
+	}
+}
