@@ -13,6 +13,7 @@ func (b *Backend) validate(p *Problems) {
 	for _, f := range []struct{ key, name string }{
 		{"backend.identity_headers.user", h.User},
 		{"backend.identity_headers.email", h.Email},
+		{"backend.identity_headers.email_verified", h.EmailVerified},
 		{"backend.identity_headers.name", h.Name},
 		{"backend.identity_headers.groups", h.Groups},
 		{"backend.identity_headers.client_id", h.ClientID},

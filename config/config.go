@@ -64,6 +64,11 @@ type Upstream struct {
 	// AuthParams are extra authorization request parameters, e.g.
 	// access_type: offline for Google.
 	AuthParams map[string]string `yaml:"auth_params"`
+	// AllowUnverifiedEmail passes on an email the IdP did not mark
+	// verified (email_verified false or absent), flagged as unverified.
+	// Off by default: such an email is dropped, since whoever can set
+	// their own address at the IdP could claim someone else's.
+	AllowUnverifiedEmail bool `yaml:"allow_unverified_email"`
 }
 
 // Backend is the MCP server mcpgate forwards to.
@@ -90,11 +95,13 @@ type Backend struct {
 
 // IdentityHeaders name the identity headers sent to the backend.
 type IdentityHeaders struct {
-	User     string `yaml:"user"`
-	Email    string `yaml:"email"`
-	Name     string `yaml:"name"`
-	Groups   string `yaml:"groups"`
-	ClientID string `yaml:"client_id"`
+	User  string `yaml:"user"`
+	Email string `yaml:"email"`
+	// EmailVerified says "true" or "false" beside every email sent.
+	EmailVerified string `yaml:"email_verified"`
+	Name          string `yaml:"name"`
+	Groups        string `yaml:"groups"`
+	ClientID      string `yaml:"client_id"`
 }
 
 // Assertion configures the signed identity JWT sent to the backend.

@@ -25,9 +25,10 @@ func Default() *Config {
 		Backend: Backend{
 			Timeout: 5 * time.Minute,
 			IdentityHeaders: IdentityHeaders{
-				User:   "X-Forwarded-User",
-				Email:  "X-Forwarded-Email",
-				Groups: "X-Forwarded-Groups",
+				User:          "X-Forwarded-User",
+				Email:         "X-Forwarded-Email",
+				EmailVerified: "X-Forwarded-Email-Verified",
+				Groups:        "X-Forwarded-Groups",
 			},
 			Assertion: Assertion{TTL: 5 * time.Minute},
 		},

@@ -21,17 +21,19 @@ type backendAssertion struct {
 }
 
 type assertionClaims struct {
-	Issuer   string   `json:"iss"`
-	Subject  string   `json:"sub"`
-	Audience string   `json:"aud"`
-	IssuedAt int64    `json:"iat"`
-	Expiry   int64    `json:"exp"`
-	JWTID    string   `json:"jti"`
-	ClientID string   `json:"client_id"`
-	Scope    string   `json:"scope,omitempty"`
-	Email    string   `json:"email,omitempty"`
-	Name     string   `json:"name,omitempty"`
-	Groups   []string `json:"groups,omitempty"`
+	Issuer   string `json:"iss"`
+	Subject  string `json:"sub"`
+	Audience string `json:"aud"`
+	IssuedAt int64  `json:"iat"`
+	Expiry   int64  `json:"exp"`
+	JWTID    string `json:"jti"`
+	ClientID string `json:"client_id"`
+	Scope    string `json:"scope,omitempty"`
+	Email    string `json:"email,omitempty"`
+	// EmailVerified accompanies every email, true or false.
+	EmailVerified *bool    `json:"email_verified,omitempty"`
+	Name          string   `json:"name,omitempty"`
+	Groups        []string `json:"groups,omitempty"`
 }
 
 // sign returns the assertion for the token's identity; it never outlives
@@ -41,18 +43,23 @@ func (a *backendAssertion) sign(ctx context.Context, c *oauth.AccessClaims, now 
 	if c.Expiry < exp {
 		exp = c.Expiry
 	}
+	var verified *bool
+	if c.Email != "" {
+		verified = &c.EmailVerified
+	}
 	tok, err := a.signer.Sign(ctx, "JWT", assertionClaims{
-		Issuer:   a.issuer,
-		Subject:  c.Subject,
-		Audience: a.audience,
-		IssuedAt: now.Unix(),
-		Expiry:   exp,
-		JWTID:    oauth.NewID(),
-		ClientID: c.ClientID,
-		Scope:    c.Scope,
-		Email:    c.Email,
-		Name:     c.Name,
-		Groups:   c.Groups,
+		Issuer:        a.issuer,
+		Subject:       c.Subject,
+		Audience:      a.audience,
+		IssuedAt:      now.Unix(),
+		Expiry:        exp,
+		JWTID:         oauth.NewID(),
+		ClientID:      c.ClientID,
+		Scope:         c.Scope,
+		Email:         c.Email,
+		EmailVerified: verified,
+		Name:          c.Name,
+		Groups:        c.Groups,
 	})
 	return tok, exp, err
 }

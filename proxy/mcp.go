@@ -99,11 +99,12 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, now time.Tim
 		return nil, fail
 	}
 	v := &verified{claims: claims, identity: &forward.Identity{
-		Subject:  claims.Subject,
-		Email:    claims.Email,
-		Name:     claims.Name,
-		Groups:   claims.Groups,
-		ClientID: claims.ClientID,
+		Subject:       claims.Subject,
+		Email:         claims.Email,
+		EmailVerified: claims.EmailVerified,
+		Name:          claims.Name,
+		Groups:        claims.Groups,
+		ClientID:      claims.ClientID,
 	}}
 	if s.assertion != nil {
 		a, exp, err := s.assertion.sign(ctx, claims, now)

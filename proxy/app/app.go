@@ -101,15 +101,16 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 		return err
 	}
 	as, err := authserver.New(authserver.Config{
-		Issuer:              cfg.Issuer(),
-		Resource:            cfg.ResourceURL(),
-		Scopes:              cfg.MCP.Scopes,
-		AccessTokenTTL:      cfg.Tokens.AccessTokenTTL,
-		RefreshTokenTTL:     cfg.Tokens.RefreshTokenTTL,
-		CodeTTL:             cfg.Tokens.CodeTTL,
-		RefreshGrace:        cfg.Tokens.RefreshGrace,
-		ConsentTTL:          cfg.Session.ConsentTTL,
-		DynamicRegistration: cfg.Registration.DynamicEnabled,
+		Issuer:               cfg.Issuer(),
+		Resource:             cfg.ResourceURL(),
+		Scopes:               cfg.MCP.Scopes,
+		AccessTokenTTL:       cfg.Tokens.AccessTokenTTL,
+		RefreshTokenTTL:      cfg.Tokens.RefreshTokenTTL,
+		CodeTTL:              cfg.Tokens.CodeTTL,
+		RefreshGrace:         cfg.Tokens.RefreshGrace,
+		ConsentTTL:           cfg.Session.ConsentTTL,
+		AllowUnverifiedEmail: cfg.Upstream.AllowUnverifiedEmail,
+		DynamicRegistration:  cfg.Registration.DynamicEnabled,
 		Registration: authserver.RegistrationPolicy{
 			InitialAccessToken: cfg.Registration.InitialAccessToken,
 			RedirectURIAllowed: cfg.Registration.RedirectURIAllowed,
@@ -169,7 +170,7 @@ func (a *App) forwarder() (*forward.Forwarder, error) {
 	return forward.New(forward.Options{
 		Backend: u,
 		Headers: forward.HeaderNames{
-			User: h.User, Email: h.Email, Name: h.Name, Groups: h.Groups, ClientID: h.ClientID,
+			User: h.User, Email: h.Email, EmailVerified: h.EmailVerified, Name: h.Name, Groups: h.Groups, ClientID: h.ClientID,
 			Assertion: b.Assertion.Header,
 		},
 		ResponseHeaderTimeout: b.Timeout,

@@ -28,6 +28,10 @@ type Config struct {
 	// FlowTTL bounds a pending authorization, including the upstream state.
 	FlowTTL    time.Duration
 	ConsentTTL time.Duration
+	// AllowUnverifiedEmail keeps an email the IdP did not verify (marked
+	// so); by default such an email is dropped from the identity, so that
+	// no token, header or assertion presents it as the user's.
+	AllowUnverifiedEmail bool
 
 	DynamicRegistration bool
 	// Registration is the dynamic registration policy.

@@ -108,6 +108,7 @@ func (s *Server) Callback(ctx context.Context, p CallbackParams, b Browser) (Out
 		return s.errorRedirect(req.RedirectURI, req.State, oauth.ErrTemporarilyUnavailable, "the identity provider could not be reached"), nil
 	}
 
+	identity = s.vouchable(identity)
 	consented := req.ConsentGiven
 	if !consented {
 		// The browser's session said this user had approved the client; make
@@ -148,4 +149,15 @@ func (s *Server) dropRequest(ctx context.Context, id string) {
 	if err := s.store.DeleteAuthRequest(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.log.WarnContext(ctx, "delete finished request", "err", err)
 	}
+}
+
+// vouchable is the part of an upstream identity mcpgate stands behind. An
+// email the IdP did not verify may belong to someone else (users who can
+// set their own address at the IdP), so it is dropped unless the operator
+// allows it, and then it stays marked unverified.
+func (s *Server) vouchable(id store.Identity) store.Identity {
+	if !id.EmailVerified && !s.cfg.AllowUnverifiedEmail {
+		id.Email = ""
+	}
+	return id
 }

@@ -10,6 +10,7 @@ import (
 	"net/http/httputil"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,11 +20,12 @@ import (
 
 // Identity is who the request is for, as mcpgate vouches for it.
 type Identity struct {
-	Subject  string
-	Email    string
-	Name     string
-	Groups   []string
-	ClientID string
+	Subject       string
+	Email         string
+	EmailVerified bool
+	Name          string
+	Groups        []string
+	ClientID      string
 	// Assertion is a signed JWT for the backend, or "" when none is
 	// configured.
 	Assertion string
@@ -195,7 +197,11 @@ func (f *Forwarder) identityHeaders(id *Identity) []headerValue {
 		}
 	}
 	set(f.headers.User, headerSafe(id.Subject))
-	set(f.headers.Email, headerSafe(id.Email))
+	email := headerSafe(id.Email)
+	set(f.headers.Email, email)
+	if email != "" && f.headers.Email != "" {
+		set(f.headers.EmailVerified, strconv.FormatBool(id.EmailVerified))
+	}
 	set(f.headers.Name, headerSafe(id.Name))
 	set(f.headers.ClientID, headerSafe(id.ClientID))
 	set(f.headers.Groups, joinGroups(id.Groups))
