@@ -44,7 +44,7 @@ func staticClients(cfg *config.Config) []authserver.StaticClient {
 				TokenEndpointAuthMethod: method,
 				ApplicationType:         appType,
 				Scope:                   strings.Join(c.Scopes, " "),
-				Source:                  "config",
+				Source:                  clientreg.SourceConfig,
 			},
 			Trusted: c.Trusted,
 		})

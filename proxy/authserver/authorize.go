@@ -58,8 +58,15 @@ func (s *Server) Authorize(ctx context.Context, p AuthorizeParams, b Browser) (O
 			"The application asked to be sent to an address it did not register, so the sign-in was stopped.")
 	}
 
-	// From here on the redirect URI is trusted: errors go back to the client.
+	// From here on the redirect URI is the client's own. Errors go back to
+	// it only for clients the operator registered: anyone can register a
+	// client (or publish a metadata document) naming any redirect URI, and
+	// an error redirect before the user has even seen the consent page
+	// would make mcpgate an open redirector (RFC 9700 §4.11.2).
 	fail := func(code, description string) (Outcome, error) {
+		if client.Source != clientreg.SourceConfig {
+			return Outcome{}, requestErrorPage(code, description)
+		}
 		return s.errorRedirect(redirectURI, p.State, code, description), nil
 	}
 	if p.ResponseType != "code" {
@@ -115,6 +122,14 @@ func (s *Server) Authorize(ctx context.Context, p AuthorizeParams, b Browser) (O
 	// The browser's user approved this client before: the upstream leg
 	// starts now, and the callback checks that the same user came back.
 	return s.startUpstream(ctx, req, true)
+}
+
+// requestErrorPage shows an authorization request's error to the user
+// instead of sending it to an unverified redirect URI.
+func requestErrorPage(code, description string) *PageError {
+	return pageError(http.StatusBadRequest, "Invalid sign-in request",
+		"The application sent a request this server cannot accept: "+description+" ("+code+"). "+
+			"Nothing was sent back to the application. Try connecting it again, or report this to its developers.")
 }
 
 func (s *Server) matchRedirect(client store.Client, requested string) (string, bool) {
@@ -222,7 +237,7 @@ func consentPrompt(req store.AuthRequest, client store.Client, email string) *Co
 	}
 	provenance := "The application chose this name itself; it is not verified."
 	switch client.Source {
-	case "config":
+	case clientreg.SourceConfig:
 		provenance = "Registered by your administrators."
 	case "cimd":
 		if u, err := url.Parse(client.ID); err == nil {

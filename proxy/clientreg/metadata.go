@@ -31,6 +31,9 @@ const (
 // SourceDCR marks clients created by dynamic registration in store.Client.
 const SourceDCR = "dcr"
 
+// SourceConfig marks clients the operator registered in configuration.
+const SourceConfig = "config"
+
 // Limits on a registration request. They bound what one anonymous request
 // can make mcpgate store and show on the consent page.
 const (

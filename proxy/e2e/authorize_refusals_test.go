@@ -5,51 +5,59 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/mcpgate/mcpgate/config"
 )
 
-// TestAuthorizeRefusals: each malformed authorization request is refused
-// with the standard error, sent back to the client only when the redirect
-// URI is a registered one, and always with state and iss.
-func TestAuthorizeRefusals(t *testing.T) {
-	g := startGateway(t, gatewayOptions{})
-	c := g.registerPublic(t)
-	tests := []struct {
-		name string
-		edit func(url.Values)
-		// wantError is the error sent back to the client; empty means an
-		// error page with no redirect, of status wantPage.
-		wantError string
-		wantPage  int
-	}{
+// authorizeRefusal is a malformed authorization request and the error it
+// gets.
+type authorizeRefusal struct {
+	name string
+	edit func(url.Values)
+	// wantError is the error code; empty means an error page even for a
+	// configured client (the redirect URI itself cannot be trusted), of
+	// status wantPage.
+	wantError string
+	wantPage  int
+}
+
+func authorizeRefusals(c client) []authorizeRefusal {
+	return []authorizeRefusal{
 		{name: "missing PKCE", edit: func(q url.Values) { q.Del("code_challenge"); q.Del("code_challenge_method") }, wantError: "invalid_request"},
 		{name: "plain PKCE", edit: func(q url.Values) { q.Set("code_challenge", c.Verifier); q.Set("code_challenge_method", "plain") }, wantError: "invalid_request"},
 		{name: "PKCE method missing", edit: func(q url.Values) { q.Del("code_challenge_method") }, wantError: "invalid_request"},
 		{name: "malformed challenge", edit: func(q url.Values) { q.Set("code_challenge", "short") }, wantError: "invalid_request"},
-		{name: "missing resource", edit: func(q url.Values) { q.Del("resource") }, wantError: "invalid_target"},
 		{name: "wrong resource", edit: func(q url.Values) { q.Set("resource", "https://other.example.com/mcp") }, wantError: "invalid_target"},
 		{name: "two resources", edit: func(q url.Values) { q.Add("resource", "https://other.example.com/mcp") }, wantError: "invalid_target"},
-		{name: "unknown scope", edit: func(q url.Values) { q.Set("scope", "admin") }, wantError: "invalid_scope"},
 		{name: "token response type", edit: func(q url.Values) { q.Set("response_type", "token") }, wantError: "unsupported_response_type"},
+		{name: "unknown response type", edit: func(q url.Values) { q.Set("response_type", "x") }, wantError: "unsupported_response_type"},
 		{name: "unregistered redirect URI", edit: func(q url.Values) { q.Set("redirect_uri", "https://evil.example.com/cb") }, wantPage: http.StatusBadRequest},
 		{name: "redirect URI on another loopback path", edit: func(q url.Values) { q.Set("redirect_uri", "http://127.0.0.1:7777/other") }, wantPage: http.StatusBadRequest},
 		{name: "unknown client", edit: func(q url.Values) { q.Set("client_id", "no-such-client") }, wantPage: http.StatusBadRequest},
 		{name: "no client", edit: func(q url.Values) { q.Del("client_id") }, wantPage: http.StatusBadRequest},
 		{name: "repeated parameter", edit: func(q url.Values) { q.Add("state", "second") }, wantPage: http.StatusBadRequest},
 	}
-	for _, tt := range tests {
+}
+
+const configuredClientID = "configured-client"
+
+func withConfiguredClient(c *config.Config) {
+	c.Clients = append(c.Clients, config.Client{ID: configuredClientID, Name: "Configured", RedirectURIs: []string{"http://127.0.0.1:7777/callback"}})
+}
+
+// TestAuthorizeRefusals: each malformed authorization request from a
+// client the operator configured is refused with the standard error, sent
+// back to its registered redirect URI with state and iss; a redirect URI
+// that is not registered gets an error page instead.
+func TestAuthorizeRefusals(t *testing.T) {
+	g := startGateway(t, gatewayOptions{mutate: withConfiguredClient})
+	c := client{ID: configuredClientID, RedirectURI: "http://127.0.0.1:7777/callback", Verifier: strings.Repeat("v", 50)}
+	for _, tt := range authorizeRefusals(c) {
 		t.Run(tt.name, func(t *testing.T) {
 			resp := newBrowser(t).get(g.authorizeURL(c, tt.edit))
 			body := readBody(t, resp)
 			if tt.wantError == "" {
-				if resp.StatusCode != tt.wantPage {
-					t.Fatalf("status: got %d, want %d", resp.StatusCode, tt.wantPage)
-				}
-				if loc := resp.Header.Get("Location"); loc != "" {
-					t.Fatalf("redirected to %s, want an error page", loc)
-				}
-				if !strings.Contains(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(body, "<h1>") {
-					t.Fatalf("want an HTML error page, got %q", body)
-				}
+				checkErrorPage(t, resp, body, tt.wantPage, "")
 				return
 			}
 			if resp.StatusCode != http.StatusFound {
@@ -73,6 +81,49 @@ func TestAuthorizeRefusals(t *testing.T) {
 				t.Error("a code came with the error")
 			}
 		})
+	}
+}
+
+// TestSelfRegisteredClientErrorsNotRedirected: mcpgate is no open
+// redirector (RFC 9700 §4.11.2). A client anyone registered by DCR, naming
+// any redirect URI, gets its errors shown on mcpgate's error page, never
+// a redirect before the user has signed in and approved it.
+func TestSelfRegisteredClientErrorsNotRedirected(t *testing.T) {
+	g := startGateway(t, gatewayOptions{})
+	c := g.registerPublic(t)
+	evil := g.register(t, map[string]any{
+		"client_name":                "attacker",
+		"redirect_uris":              []string{"https://evil.example/landing"},
+		"token_endpoint_auth_method": "none",
+	})
+	t.Run("the reported attack", func(t *testing.T) {
+		q := url.Values{"client_id": {evil.ID}, "redirect_uri": {"https://evil.example/landing"}, "response_type": {"x"}}
+		resp := newBrowser(t).get(g.URL + "/authorize?" + q.Encode())
+		checkErrorPage(t, resp, readBody(t, resp), http.StatusBadRequest, "unsupported_response_type")
+	})
+	for _, tt := range authorizeRefusals(c) {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := newBrowser(t).get(g.authorizeURL(c, tt.edit))
+			checkErrorPage(t, resp, readBody(t, resp), http.StatusBadRequest, tt.wantError)
+		})
+	}
+}
+
+// checkErrorPage checks for mcpgate's HTML error page, naming code when
+// one is given, and no redirect.
+func checkErrorPage(t *testing.T, resp *http.Response, body string, status int, code string) {
+	t.Helper()
+	if resp.StatusCode != status {
+		t.Fatalf("status: got %d, want %d (%s)", resp.StatusCode, status, resp.Header.Get("Location"))
+	}
+	if loc := resp.Header.Get("Location"); loc != "" {
+		t.Fatalf("redirected to %s, want an error page", loc)
+	}
+	if !strings.Contains(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(body, "<h1>") {
+		t.Fatalf("want an HTML error page, got %q", body)
+	}
+	if code != "" && !strings.Contains(body, code) {
+		t.Errorf("the page does not name the error %s", code)
 	}
 }
 
