@@ -121,6 +121,12 @@ type MCP struct {
 	Path string `yaml:"path"`
 	// Scopes the resource knows; a request with no scope gets all of them.
 	Scopes []string `yaml:"scopes"`
+	// StrictScopes refuses a scope mcpgate does not offer, at registration
+	// (invalid_client_metadata) and authorization (invalid_scope). Off by
+	// default: such scopes are dropped and the grant says what was given,
+	// as RFC 6749 §3.3 and RFC 7591 §2 allow (Claude.ai asks for
+	// "claudeai", other clients for "openid profile").
+	StrictScopes bool `yaml:"strict_scopes"`
 	// AllowedOrigins are browser origins allowed to call the MCP endpoint
 	// besides mcpgate's own (e.g. http://localhost:6274 for MCP Inspector).
 	// Requests without an Origin header (native clients) are unaffected.

@@ -35,7 +35,7 @@ func TestLoadFixtures(t *testing.T) {
 			StripHeaders: []string{"X-Tenant", "X-Internal-*"},
 			Assertion:    Assertion{Header: "X-Identity-Assertion", Audience: "https://backend.internal", TTL: time.Minute},
 		},
-		MCP: MCP{Path: "/v1/mcp", Scopes: []string{"mcp", "mcp:read"}, AllowedOrigins: []string{"http://localhost:6274"}},
+		MCP: MCP{Path: "/v1/mcp", Scopes: []string{"mcp", "mcp:read"}, StrictScopes: true, AllowedOrigins: []string{"http://localhost:6274"}},
 		Tokens: Tokens{
 			AccessTokenTTL:    15 * time.Minute,
 			RefreshTokenTTL:   168 * time.Hour,

@@ -104,6 +104,7 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 		Issuer:               cfg.Issuer(),
 		Resource:             cfg.ResourceURL(),
 		Scopes:               cfg.MCP.Scopes,
+		StrictScopes:         cfg.MCP.StrictScopes,
 		AccessTokenTTL:       cfg.Tokens.AccessTokenTTL,
 		RefreshTokenTTL:      cfg.Tokens.RefreshTokenTTL,
 		CodeTTL:              cfg.Tokens.CodeTTL,

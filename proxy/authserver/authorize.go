@@ -3,11 +3,8 @@ package authserver
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
-	"strings"
 
 	"github.com/mcpgate/mcpgate/proxy/clientreg"
 	"github.com/mcpgate/mcpgate/proxy/oauth"
@@ -81,7 +78,8 @@ func (s *Server) Authorize(ctx context.Context, p AuthorizeParams, b Browser) (O
 	if !oauth.ValidChallenge(p.CodeChallenge) {
 		return fail(oauth.ErrInvalidRequest, "code_challenge is malformed")
 	}
-	if desc := s.checkResource(p.Resources, true); desc != "" {
+	resource, desc := s.resolveResource(p.Resources)
+	if desc != "" {
 		return fail(oauth.ErrInvalidTarget, desc)
 	}
 	scopes, desc := s.resolveScopes(p.Scope, client)
@@ -96,7 +94,7 @@ func (s *Server) Authorize(ctx context.Context, p AuthorizeParams, b Browser) (O
 		RedirectURI:         redirectURI,
 		State:               p.State,
 		Scopes:              scopes,
-		Resource:            s.cfg.Resource,
+		Resource:            resource,
 		CodeChallenge:       p.CodeChallenge,
 		CodeChallengeMethod: p.CodeChallengeMethod,
 		BrowserHash:         oauth.Hash(b.ID),
@@ -141,71 +139,6 @@ func (s *Server) matchRedirect(client store.Client, requested string) (string, b
 		return "", false
 	}
 	return clientreg.MatchRedirectURI(client.RedirectURIs, requested)
-}
-
-// checkResource returns why the resource parameters are not acceptable, or
-// "". At the token endpoint the parameter may be omitted (the code or the
-// refresh token is already bound to the resource).
-func (s *Server) checkResource(resources []string, required bool) string {
-	switch {
-	case len(resources) == 0 && required:
-		return "resource is required and must name " + s.cfg.Resource
-	case len(resources) == 0:
-		return ""
-	case len(resources) > 1:
-		return "only one resource may be requested"
-	case canonicalResource(resources[0]) != s.cfg.Resource:
-		return "this server issues tokens only for the resource " + s.cfg.Resource
-	}
-	return ""
-}
-
-// canonicalResource lets clients differ from the canonical URL only in the
-// case of scheme and host and a trailing slash, which RFC 8707 clients vary
-// in; anything else is a different resource.
-func canonicalResource(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Fragment != "" || u.RawQuery != "" || u.User != nil {
-		return ""
-	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	u.Host = strings.ToLower(u.Host)
-	u.Path = strings.TrimSuffix(u.Path, "/")
-	u.RawPath = ""
-	return u.String()
-}
-
-// tolerated scopes are ones generic OAuth clients add by habit; dropping
-// them keeps those clients working without granting anything.
-var toleratedScopes = []string{"openid", "profile", "email"}
-
-func (s *Server) resolveScopes(raw string, client store.Client) ([]string, string) {
-	var requested []string
-	for _, sc := range oauth.ParseScope(raw) {
-		if !slices.Contains(toleratedScopes, sc) {
-			requested = append(requested, sc)
-		}
-	}
-	// No scope means the resource's own scopes (clients often send none).
-	granted, unknown := oauth.ResolveScopes(requested, s.KnownScopes())
-	if len(requested) == 0 {
-		granted = slices.Clone(s.cfg.Scopes)
-	}
-	if len(unknown) > 0 {
-		return nil, fmt.Sprintf("unknown scope %q", unknown[0])
-	}
-	if len(granted) == 1 && granted[0] == oauth.ScopeOfflineAccess {
-		granted = append(append([]string(nil), s.cfg.Scopes...), granted...)
-	}
-	if client.Scope != "" {
-		allowed := oauth.ParseScope(client.Scope)
-		for _, sc := range granted {
-			if sc != oauth.ScopeOfflineAccess && !slices.Contains(allowed, sc) {
-				return nil, fmt.Sprintf("scope %q was not registered by this client", sc)
-			}
-		}
-	}
-	return granted, ""
 }
 
 func (s *Server) hasConsent(ctx context.Context, subject, clientID string) (bool, error) {

@@ -155,7 +155,8 @@ func (s *Server) clientCredentialsGrant(ctx context.Context, client store.Client
 	if !ok {
 		return TokenResponse{}, oauth.NewError(oauth.ErrUnauthorizedClient, "only service accounts may use client_credentials")
 	}
-	if desc := s.checkResource(r.Resources, false); desc != "" {
+	resource, desc := s.resolveResource(r.Resources)
+	if desc != "" {
 		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidTarget, desc)
 	}
 	allowed := a.Scopes
@@ -178,7 +179,7 @@ func (s *Server) clientCredentialsGrant(ctx context.Context, client store.Client
 		// anything mcpgate knows.
 		Identity: store.Identity{Subject: a.ID, Email: a.Email, EmailVerified: a.Email != "", Name: a.Name, Groups: a.Groups},
 		Scopes:   scopes,
-		Resource: s.cfg.Resource,
+		Resource: resource,
 		AuthTime: now,
 	}, now)
 	if err != nil {

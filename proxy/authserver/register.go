@@ -36,6 +36,7 @@ func (s *Server) Register(ctx context.Context, body []byte, bearer string) (clie
 	}
 	md, rerr := clientreg.ParseRegistration(body, clientreg.Options{
 		AllowedScopes:        s.KnownScopes(),
+		StrictScopes:         s.cfg.StrictScopes,
 		SupportedAuthMethods: []string{AuthNone, AuthSecretBasic, AuthSecretPost},
 	})
 	if rerr != nil {

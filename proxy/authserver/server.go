@@ -20,6 +20,10 @@ type Config struct {
 	Resource string
 	// Scopes are the resource's scopes; a request without scope gets all.
 	Scopes []string
+	// StrictScopes refuses scopes mcpgate does not offer (invalid_scope,
+	// invalid_client_metadata) instead of dropping them, as RFC 6749 §3.3
+	// and RFC 7591 §2 let a server do.
+	StrictScopes bool
 
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration

@@ -3,7 +3,6 @@ package authserver
 import (
 	"context"
 	"errors"
-	"slices"
 	"strings"
 	"time"
 
@@ -71,9 +70,6 @@ func (s *Server) exchangeCode(ctx context.Context, client store.Client, r TokenR
 	if r.CodeVerifier == "" {
 		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidRequest, "code_verifier is required (PKCE)")
 	}
-	if desc := s.checkResource(r.Resources, false); desc != "" {
-		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidTarget, desc)
-	}
 	hash := oauth.Hash(r.Code)
 	var code store.AuthCode
 	_, err := s.store.UpdateAuthCode(ctx, hash, func(c *store.AuthCode) error {
@@ -91,6 +87,8 @@ func (s *Server) exchangeCode(ctx context.Context, client store.Client, r TokenR
 		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidGrant, "the code was issued to another client")
 	case r.RedirectURI != code.RedirectURI:
 		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidGrant, "redirect_uri does not match the authorization request")
+	case !sameResource(r.Resources, code.Resource):
+		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidTarget, "resource must be "+code.Resource+", the resource the code was issued for")
 	case !oauth.VerifyPKCE(code.CodeChallenge, r.CodeVerifier):
 		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidGrant, "code_verifier does not match the code_challenge")
 	}
@@ -162,9 +160,6 @@ func (s *Server) refresh(ctx context.Context, client store.Client, r TokenReques
 	if r.RefreshToken == "" {
 		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidRequest, "refresh_token is required")
 	}
-	if desc := s.checkResource(r.Resources, false); desc != "" {
-		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidTarget, desc)
-	}
 	now := s.now()
 	var (
 		resp   TokenResponse
@@ -177,10 +172,13 @@ func (s *Server) refresh(ctx context.Context, client store.Client, r TokenReques
 		if !now.Before(cur.FamilyExpiresAt) {
 			return nil, oauth.NewError(oauth.ErrInvalidGrant, "the refresh token has expired")
 		}
+		if !sameResource(r.Resources, cur.Resource) {
+			return nil, oauth.NewError(oauth.ErrInvalidTarget, "resource must be "+cur.Resource+", the resource the refresh token was issued for")
+		}
 		if !cur.RotatedAt.IsZero() && now.Sub(cur.RotatedAt) > s.cfg.RefreshGrace {
 			return nil, errRefreshReuse{familyID: cur.FamilyID}
 		}
-		scopes, err := narrowScopes(r.Scope, cur.Scopes)
+		scopes, err := s.narrowScopes(r.Scope, cur.Scopes)
 		if err != nil {
 			return nil, err
 		}
@@ -216,23 +214,6 @@ func (s *Server) refresh(ctx context.Context, client store.Client, r TokenReques
 		}
 		return TokenResponse{}, internal("rotate refresh token", err)
 	}
-}
-
-// narrowScopes applies RFC 6749 §6: a refresh may ask for fewer scopes,
-// never more.
-func narrowScopes(raw string, granted []string) ([]string, error) {
-	req := oauth.ParseScope(raw)
-	if len(req) == 0 {
-		return granted, nil
-	}
-	var out []string
-	for _, sc := range req {
-		if !slices.Contains(granted, sc) {
-			return nil, oauth.NewError(oauth.ErrInvalidScope, "a refresh cannot add the scope "+sc)
-		}
-		out = append(out, sc)
-	}
-	return out, nil
 }
 
 // issueTokens signs an access token for the grant and hands the next

@@ -73,9 +73,11 @@ type Metadata struct {
 // Options are the server's registration policy.
 type Options struct {
 	// AllowedScopes, when non-empty, is the set of scopes a client may
-	// register; any other scope is refused. Empty allows any well-formed
-	// scope.
+	// register; any other scope is dropped from the registration (RFC 7591
+	// §2 lets the server register less than asked), or refused with
+	// StrictScopes. Empty allows any well-formed scope.
 	AllowedScopes []string
+	StrictScopes  bool
 	// SupportedAuthMethods is the subset of none, client_secret_basic and
 	// client_secret_post the token endpoint accepts. Empty means all three.
 	SupportedAuthMethods []string
@@ -223,18 +225,23 @@ func checkGrantAndResponseTypes(m *Metadata, _ Options) *Error {
 	if len(m.GrantTypes) == 0 {
 		m.GrantTypes = []string{GrantTypeAuthorizationCode}
 	}
-	for _, g := range m.GrantTypes {
-		if g != GrantTypeAuthorizationCode && g != GrantTypeRefreshToken {
-			return metadataError("grant_types: %q is not supported; supported: %s, %s", g, GrantTypeAuthorizationCode, GrantTypeRefreshToken)
-		}
+	// Grant and response types the server does not offer are left out of
+	// the registration, which RFC 7591 §2 allows (VS Code lists the device
+	// grant beside the code grant); only a client left with none is
+	// refused.
+	offered := func(v string) bool { return v == GrantTypeAuthorizationCode || v == GrantTypeRefreshToken }
+	if kept := slices.DeleteFunc(slices.Clone(m.GrantTypes), func(g string) bool { return !offered(g) }); len(kept) > 0 {
+		m.GrantTypes = kept
+	} else {
+		return metadataError("grant_types: none of %s is supported; supported: %s, %s", strings.Join(m.GrantTypes, ", "), GrantTypeAuthorizationCode, GrantTypeRefreshToken)
 	}
 	if len(m.ResponseTypes) == 0 {
 		m.ResponseTypes = []string{ResponseTypeCode}
 	}
-	for _, r := range m.ResponseTypes {
-		if r != ResponseTypeCode {
-			return metadataError("response_types: %q is not supported; supported: %s", r, ResponseTypeCode)
-		}
+	if slices.Contains(m.ResponseTypes, ResponseTypeCode) {
+		m.ResponseTypes = []string{ResponseTypeCode}
+	} else {
+		return metadataError("response_types: none of %s is supported; supported: %s", strings.Join(m.ResponseTypes, ", "), ResponseTypeCode)
 	}
 	m.GrantTypes, m.ResponseTypes = dedupe(m.GrantTypes), dedupe(m.ResponseTypes)
 	// RFC 7591 §2.1: the code response type and the authorization_code
@@ -318,7 +325,10 @@ func checkScope(m *Metadata, opts Options) *Error {
 			return metadataError("scope %s contains characters RFC 6749 §3.3 does not allow", quoteTrunc(s))
 		}
 		if len(opts.AllowedScopes) > 0 && !slices.Contains(opts.AllowedScopes, s) {
-			return metadataError("scope %s is not supported; supported: %s", quoteTrunc(s), strings.Join(opts.AllowedScopes, " "))
+			if opts.StrictScopes {
+				return metadataError("scope %s is not supported; supported: %s", quoteTrunc(s), strings.Join(opts.AllowedScopes, " "))
+			}
+			continue // e.g. Claude.ai's "claudeai"
 		}
 		scopes = append(scopes, s)
 	}

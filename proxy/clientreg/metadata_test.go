@@ -10,6 +10,7 @@ import (
 
 func TestParseRegistration(t *testing.T) {
 	allScopes := Options{AllowedScopes: []string{"mcp:read", "mcp:write", "openid"}}
+	strictScopes := Options{AllowedScopes: allScopes.AllowedScopes, StrictScopes: true}
 	publicOnly := Options{SupportedAuthMethods: []string{AuthMethodNone}}
 	manyURIs := make([]string, MaxRedirectURIs+1)
 	for i := range manyURIs {
@@ -189,11 +190,25 @@ func TestParseRegistration(t *testing.T) {
 		{name: "tls_client_auth", body: `{"redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"tls_client_auth"}`, wantCode: CodeInvalidClientMetadata, wantDesc: "token_endpoint_auth_method"},
 
 		// grant_types and response_types.
-		{name: "implicit grant", body: `{"redirect_uris":["https://a.example/cb"],"grant_types":["implicit"]}`, wantCode: CodeInvalidClientMetadata, wantDesc: `grant_types: "implicit" is not supported`},
-		{name: "client_credentials grant", body: `{"redirect_uris":["https://a.example/cb"],"grant_types":["authorization_code","client_credentials"]}`, wantCode: CodeInvalidClientMetadata, wantDesc: `"client_credentials"`},
-		{name: "password grant", body: `{"redirect_uris":["https://a.example/cb"],"grant_types":["password"]}`, wantCode: CodeInvalidClientMetadata, wantDesc: `"password"`},
+		{name: "implicit grant", body: `{"redirect_uris":["https://a.example/cb"],"grant_types":["implicit"]}`, wantCode: CodeInvalidClientMetadata, wantDesc: `grant_types: none of implicit is supported`},
+		{name: "client_credentials grant beside the code grant is dropped", body: `{"redirect_uris":["https://a.example/cb"],"grant_types":["authorization_code","client_credentials"]}`, check: func(t *testing.T, m Metadata) {
+			if !reflect.DeepEqual(m.GrantTypes, []string{"authorization_code"}) {
+				t.Errorf("grant_types: got %v, want [authorization_code]", m.GrantTypes)
+			}
+		}},
+		{name: "device grant beside code and refresh is dropped (VS Code)", body: `{"redirect_uris":["http://127.0.0.1/"],"grant_types":["authorization_code","refresh_token","urn:ietf:params:oauth:grant-type:device_code"],"token_endpoint_auth_method":"none"}`, check: func(t *testing.T, m Metadata) {
+			if !reflect.DeepEqual(m.GrantTypes, []string{"authorization_code", "refresh_token"}) {
+				t.Errorf("grant_types: got %v, want [authorization_code refresh_token]", m.GrantTypes)
+			}
+		}},
+		{name: "password grant", body: `{"redirect_uris":["https://a.example/cb"],"grant_types":["password"]}`, wantCode: CodeInvalidClientMetadata, wantDesc: `password`},
 		{name: "device grant", body: `{"redirect_uris":["https://a.example/cb"],"grant_types":["urn:ietf:params:oauth:grant-type:device_code"]}`, wantCode: CodeInvalidClientMetadata, wantDesc: "grant_types"},
-		{name: "token response type", body: `{"redirect_uris":["https://a.example/cb"],"response_types":["token"]}`, wantCode: CodeInvalidClientMetadata, wantDesc: `response_types: "token" is not supported`},
+		{name: "token response type", body: `{"redirect_uris":["https://a.example/cb"],"response_types":["token"]}`, wantCode: CodeInvalidClientMetadata, wantDesc: `response_types: none of token is supported`},
+		{name: "token response type beside code is dropped", body: `{"redirect_uris":["https://a.example/cb"],"response_types":["code","token"]}`, check: func(t *testing.T, m Metadata) {
+			if !reflect.DeepEqual(m.ResponseTypes, []string{"code"}) {
+				t.Errorf("response_types: got %v, want [code]", m.ResponseTypes)
+			}
+		}},
 		{name: "hybrid response type", body: `{"redirect_uris":["https://a.example/cb"],"response_types":["code id_token"]}`, wantCode: CodeInvalidClientMetadata, wantDesc: "response_types"},
 		{name: "refresh_token only with code", body: `{"redirect_uris":["https://a.example/cb"],"grant_types":["refresh_token"]}`, wantCode: CodeInvalidClientMetadata, wantDesc: `grant_types must include "authorization_code", which response type "code" needs`},
 		{name: "refresh_token only with explicit code", body: `{"redirect_uris":["https://a.example/cb"],"grant_types":["refresh_token"],"response_types":["code"]}`, wantCode: CodeInvalidClientMetadata, wantDesc: "grant_types must include"},
@@ -216,7 +231,17 @@ func TestParseRegistration(t *testing.T) {
 		{name: "jwks_uri http", body: `{"redirect_uris":["https://a.example/cb"],"jwks_uri":"http://a.example/jwks"}`, wantCode: CodeInvalidClientMetadata, wantDesc: "jwks_uri"},
 
 		// scope.
-		{name: "unknown scope", body: `{"redirect_uris":["https://a.example/cb"],"scope":"mcp:read admin"}`, opts: allScopes, wantCode: CodeInvalidClientMetadata, wantDesc: `scope "admin" is not supported; supported: mcp:read mcp:write openid`},
+		{name: "unknown scope, strict", body: `{"redirect_uris":["https://a.example/cb"],"scope":"mcp:read admin"}`, opts: strictScopes, wantCode: CodeInvalidClientMetadata, wantDesc: `scope "admin" is not supported; supported: mcp:read mcp:write openid`},
+		{name: "unknown scope is dropped", body: `{"redirect_uris":["https://a.example/cb"],"scope":"mcp:read admin"}`, opts: allScopes, check: func(t *testing.T, m Metadata) {
+			if m.Scope != "mcp:read" {
+				t.Errorf("scope: got %q, want mcp:read", m.Scope)
+			}
+		}},
+		{name: "only an unknown scope (Claude.ai)", body: `{"redirect_uris":["https://claude.ai/api/mcp/auth_callback"],"scope":"claudeai"}`, opts: allScopes, check: func(t *testing.T, m Metadata) {
+			if m.Scope != "" {
+				t.Errorf("scope: got %q, want none", m.Scope)
+			}
+		}},
 		{name: "scope with tab", body: `{"redirect_uris":["https://a.example/cb"],"scope":"mcp:read\tmcp:write"}`, wantCode: CodeInvalidClientMetadata, wantDesc: "RFC 6749"},
 		{name: "scope with quote", body: `{"redirect_uris":["https://a.example/cb"],"scope":"a\"b"}`, wantCode: CodeInvalidClientMetadata, wantDesc: "RFC 6749"},
 		{name: "scope non-ASCII", body: `{"redirect_uris":["https://a.example/cb"],"scope":"ṡcope"}`, wantCode: CodeInvalidClientMetadata, wantDesc: "RFC 6749"},

@@ -21,8 +21,9 @@ var authScenarioDir = regexp.MustCompile(`^authorization-server-(.+)-\d{4}-\d{2}
 // and an authorization code grant with PKCE and a resource indicator for a
 // client registered by DCR. The suite prints the authorization URL for a
 // person to open; the headless browser opens it and delivers the redirect
-// to the suite's callback listener.
-func testConformanceAuthorization(t *testing.T, s *stack) {
+// to the suite's callback listener. Without --resource the suite sends no
+// resource parameter, and mcpgate applies its one resource (RFC 8707).
+func testConformanceAuthorization(t *testing.T, s *stack, withResource bool) {
 	port := freePort(t)
 	callback := fmt.Sprintf("http://127.0.0.1:%d/callback", port)
 	reg := s.register(t, "mcpgate interop: conformance authorization suite", callback)
@@ -31,8 +32,11 @@ func testConformanceAuthorization(t *testing.T, s *stack) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	args := []string{s.tc.node, s.tc.jsPath("@modelcontextprotocol/conformance/dist/index.js"),
-		"authorization", "--url", s.issuer, "--client-id", reg.ClientID, "--resource", s.resource(),
+		"authorization", "--url", s.issuer, "--client-id", reg.ClientID,
 		"--port", fmt.Sprint(port), "--output-dir", outDir}
+	if withResource {
+		args = append(args, "--resource", s.resource())
+	}
 	p := startProc(t, ctx, "conformance authorization", args, childEnv(t.TempDir()), procOptions{})
 
 	authURL, err := p.waitOutput(2*time.Minute, func(l string) bool { return strings.HasPrefix(l, s.issuer+"/authorize?") })

@@ -20,5 +20,6 @@ func TestInterop(t *testing.T) {
 	t.Run("InspectorCLI", func(t *testing.T) { testInspectorCLI(t, s) })
 	t.Run("GoSDK", func(t *testing.T) { testGoSDK(t, s) })
 	t.Run("ConformanceServerSuite", func(t *testing.T) { testConformanceServer(t, s, shim) })
-	t.Run("ConformanceAuthorizationSuite", func(t *testing.T) { testConformanceAuthorization(t, s) })
+	t.Run("ConformanceAuthorizationSuite", func(t *testing.T) { testConformanceAuthorization(t, s, true) })
+	t.Run("ConformanceAuthorizationSuiteWithoutResource", func(t *testing.T) { testConformanceAuthorization(t, s, false) })
 }

@@ -32,20 +32,3 @@ func ValidScopeToken(s string) bool {
 	}
 	return true
 }
-
-// ResolveScopes decides the granted scopes: an empty request gets every
-// resource scope (clients often send none); otherwise each requested scope
-// must be known, and unknown ones are reported.
-func ResolveScopes(requested, known []string) (granted, unknown []string) {
-	if len(requested) == 0 {
-		return slices.Clone(known), nil
-	}
-	for _, s := range requested {
-		if slices.Contains(known, s) {
-			granted = append(granted, s)
-		} else {
-			unknown = append(unknown, s)
-		}
-	}
-	return granted, unknown
-}
