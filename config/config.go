@@ -148,6 +148,11 @@ type Tokens struct {
 	// from the store; a rotated-in key is published for twice this long
 	// before it signs, so every replica knows it first.
 	KeyReloadInterval time.Duration `yaml:"key_reload_interval"`
+	// RevocationPollInterval is how often each replica reads the grants
+	// revoked on other replicas: a revoked grant's access tokens are
+	// refused at once by the replica that revoked it, and by every other
+	// within this interval.
+	RevocationPollInterval time.Duration `yaml:"revocation_poll_interval"`
 }
 
 // Session configures the browser session with mcpgate.

@@ -50,6 +50,10 @@ func Default() *Config {
 			// Rotations reach every replica within this; kept short
 			// because a reload is one small query.
 			KeyReloadInterval: 30 * time.Second,
+			// A poll is one indexed query returning what changed; every
+			// few seconds is cheap, and bounds how long a revoked grant's
+			// access token still works on another replica.
+			RevocationPollInterval: 5 * time.Second,
 		},
 		Session: Session{
 			TTL:        12 * time.Hour,

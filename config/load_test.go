@@ -42,7 +42,7 @@ func TestLoadFixtures(t *testing.T) {
 			CodeTTL:           2 * time.Minute,
 			RefreshGrace:      10 * time.Second,
 			KeyRotation:       720 * time.Hour,
-			KeyReloadInterval: 30 * time.Second,
+			KeyReloadInterval: 30 * time.Second, RevocationPollInterval: 2 * time.Second,
 		},
 		Session: Session{
 			Secret:     "0123456789abcdef0123456789abcdef",

@@ -120,6 +120,7 @@ func (u *Upstream) validate(p *Problems) {
 
 func (t *Tokens) validate(p *Problems) {
 	positive(p, "tokens.key_reload_interval", t.KeyReloadInterval)
+	positive(p, "tokens.revocation_poll_interval", t.RevocationPollInterval)
 	positive(p, "tokens.access_token_ttl", t.AccessTokenTTL)
 	positive(p, "tokens.refresh_token_ttl", t.RefreshTokenTTL)
 	positive(p, "tokens.code_ttl", t.CodeTTL)

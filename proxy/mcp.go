@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/mcpgate/mcpgate/proxy/forward"
+	"github.com/mcpgate/mcpgate/proxy/oauth"
 )
 
 // mcp is the protected MCP endpoint: Origin check, token check, forward.
@@ -92,11 +93,17 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, now time.Tim
 	}
 	unix := now.Unix()
 	if v := s.tokens.get(token, unix); v != nil && (v.assertionExpiry == 0 || unix < v.assertionExpiry-assertionMargin) {
+		if s.revoked(v.claims) {
+			return nil, errTokenRevoked
+		}
 		return v, nil
 	}
 	claims, fail := s.verifyAccessToken(token, now)
 	if fail != nil {
 		return nil, fail
+	}
+	if s.revoked(claims) {
+		return nil, errTokenRevoked
 	}
 	v := &verified{claims: claims, identity: &forward.Identity{
 		Subject:       claims.Subject,
@@ -116,6 +123,14 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, now time.Tim
 	}
 	s.tokens.put(token, v, unix)
 	return v, nil
+}
+
+var errTokenRevoked = &bearerFailure{invalid: true, description: "the access token has been revoked"}
+
+// revoked checks the token's grant on every request, cached or not: a
+// revocation must reach tokens verified before it.
+func (s *Server) revoked(c *oauth.AccessClaims) bool {
+	return s.revocations != nil && s.revocations.Revoked(c.SessionID)
 }
 
 func (s *Server) originAllowed(origin string) bool {

@@ -40,6 +40,9 @@ type Options struct {
 	// AllowedOrigins are browser origins allowed at the MCP endpoint
 	// besides mcpgate's own.
 	AllowedOrigins []string
+	// Revocations says which grants were revoked; their access tokens are
+	// refused at the MCP endpoint. Nil refuses none.
+	Revocations RevocationList
 	// Assertion, when Header is set, sends the backend a signed identity
 	// JWT with this audience and lifetime.
 	Assertion AssertionOptions
@@ -72,6 +75,12 @@ type AssertionOptions struct {
 	Enabled bool
 }
 
+// RevocationList tells revoked grants (the sid of access tokens) apart; it
+// is asked on every MCP request, so it must answer from memory.
+type RevocationList interface {
+	Revoked(familyID string) bool
+}
+
 // Server is the HTTP layer. It is an http.Handler.
 type Server struct {
 	echo     *echo.Echo
@@ -88,6 +97,7 @@ type Server struct {
 	log          *slog.Logger
 
 	forwarder      *forward.Forwarder
+	revocations    RevocationList
 	allowedOrigins []string
 	tokens         *tokenCache
 	assertion      *backendAssertion
@@ -145,6 +155,7 @@ func New(opts Options) (*Server, error) {
 		log:          log,
 
 		forwarder:      opts.Forwarder,
+		revocations:    opts.Revocations,
 		allowedOrigins: opts.AllowedOrigins,
 		tokens:         newTokenCache(tokenCacheSize),
 		registrations:  newHourlyLimiter(opts.RegistrationsPerHour),

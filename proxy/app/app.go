@@ -16,6 +16,7 @@ import (
 	"github.com/mcpgate/mcpgate/proxy"
 	"github.com/mcpgate/mcpgate/proxy/authserver"
 	"github.com/mcpgate/mcpgate/proxy/forward"
+	"github.com/mcpgate/mcpgate/proxy/revocation"
 	"github.com/mcpgate/mcpgate/proxy/signer"
 	"github.com/mcpgate/mcpgate/proxy/store"
 	"github.com/mcpgate/mcpgate/upstream"
@@ -39,6 +40,8 @@ type App struct {
 	Store   store.Store
 	Keys    *signer.Manager
 	Handler *proxy.Server
+	// Revoked are the grants revoked while their access tokens may live.
+	Revoked *revocation.List
 	log     *slog.Logger
 }
 
@@ -92,6 +95,10 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 			return fmt.Errorf("app: upstream: %w", err)
 		}
 	}
+	a.Revoked = revocation.New(a.Store, cfg.Tokens.RevocationPollInterval, a.log)
+	if err := a.Revoked.Refresh(ctx); err != nil {
+		return fmt.Errorf("app: load revocations: %w", err)
+	}
 	accounts, err := serviceAccounts(cfg)
 	if err != nil {
 		return err
@@ -119,7 +126,7 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 		},
 		StaticClients:   staticClients(cfg),
 		ServiceAccounts: accounts,
-	}, authserver.Deps{Store: a.Store, Signer: keys, Upstream: up, Logger: a.log, ClientMetadata: metadata})
+	}, authserver.Deps{Store: a.Store, Signer: keys, Upstream: up, Logger: a.log, ClientMetadata: metadata, Revoked: a.Revoked})
 	if err != nil {
 		return err
 	}
@@ -144,6 +151,7 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 		SessionTTL:     cfg.Session.TTL,
 		Forwarder:      fwd,
 		AllowedOrigins: cfg.MCP.AllowedOrigins,
+		Revocations:    a.Revoked,
 		Assertion: proxy.AssertionOptions{
 			Enabled:  cfg.Backend.Assertion.Header != "",
 			Audience: audience,
@@ -197,10 +205,11 @@ func (a *App) cookieSecret(ctx context.Context) ([]byte, error) {
 	return secret, nil
 }
 
-// Run runs the background work (key reloads and rotation, garbage
-// collection) until ctx ends.
+// Run runs the background work (key reloads and rotation, revocation
+// polls, garbage collection) until ctx ends.
 func (a *App) Run(ctx context.Context) {
 	go a.Keys.Run(ctx)
+	go a.Revoked.Run(ctx)
 	t := time.NewTicker(gcInterval)
 	defer t.Stop()
 	for {

@@ -40,6 +40,10 @@ func (s *Server) lookupClient(ctx context.Context, id string) (store.Client, boo
 		}
 		return c, false, nil
 	}
+	now := s.now()
+	if c, ok := s.clients.get(id, now); ok {
+		return c, false, nil
+	}
 	c, err := s.store.GetClient(ctx, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -47,5 +51,6 @@ func (s *Server) lookupClient(ctx context.Context, id string) (store.Client, boo
 	case err != nil:
 		return store.Client{}, false, internal("get client", err)
 	}
+	s.clients.put(c, now)
 	return c, false, nil
 }

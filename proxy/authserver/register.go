@@ -80,5 +80,8 @@ func (s *Server) markClientUsed(ctx context.Context, client store.Client) {
 	})
 	if err != nil {
 		s.log.WarnContext(ctx, "keep used client", "client_id", client.ID, "err", err)
+		return
 	}
+	client.ExpiresAt = time.Time{}
+	s.clients.put(client, s.now())
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/mcpgate/mcpgate/proxy/oauth"
 	"github.com/mcpgate/mcpgate/proxy/store"
@@ -17,8 +18,7 @@ type AccessTokenVerifier interface {
 
 // Revoke implements RFC 7009 for an authenticated client. Revoking either
 // a refresh token or an access token ends the whole grant (the refresh
-// family); access tokens already issued stay valid until they expire, which
-// is why their lifetime is short. Tokens that are unknown, expired or
+// family), its access tokens included (revokeGrant). Tokens that are unknown, expired or
 // another client's are answered like successes (§2.2), so the endpoint tells
 // nothing about tokens the caller does not own.
 func (s *Server) Revoke(ctx context.Context, client store.Client, token string, verifier AccessTokenVerifier) error {
@@ -43,9 +43,43 @@ func (s *Server) Revoke(ctx context.Context, client store.Client, token string, 
 	if familyID == "" {
 		return nil
 	}
-	if err := s.store.RevokeRefreshFamily(ctx, familyID); err != nil {
+	if err := s.revokeGrant(ctx, familyID); err != nil {
 		return internal("revoke family", err)
 	}
 	s.log.InfoContext(ctx, "grant revoked", "client_id", client.ID)
 	return nil
+}
+
+// Revoked is told of every grant this replica revokes, so that its access
+// tokens are refused here at once; other replicas learn of it from the
+// store (store.Store.Revocations).
+type Revoked interface {
+	Add(r store.Revocation)
+}
+
+// revocationMargin keeps a revocation past the last expiry of its access
+// tokens, for clocks of replicas that disagree a little and for a token
+// signed a moment after its grant's last rotation.
+const revocationMargin = time.Minute
+
+// revokeGrant ends a grant: its refresh tokens at once, its access tokens
+// wherever they are presented, within the replicas' revocation poll.
+func (s *Server) revokeGrant(ctx context.Context, familyID string) error {
+	now := s.now()
+	r := store.Revocation{FamilyID: familyID, RevokedAt: now, ExpiresAt: now.Add(s.cfg.AccessTokenTTL + revocationMargin)}
+	if err := s.store.RevokeGrant(ctx, r); err != nil {
+		return err
+	}
+	if s.revoked != nil {
+		s.revoked.Add(r)
+	}
+	return nil
+}
+
+// revokeQuietly revokes a grant whose tokens never left this server; a
+// failure is only logged, since nobody can use the grant anyway.
+func (s *Server) revokeQuietly(ctx context.Context, familyID string) {
+	if err := s.revokeGrant(ctx, familyID); err != nil {
+		s.log.WarnContext(ctx, "revoke unissued grant", "err", err)
+	}
 }

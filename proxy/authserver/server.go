@@ -56,6 +56,8 @@ type Server struct {
 	store    store.Store
 	signer   signer.Signer
 	upstream upstream.Provider
+	revoked  Revoked
+	clients  *clientCache
 	log      *slog.Logger
 	// Now is the clock; tests replace it.
 	Now func() time.Time
@@ -69,6 +71,8 @@ type Deps struct {
 	Logger   *slog.Logger
 	// ClientMetadata resolves URL client ids; nil turns CIMD off.
 	ClientMetadata MetadataResolver
+	// Revoked learns of this replica's revocations at once; may be nil.
+	Revoked Revoked
 }
 
 // New returns a Server.
@@ -88,6 +92,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		static:   map[string]StaticClient{},
 		accounts: map[string]ServiceAccount{},
 		cimd:     deps.ClientMetadata,
+		revoked:  deps.Revoked,
+		clients:  newClientCache(),
 	}
 	for _, c := range cfg.StaticClients {
 		s.static[c.Client.ID] = c

@@ -56,13 +56,11 @@ func (s *Server) Token(ctx context.Context, client store.Client, r TokenRequest)
 	}
 }
 
-// errPeek aborts an update that only reads.
-var errPeek = errors.New("read only")
-
-// exchangeCode redeems a code in two steps so that a replay can always
-// revoke what the winner issued: the refresh token is saved before the code
-// is marked redeemed, so whichever request loses the mark finds a family
-// that already exists and revokes it.
+// exchangeCode redeems a code in one store operation: the checks run on
+// the code as stored, and the code is marked redeemed together with the
+// saving of the grant's first refresh token, so a replay always finds the
+// family the winner got and revokes it. The access token is signed after
+// the write, outside any lock.
 func (s *Server) exchangeCode(ctx context.Context, client store.Client, r TokenRequest) (TokenResponse, error) {
 	if r.Code == "" {
 		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidRequest, "code is required")
@@ -70,80 +68,70 @@ func (s *Server) exchangeCode(ctx context.Context, client store.Client, r TokenR
 	if r.CodeVerifier == "" {
 		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidRequest, "code_verifier is required (PKCE)")
 	}
-	hash := oauth.Hash(r.Code)
-	var code store.AuthCode
-	_, err := s.store.UpdateAuthCode(ctx, hash, func(c *store.AuthCode) error {
-		code = *c
-		return errPeek
-	})
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidGrant, "the code is invalid or expired")
-	case !errors.Is(err, errPeek):
-		return TokenResponse{}, internal("read code", err)
-	case code.Redeemed:
-		return TokenResponse{}, s.codeReplayed(ctx, client, code.FamilyID)
-	case code.ClientID != client.ID:
-		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidGrant, "the code was issued to another client")
-	case r.RedirectURI != code.RedirectURI:
-		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidGrant, "redirect_uri does not match the authorization request")
-	case !sameResource(r.Resources, code.Resource):
-		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidTarget, "resource must be "+code.Resource+", the resource the code was issued for")
-	case !oauth.VerifyPKCE(code.CodeChallenge, r.CodeVerifier):
-		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidGrant, "code_verifier does not match the code_challenge")
-	}
-
 	now := s.now()
-	familyID := oauth.NewID()
-	rt := store.RefreshToken{
-		FamilyID:        familyID,
-		ClientID:        client.ID,
-		Scopes:          code.Scopes,
-		Resource:        code.Resource,
-		Identity:        code.Identity,
-		AuthTime:        code.AuthTime,
-		FamilyExpiresAt: now.Add(s.cfg.RefreshTokenTTL),
-	}
-	resp, err := s.issueTokens(ctx, client, rt, now, func(next store.RefreshToken) error {
-		return s.store.CreateRefreshToken(ctx, next)
-	})
-	if err != nil {
-		return TokenResponse{}, err
-	}
-	var replayedFamily string
-	_, err = s.store.UpdateAuthCode(ctx, hash, func(c *store.AuthCode) error {
-		if c.Redeemed {
-			replayedFamily = c.FamilyID
-			return errPeek
+	secret := oauth.NewSecret()
+	var rt store.RefreshToken
+	err := s.store.RedeemAuthCode(ctx, oauth.Hash(r.Code), func(code store.AuthCode) (*store.RefreshToken, error) {
+		switch {
+		case code.Redeemed:
+			return nil, errCodeReplayed{familyID: code.FamilyID}
+		case code.ClientID != client.ID:
+			return nil, oauth.NewError(oauth.ErrInvalidGrant, "the code was issued to another client")
+		case r.RedirectURI != code.RedirectURI:
+			return nil, oauth.NewError(oauth.ErrInvalidGrant, "redirect_uri does not match the authorization request")
+		case !sameResource(r.Resources, code.Resource):
+			return nil, oauth.NewError(oauth.ErrInvalidTarget, "resource must be "+code.Resource+", the resource the code was issued for")
+		case !oauth.VerifyPKCE(code.CodeChallenge, r.CodeVerifier):
+			return nil, oauth.NewError(oauth.ErrInvalidGrant, "code_verifier does not match the code_challenge")
 		}
-		c.Redeemed = true
-		c.FamilyID = familyID
-		return nil
+		rt = store.RefreshToken{
+			Hash:            oauth.Hash(secret),
+			FamilyID:        oauth.NewID(),
+			ClientID:        client.ID,
+			Scopes:          code.Scopes,
+			Resource:        code.Resource,
+			Identity:        code.Identity,
+			AuthTime:        code.AuthTime,
+			FamilyExpiresAt: now.Add(s.cfg.RefreshTokenTTL),
+			CreatedAt:       now,
+		}
+		rt.ExpiresAt = rt.FamilyExpiresAt
+		issued := rt
+		return &issued, nil
 	})
-	if err == nil {
-		s.markClientUsed(ctx, client)
-		return resp, nil
-	}
-	// Lost the race, or the code expired meanwhile: what this request
-	// saved must not survive.
-	if rerr := s.store.RevokeRefreshFamily(ctx, familyID); rerr != nil {
-		return TokenResponse{}, internal("revoke unissued family", rerr)
-	}
+	var replay errCodeReplayed
+	var oe *oauth.Error
 	switch {
-	case replayedFamily != "":
-		return TokenResponse{}, s.codeReplayed(ctx, client, replayedFamily)
+	case errors.As(err, &replay):
+		return TokenResponse{}, s.codeReplayed(ctx, client, replay.familyID)
 	case errors.Is(err, store.ErrNotFound):
 		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidGrant, "the code is invalid or expired")
-	default:
+	case errors.As(err, &oe):
+		return TokenResponse{}, oe
+	case err != nil:
 		return TokenResponse{}, internal("redeem code", err)
 	}
+	resp, err := s.tokenResponse(ctx, client, rt, secret, now)
+	if err != nil {
+		// The code is spent and the grant unusable: nobody holds its
+		// refresh token. Revoked, so that it does not linger either.
+		s.revokeQuietly(ctx, rt.FamilyID)
+		return TokenResponse{}, err
+	}
+	s.markClientUsed(ctx, client)
+	return resp, nil
 }
+
+// errCodeReplayed: the code was redeemed before, by the grant familyID.
+type errCodeReplayed struct{ familyID string }
+
+func (errCodeReplayed) Error() string { return "authorization code replayed" }
 
 // codeReplayed handles a second use of a code (RFC 6749 §4.1.2): it leaked,
 // so what the first redemption issued is revoked too.
 func (s *Server) codeReplayed(ctx context.Context, client store.Client, familyID string) error {
 	if familyID != "" {
-		if err := s.store.RevokeRefreshFamily(ctx, familyID); err != nil {
+		if err := s.revokeGrant(ctx, familyID); err != nil {
 			return internal("revoke family of replayed code", err)
 		}
 	}
@@ -156,15 +144,15 @@ type errRefreshReuse struct{ familyID string }
 
 func (errRefreshReuse) Error() string { return "rotated refresh token reused" }
 
+// refresh rotates a refresh token in one store operation, then signs the
+// access token for the successor outside it.
 func (s *Server) refresh(ctx context.Context, client store.Client, r TokenRequest) (TokenResponse, error) {
 	if r.RefreshToken == "" {
 		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidRequest, "refresh_token is required")
 	}
 	now := s.now()
-	var (
-		resp   TokenResponse
-		signed bool
-	)
+	secret := oauth.NewSecret()
+	var next store.RefreshToken
 	err := s.store.RotateRefreshToken(ctx, oauth.Hash(r.RefreshToken), func(cur *store.RefreshToken) (*store.RefreshToken, error) {
 		if cur.ClientID != client.ID {
 			return nil, oauth.NewError(oauth.ErrInvalidGrant, "the refresh token was issued to another client")
@@ -185,58 +173,49 @@ func (s *Server) refresh(ctx context.Context, client store.Client, r TokenReques
 		if cur.RotatedAt.IsZero() {
 			cur.RotatedAt = now
 		}
-		next := *cur
+		next = *cur
+		next.Hash = oauth.Hash(secret)
 		next.Scopes = scopes
-		var successor *store.RefreshToken
-		resp, err = s.issueTokens(ctx, client, next, now, func(n store.RefreshToken) error {
-			successor = &n
-			return nil
-		})
-		signed = err == nil
-		return successor, err
+		next.RotatedAt = time.Time{}
+		next.CreatedAt = now
+		next.ExpiresAt = next.FamilyExpiresAt
+		successor := next
+		return &successor, nil
 	})
 	var reuse errRefreshReuse
+	var oe *oauth.Error
 	switch {
-	case err == nil && signed:
-		return resp, nil
 	case errors.As(err, &reuse):
-		if err := s.store.RevokeRefreshFamily(ctx, reuse.familyID); err != nil {
+		if err := s.revokeGrant(ctx, reuse.familyID); err != nil {
 			return TokenResponse{}, internal("revoke reused family", err)
 		}
 		s.log.WarnContext(ctx, "rotated refresh token reused; family revoked", "client_id", client.ID)
 		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidGrant, "the refresh token was already used")
 	case errors.Is(err, store.ErrNotFound):
 		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidGrant, "the refresh token is invalid, expired or revoked")
-	default:
-		var oe *oauth.Error
-		if errors.As(err, &oe) {
-			return TokenResponse{}, oe
-		}
+	case errors.As(err, &oe):
+		return TokenResponse{}, oe
+	case err != nil:
 		return TokenResponse{}, internal("rotate refresh token", err)
 	}
+	// A failure from here leaves the rotated token usable for the grace
+	// window: the client's retry is served.
+	return s.tokenResponse(ctx, client, next, secret, now)
 }
 
-// issueTokens signs an access token for the grant and hands the next
-// refresh token to save; the response is returned only if saving worked, so
-// a client never holds a refresh token the store does not know.
-func (s *Server) issueTokens(ctx context.Context, client store.Client, rt store.RefreshToken, now time.Time, save func(store.RefreshToken) error) (TokenResponse, error) {
+// tokenResponse signs the access token for the grant rt and answers with
+// it and the refresh token whose secret (rt is stored under its hash) only
+// the client will hold.
+func (s *Server) tokenResponse(ctx context.Context, client store.Client, rt store.RefreshToken, refreshSecret string, now time.Time) (TokenResponse, error) {
 	access, err := s.signAccessToken(ctx, client.ID, rt, now)
 	if err != nil {
 		return TokenResponse{}, err
-	}
-	refresh := oauth.NewSecret()
-	rt.Hash = oauth.Hash(refresh)
-	rt.RotatedAt = time.Time{}
-	rt.CreatedAt = now
-	rt.ExpiresAt = rt.FamilyExpiresAt
-	if err := save(rt); err != nil {
-		return TokenResponse{}, internal("save refresh token", err)
 	}
 	return TokenResponse{
 		AccessToken:  access,
 		TokenType:    "Bearer",
 		ExpiresIn:    int64(s.cfg.AccessTokenTTL / time.Second),
-		RefreshToken: refresh,
+		RefreshToken: refreshSecret,
 		Scope:        strings.Join(rt.Scopes, " "),
 	}, nil
 }

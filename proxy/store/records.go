@@ -105,11 +105,13 @@ type RefreshToken struct {
 	ExpiresAt       time.Time
 }
 
-// Consent records that a user approved a client.
+// Consent records that a user approved a client, for exactly these scopes
+// and resources: a later request for more asks again.
 type Consent struct {
 	Subject   string
 	ClientID  string
 	Scopes    []string
+	Resources []string
 	CreatedAt time.Time
 	// ExpiresAt is zero for consents that do not expire.
 	ExpiresAt time.Time
@@ -130,5 +132,14 @@ type SigningKey struct {
 	// RetiredAt is zero while the key may sign.
 	RetiredAt time.Time
 	// ExpiresAt is zero until the key is retired.
+	ExpiresAt time.Time
+}
+
+// Revocation records that a grant (a refresh family, and every access
+// token issued in it: their sid) was revoked. It is kept until ExpiresAt,
+// when no access token of the grant can still be valid.
+type Revocation struct {
+	FamilyID  string
+	RevokedAt time.Time
 	ExpiresAt time.Time
 }

@@ -41,19 +41,33 @@ type Store interface {
 	DeleteAuthRequest(ctx context.Context, id string) error
 
 	CreateAuthCode(ctx context.Context, c AuthCode) error
-	// UpdateAuthCode is how a code is redeemed: the updater checks Redeemed
-	// and sets it, so exactly one of many concurrent redemptions wins.
-	UpdateAuthCode(ctx context.Context, hash string, update func(*AuthCode) error) (AuthCode, error)
+	// RedeemAuthCode is how a code is redeemed, in one atomic step: redeem
+	// receives the live code under hash and returns the first refresh
+	// token of the grant it issues; the store then marks the code Redeemed
+	// with the token's FamilyID and saves the token, or, if redeem fails,
+	// writes nothing and returns its error unchanged. A code redeemed
+	// before is passed to redeem as it is (Redeemed, FamilyID of the
+	// winner) so that the caller can revoke what the winner got; a token
+	// returned for it is refused with ErrAlreadyExists. Of concurrent
+	// redemptions exactly one wins. redeem may be called more than once
+	// when a concurrent change is detected, so it must only compute.
+	RedeemAuthCode(ctx context.Context, hash string, redeem func(code AuthCode) (*RefreshToken, error)) error
 
 	CreateRefreshToken(ctx context.Context, t RefreshToken) error
 	GetRefreshToken(ctx context.Context, hash string) (RefreshToken, error)
 	// RotateRefreshToken loads the token under hash, lets rotate change it
 	// and return its successor, then writes both in one atomic step. If the
-	// token's family was revoked the token is ErrNotFound.
+	// token's family was revoked the token is ErrNotFound. rotate may be
+	// called more than once when a concurrent change is detected, so it
+	// must only compute.
 	RotateRefreshToken(ctx context.Context, hash string, rotate func(current *RefreshToken) (successor *RefreshToken, err error)) error
-	// RevokeRefreshFamily deletes every refresh token of the family; tokens
-	// of a revoked family are never found again.
-	RevokeRefreshFamily(ctx context.Context, familyID string) error
+	// RevokeGrant deletes every refresh token of the family r.FamilyID,
+	// whose tokens are never found again, and records r until r.ExpiresAt
+	// so that every replica learns of it (Revocations).
+	RevokeGrant(ctx context.Context, r Revocation) error
+	// Revocations lists the live revocations with RevokedAt at or after
+	// since, in no particular order.
+	Revocations(ctx context.Context, since time.Time) ([]Revocation, error)
 
 	// PutConsent creates or replaces the consent of (Subject, ClientID).
 	PutConsent(ctx context.Context, c Consent) error
@@ -75,6 +89,12 @@ type Store interface {
 	// jti) are refused on replay across replicas.
 	ClaimOnce(ctx context.Context, key string, expiresAt time.Time) error
 
+	// Increment adds one to the counter under key and returns its new
+	// value. A counter that does not exist or has expired starts at 1 and
+	// lives until expiresAt (later calls do not extend it). It is how
+	// limits shared by replicas count (requests per address and window).
+	Increment(ctx context.Context, key string, expiresAt time.Time) (int64, error)
+
 	// GarbageCollect removes every record whose expiry is before now.
 	GarbageCollect(ctx context.Context, now time.Time) (GCResult, error)
 
@@ -83,10 +103,10 @@ type Store interface {
 
 // GCResult counts what GarbageCollect removed.
 type GCResult struct {
-	Clients, AuthRequests, AuthCodes, RefreshTokens, Consents, SigningKeys, Claims int64
+	Clients, AuthRequests, AuthCodes, RefreshTokens, Consents, SigningKeys, Claims, Revocations, Counters int64
 }
 
 // Total is the number of records removed.
 func (r GCResult) Total() int64 {
-	return r.Clients + r.AuthRequests + r.AuthCodes + r.RefreshTokens + r.Consents + r.SigningKeys + r.Claims
+	return r.Clients + r.AuthRequests + r.AuthCodes + r.RefreshTokens + r.Consents + r.SigningKeys + r.Claims + r.Revocations + r.Counters
 }

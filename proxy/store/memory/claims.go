@@ -31,3 +31,35 @@ func gcClaims(m map[string]time.Time, now time.Time) int64 {
 	}
 	return n
 }
+
+// counter is an Increment counter and when it ends.
+type counter struct {
+	n       int64
+	expires time.Time
+}
+
+// Increment implements store.Store.
+func (s *Store) Increment(ctx context.Context, key string, expiresAt time.Time) (int64, error) {
+	if err := s.lock(ctx, "increment"); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	c, ok := s.counters[key]
+	if !ok || !live(c.expires, alreadyIfZero, time.Now()) {
+		c = counter{expires: ms(expiresAt)}
+	}
+	c.n++
+	s.counters[key] = c
+	return c.n, nil
+}
+
+func gcCounters(m map[string]counter, now time.Time) int64 {
+	var n int64
+	for k, c := range m {
+		if !live(c.expires, alreadyIfZero, now) {
+			delete(m, k)
+			n++
+		}
+	}
+	return n
+}

@@ -24,11 +24,28 @@ func (s *Store) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
 	return codes.create(s.codes, c)
 }
 
-// UpdateAuthCode implements store.Store.
-func (s *Store) UpdateAuthCode(ctx context.Context, hash string, update func(*store.AuthCode) error) (store.AuthCode, error) {
-	if err := s.lock(ctx, "update auth code"); err != nil {
-		return store.AuthCode{}, err
+// RedeemAuthCode implements store.Store.
+func (s *Store) RedeemAuthCode(ctx context.Context, hash string, redeem func(store.AuthCode) (*store.RefreshToken, error)) error {
+	if err := s.lock(ctx, "redeem auth code"); err != nil {
+		return err
 	}
 	defer s.mu.Unlock()
-	return codes.update(s.codes, hash, update)
+	code, ok := codes.lookup(s.codes, hash)
+	if !ok {
+		return codes.errorf("redeem", hash, "%w", store.ErrNotFound)
+	}
+	rt, err := redeem(cloneAuthCode(code))
+	if err != nil {
+		return err
+	}
+	if rt == nil || code.Redeemed {
+		return codes.errorf("redeem", hash, "already redeemed or no token: %w", store.ErrAlreadyExists)
+	}
+	if _, taken := tokens.lookup(s.tokens, rt.Hash); taken {
+		return codes.errorf("redeem", hash, "token %q: %w", rt.Hash, store.ErrAlreadyExists)
+	}
+	code.Redeemed, code.FamilyID = true, rt.FamilyID
+	s.codes[hash] = code
+	s.tokens[rt.Hash] = cloneRefreshToken(*rt)
+	return nil
 }

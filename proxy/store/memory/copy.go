@@ -63,6 +63,7 @@ func cloneRefreshToken(t store.RefreshToken) store.RefreshToken {
 
 func cloneConsent(c store.Consent) store.Consent {
 	c.Scopes = slices.Clone(c.Scopes)
+	c.Resources = slices.Clone(c.Resources)
 	c.CreatedAt = ms(c.CreatedAt)
 	c.ExpiresAt = ms(c.ExpiresAt)
 	return c

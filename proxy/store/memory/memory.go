@@ -16,7 +16,7 @@ type consentKey struct{ subject, clientID string }
 // Store is an in-memory store.Store. The zero value is not usable; call New.
 type Store struct {
 	// mu guards everything below. One lock for all kinds keeps
-	// RotateRefreshToken and RevokeRefreshFamily trivially atomic, and the
+	// RotateRefreshToken, RedeemAuthCode and RevokeGrant trivially atomic, and the
 	// store is never the bottleneck at the sizes this backend is meant for.
 	mu       sync.RWMutex
 	closed   bool
@@ -28,6 +28,9 @@ type Store struct {
 	keys     map[string]store.SigningKey
 	secrets  map[string][]byte
 	claims   map[string]time.Time
+
+	revocations map[string]store.Revocation
+	counters    map[string]counter
 }
 
 // New returns an empty store.
@@ -41,6 +44,9 @@ func New() *Store {
 		keys:     map[string]store.SigningKey{},
 		secrets:  map[string][]byte{},
 		claims:   map[string]time.Time{},
+
+		revocations: map[string]store.Revocation{},
+		counters:    map[string]counter{},
 	}
 }
 
@@ -111,5 +117,7 @@ func (s *Store) GarbageCollect(ctx context.Context, now time.Time) (store.GCResu
 		Consents:      consents.gc(s.consents, now),
 		SigningKeys:   keys.gc(s.keys, now),
 		Claims:        gcClaims(s.claims, now),
+		Revocations:   gcRevocations(s.revocations, now),
+		Counters:      gcCounters(s.counters, now),
 	}, nil
 }

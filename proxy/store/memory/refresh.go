@@ -62,16 +62,47 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, rotate func
 	return nil
 }
 
-// RevokeRefreshFamily implements store.Store.
-func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID string) error {
-	if err := s.lock(ctx, "revoke refresh family"); err != nil {
+// RevokeGrant implements store.Store.
+func (s *Store) RevokeGrant(ctx context.Context, r store.Revocation) error {
+	if err := s.lock(ctx, "revoke grant"); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
 	for h, t := range s.tokens {
-		if t.FamilyID == familyID {
+		if t.FamilyID == r.FamilyID {
 			delete(s.tokens, h)
 		}
 	}
+	r.RevokedAt, r.ExpiresAt = ms(r.RevokedAt), ms(r.ExpiresAt)
+	if old, ok := s.revocations[r.FamilyID]; !ok || old.ExpiresAt.Before(r.ExpiresAt) {
+		s.revocations[r.FamilyID] = r
+	}
 	return nil
+}
+
+// Revocations implements store.Store.
+func (s *Store) Revocations(ctx context.Context, since time.Time) ([]store.Revocation, error) {
+	if err := s.rlock(ctx, "list revocations"); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	now := time.Now()
+	var out []store.Revocation
+	for _, r := range s.revocations {
+		if live(r.ExpiresAt, alreadyIfZero, now) && !r.RevokedAt.Before(ms(since)) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func gcRevocations(m map[string]store.Revocation, now time.Time) int64 {
+	var n int64
+	for k, r := range m {
+		if !live(r.ExpiresAt, alreadyIfZero, now) {
+			delete(m, k)
+			n++
+		}
+	}
+	return n
 }

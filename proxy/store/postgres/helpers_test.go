@@ -58,7 +58,7 @@ func TestMain(m *testing.M) {
 // adminDB returns the shared pool, or ends the test when PostgreSQL cannot
 // be reached: skipped on a developer machine without it, failed in CI,
 // where a skip would pass the build without testing anything.
-func adminDB(t *testing.T) *sql.DB {
+func adminDB(t testing.TB) *sql.DB {
 	t.Helper()
 	db, err := admin()
 	if err == nil {
@@ -83,7 +83,7 @@ func redacted() string {
 // freshSchema creates an empty schema, dropped when the test ends, and
 // returns its name and a URL whose connections use it: every store of the
 // suite gets its own tables, so parallel subtests cannot see each other.
-func freshSchema(t *testing.T) (name, schemaURL string) {
+func freshSchema(t testing.TB) (name, schemaURL string) {
 	t.Helper()
 	db := adminDB(t)
 	// rand.Text is base32 upper case; unquoted names fold to lower case,
@@ -104,7 +104,7 @@ func freshSchema(t *testing.T) (name, schemaURL string) {
 }
 
 // withParams returns raw with query parameters set.
-func withParams(t *testing.T, raw string, params map[string]string) string {
+func withParams(t testing.TB, raw string, params map[string]string) string {
 	t.Helper()
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -119,7 +119,7 @@ func withParams(t *testing.T, raw string, params map[string]string) string {
 }
 
 // open opens a store on url, ending the test on failure.
-func open(t *testing.T, url string) *postgres.Store {
+func open(t testing.TB, url string) *postgres.Store {
 	t.Helper()
 	s, err := postgres.Open(t.Context(), url)
 	if err != nil {

@@ -35,6 +35,8 @@ var dialect = sqlstore.Dialect{
 	RowLocks:       true,
 	LockMigrations: lockMigrations,
 	Classify:       classify,
+	ModifyingCTE:   true,
+	Greatest:       "GREATEST",
 }
 
 // migrationLockKey is the first half of the advisory lock key that

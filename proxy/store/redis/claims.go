@@ -35,3 +35,17 @@ func (s *Store) ClaimOnce(ctx context.Context, key string, expiresAt time.Time) 
 	}
 	return nil
 }
+
+const counterTag = "counter"
+
+// Increment implements store.Store: INCR, and PEXPIREAT when the counter
+// is new, in one script; Redis forgets the counter when it expires, and
+// the index lets GarbageCollect count it like the other kinds.
+func (s *Store) Increment(ctx context.Context, key string, expiresAt time.Time) (int64, error) {
+	keys := []string{s.recordKey(counterTag, key), s.indexKey(counterTag)}
+	n, err := incrementScript.Run(ctx, s.rdb, keys, expiresAt.UnixMilli(), key).Int64()
+	if err != nil {
+		return 0, s.fail(ctx, fmt.Sprintf("increment %q", key), err)
+	}
+	return n, nil
+}

@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/mcpgate/mcpgate/proxy/store"
@@ -69,9 +70,19 @@ func (s *Store) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
 	return authCodes.create(ctx, s, c)
 }
 
-// UpdateAuthCode implements store.Store. The per-record lock makes
-// concurrent redemptions take turns, so the second one's updater sees
-// Redeemed set by the first.
-func (s *Store) UpdateAuthCode(ctx context.Context, hash string, update func(*store.AuthCode) error) (store.AuthCode, error) {
-	return authCodes.update(ctx, s, hash, update)
+// RedeemAuthCode implements store.Store (writePair). The per-record lock
+// makes concurrent redemptions take turns, so the second one sees Redeemed
+// set by the first.
+func (s *Store) RedeemAuthCode(ctx context.Context, hash string, redeem func(store.AuthCode) (*store.RefreshToken, error)) error {
+	return writePair(ctx, s, "redeem", authCodes, hash, refreshTokens, func(c *store.AuthCode) (*store.RefreshToken, error) {
+		rt, err := redeem(*c)
+		if err != nil {
+			return nil, err
+		}
+		if rt == nil || c.Redeemed {
+			return nil, fmt.Errorf("redis: redeem auth code %q: already redeemed or no token: %w", hash, store.ErrAlreadyExists)
+		}
+		c.Redeemed, c.FamilyID = true, rt.FamilyID
+		return rt, nil
+	})
 }

@@ -12,6 +12,7 @@ type consentWire struct {
 	Subject   string   `json:"sub"`
 	ClientID  string   `json:"client_id"`
 	Scopes    []string `json:"scopes,omitempty"`
+	Resources []string `json:"resources,omitempty"`
 	CreatedAt *int64   `json:"created_at,omitempty"`
 	ExpiresAt *int64   `json:"expires_at,omitempty"`
 }
@@ -34,6 +35,7 @@ var consents = kind[store.Consent, consentWire]{
 			Subject:   c.Subject,
 			ClientID:  c.ClientID,
 			Scopes:    c.Scopes,
+			Resources: c.Resources,
 			CreatedAt: toMillis(c.CreatedAt),
 			ExpiresAt: toMillis(c.ExpiresAt),
 		}
@@ -43,6 +45,7 @@ var consents = kind[store.Consent, consentWire]{
 			Subject:   w.Subject,
 			ClientID:  w.ClientID,
 			Scopes:    w.Scopes,
+			Resources: w.Resources,
 			CreatedAt: fromMillis(w.CreatedAt),
 			ExpiresAt: fromMillis(w.ExpiresAt),
 		}

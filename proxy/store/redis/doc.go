@@ -42,12 +42,15 @@
 // counts them. So GCResult counts the records that expired since the last
 // collection, like the other backends, whether Redis already freed their
 // memory or GarbageCollect did. A record that a Delete or
-// RevokeRefreshFamily removes, or a Create replaces, leaves the index with
+// RevokeGrant removes, or a Create replaces, leaves the index with
 // it and is not counted. The indexes have no TTL and grow until
 // GarbageCollect runs, which mcpgate does periodically.
 //
-// The family sets serve RevokeRefreshFamily. A set expires with the latest
-// expiry of its tokens (PEXPIREAT NX, then GT, on every insert); collection
+// The family sets serve RevokeGrant. Revocations live in two sorted sets
+// of family IDs, scored by revocation time and by expiry; counters are
+// plain keys with their own index.
+//
+// A family set expires with the latest expiry of its tokens (PEXPIREAT NX, then GT, on every insert); collection
 // also removes collected tokens from their set.
 //
 // # Atomicity

@@ -28,6 +28,7 @@ func (s *Store) GarbageCollect(ctx context.Context, now time.Time) (store.GCResu
 		{consents.tag, false, &res.Consents},
 		{signingKeys.tag, false, &res.SigningKeys},
 		{claimTag, false, &res.Claims},
+		{counterTag, false, &res.Counters},
 	} {
 		n, err := s.collect(ctx, c.tag, c.family, now)
 		*c.n = n
@@ -35,7 +36,26 @@ func (s *Store) GarbageCollect(ctx context.Context, now time.Time) (store.GCResu
 			return res, err
 		}
 	}
-	return res, nil
+	n, err := s.collectRevocations(ctx, now)
+	res.Revocations = n
+	return res, err
+}
+
+// collectRevocations removes the revocations that expired before now.
+func (s *Store) collectRevocations(ctx context.Context, now time.Time) (int64, error) {
+	cutoff := "(" + strconv.FormatInt(nowMillis(now), 10)
+	keys := []string{s.revocationsKey(), s.revocationExpiryKey()}
+	var total int64
+	for {
+		n, err := gcRevocationsScript.Run(ctx, s.rdb, keys, cutoff, gcBatch).Int64()
+		total += n
+		if err != nil {
+			return total, s.fail(ctx, "garbage collect revocations", err)
+		}
+		if n < gcBatch {
+			return total, nil
+		}
+	}
 }
 
 // collect removes the entries of one index that expired before now.

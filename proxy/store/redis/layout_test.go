@@ -119,8 +119,27 @@ func TestLayout(t *testing.T) {
 	}
 	wantMembers(t, prefix, "family:fam", "t1", "t3")
 
-	// Revocation leaves nothing of the family.
-	must("RevokeRefreshFamily", s.RevokeRefreshFamily(ctx, "fam"))
+	// Revocation leaves nothing of the family but its record in the
+	// two revocation sets.
+	must("RevokeGrant", s.RevokeGrant(ctx, store.Revocation{FamilyID: "fam", RevokedAt: now, ExpiresAt: hour}))
+	want = []string{
+		"client:config", "consent:5:alicedcr",
+		"exp:client", "exp:consent", "exp:key", "exp:revoked",
+		"key:k1", "revoked", "secret:cookie",
+	}
+	if got := keysUnder(t, prefix); !slices.Equal(got, want) {
+		t.Errorf("keys after GC and revocation:\n got %q\nwant %q", got, want)
+	}
+	// A counter is a key of its own until it expires.
+	if _, err := s.Increment(ctx, "c", hour); err != nil {
+		t.Fatal(err)
+	}
+	wantExpireAt(t, prefix, "counter:c", ms(hour))
+	res, err = s.GarbageCollect(ctx, hour.Add(time.Millisecond))
+	must("GarbageCollect", err)
+	if want := (store.GCResult{Revocations: 1, Counters: 1}); res != want {
+		t.Errorf("GarbageCollect of the revocation and counter: %+v, want %+v", res, want)
+	}
 	want = []string{
 		"client:config", "consent:5:alicedcr",
 		"exp:client", "exp:consent", "exp:key",
@@ -154,7 +173,7 @@ func TestRevokeSparesReusedHash(t *testing.T) {
 		t.Fatalf("CreateRefreshToken over the expired one: %v", err)
 	}
 	wantMembers(t, prefix, "family:old", "h", "other")
-	if err := s.RevokeRefreshFamily(ctx, "old"); err != nil {
+	if err := s.RevokeGrant(ctx, store.Revocation{FamilyID: "old", RevokedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := s.GetRefreshToken(ctx, "h"); err != nil || got.FamilyID != "new" {

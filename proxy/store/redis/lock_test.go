@@ -54,19 +54,18 @@ func TestReplicasTakeTurns(t *testing.T) {
 			if err != nil {
 				t.Errorf("UpdateClient %d: %v", i, err)
 			}
-			_, err = s.UpdateAuthCode(ctx, "h1", func(c *store.AuthCode) error {
+			err = s.RedeemAuthCode(ctx, "h1", func(c store.AuthCode) (*store.RefreshToken, error) {
 				redeems.Add(1)
 				if c.Redeemed {
-					return errRedeemed
+					return nil, errRedeemed
 				}
-				c.Redeemed = true
-				return nil
+				return &store.RefreshToken{Hash: "rt-" + strconv.Itoa(i), FamilyID: strconv.Itoa(i), ExpiresAt: time.Now().Add(time.Hour)}, nil
 			})
 			switch {
 			case err == nil:
 				winners.Add(1)
 			case err != errRedeemed:
-				t.Errorf("UpdateAuthCode %d: %v", i, err)
+				t.Errorf("RedeemAuthCode %d: %v", i, err)
 			}
 		})
 	}
@@ -77,7 +76,7 @@ func TestReplicasTakeTurns(t *testing.T) {
 		t.Errorf("%d UpdateClient calls ran the updater %d times", calls, n)
 	}
 	if n := redeems.Load(); n != calls {
-		t.Errorf("%d UpdateAuthCode calls ran the updater %d times", calls, n)
+		t.Errorf("%d RedeemAuthCode calls ran redeem %d times", calls, n)
 	}
 	if n := winners.Load(); n != 1 {
 		t.Errorf("%d redemptions won, want 1", n)
@@ -206,8 +205,8 @@ func TestRotateRevokeRace(t *testing.T) {
 			}
 		})
 		wg.Go(func() {
-			if err := ss[1].RevokeRefreshFamily(ctx, fam); err != nil {
-				t.Errorf("RevokeRefreshFamily %s: %v", fam, err)
+			if err := ss[1].RevokeGrant(ctx, store.Revocation{FamilyID: fam, RevokedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+				t.Errorf("RevokeGrant %s: %v", fam, err)
 			}
 		})
 		wg.Wait()
@@ -250,8 +249,8 @@ func TestRevokeDuringRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := ss[0].RotateRefreshToken(ctx, "a", func(c *store.RefreshToken) (*store.RefreshToken, error) {
-		if err := ss[1].RevokeRefreshFamily(ctx, "fam"); err != nil {
-			t.Fatalf("RevokeRefreshFamily: %v", err)
+		if err := ss[1].RevokeGrant(ctx, store.Revocation{FamilyID: "fam", RevokedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatalf("RevokeGrant: %v", err)
 		}
 		c.RotatedAt = time.Now()
 		return &store.RefreshToken{Hash: "b", FamilyID: "fam", ExpiresAt: exp}, nil

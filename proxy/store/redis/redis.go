@@ -104,5 +104,7 @@ func (s *Store) Close() error {
 func (s *Store) recordKey(tag, id string) string { return s.prefix + tag + ":" + id }
 func (s *Store) indexKey(tag string) string      { return s.prefix + "exp:" + tag }
 func (s *Store) familyKey(family string) string  { return s.prefix + "family:" + family }
+func (s *Store) revocationsKey() string          { return s.prefix + "revoked" }
+func (s *Store) revocationExpiryKey() string     { return s.prefix + "exp:revoked" }
 func (s *Store) lockKey(tag, id string) string   { return s.prefix + "lock:" + tag + ":" + id }
 func (s *Store) secretKey(name string) string    { return s.prefix + "secret:" + name }

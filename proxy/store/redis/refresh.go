@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -73,72 +74,82 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash string) (store.Refresh
 	return refreshTokens.get(ctx, s, hash)
 }
 
-// RotateRefreshToken implements store.Store. Like the other updates it
-// runs rotate once under the current token's lock; it also WATCHes the
-// successor's key before checking that it is free, so that the one EXEC
-// writing both tokens fails if either changed. The current token's WATCH
-// is what keeps a concurrent RevokeRefreshFamily from being undone.
+// RotateRefreshToken implements store.Store (writePair).
 func (s *Store) RotateRefreshToken(ctx context.Context, hash string, rotate func(current *store.RefreshToken) (successor *store.RefreshToken, err error)) error {
-	k := refreshTokens
-	op := k.op("rotate", hash)
-	unlock, err := s.lock(ctx, op, k.tag, hash)
+	return writePair(ctx, s, "rotate", refreshTokens, hash, refreshTokens, rotate)
+}
+
+// writePair is a read-modify-write of record id of kind ka that also
+// creates the record fn returns, of kind kb, as one atomic write: a
+// rotation (token and successor) or a redemption (code and first token).
+// Like the other updates it runs fn once under the record's lock; it also
+// WATCHes the new record's key before checking that it is free, so that
+// the one EXEC writing both fails if either changed. The current record's
+// WATCH is what keeps a concurrent revocation or deletion from being
+// undone.
+func writePair[A, WA, B, WB any](ctx context.Context, s *Store, verb string, ka kind[A, WA], id string, kb kind[B, WB], fn func(cur *A) (*B, error)) error {
+	op := ka.op(verb, id)
+	unlock, err := s.lock(ctx, op, ka.tag, id)
 	if err != nil {
 		return err
 	}
 	defer unlock()
 	var (
 		fnErr, errTaken error
-		succHash        string
+		newID           string
 	)
+	taken := func(nid string) error {
+		return fmt.Errorf("redis: %s: %s %q: %w", op, kb.name, nid, store.ErrAlreadyExists)
+	}
 	err = s.rdb.Watch(ctx, func(tx *goredis.Tx) error {
 		now := time.Now()
-		cur, err := k.read(ctx, tx, s, hash, now)
+		cur, err := ka.read(ctx, tx, s, id, now)
 		if err != nil {
 			return err
 		}
-		succ, err := rotate(&cur)
+		next, err := fn(&cur)
 		if err != nil {
 			fnErr = err
 			return err
 		}
-		if cur.Hash != hash {
+		if ka.id(cur) != id {
 			return errKeyChanged
 		}
-		curRec, err := k.encode(cur, now)
+		curRec, err := ka.encode(cur, now)
 		if err != nil {
 			return err
 		}
-		var succRec record
-		if succ != nil {
-			succHash = succ.Hash
-			if succ.Hash == hash {
-				errTaken = fmt.Errorf("redis: %s: successor %q: %w", op, succ.Hash, store.ErrAlreadyExists)
+		var nextRec record
+		if next != nil {
+			newID = kb.id(*next)
+			if ka.tag == kb.tag && newID == id {
+				errTaken = taken(newID)
 				return errTaken
 			}
-			// Encoded now: what rotate does with succ later is not stored.
-			if succRec, err = k.encode(*succ, now); err != nil {
+			// Encoded now: what fn does with next later is not stored.
+			if nextRec, err = kb.encode(*next, now); err != nil {
 				return err
 			}
-			if err := tx.Watch(ctx, s.recordKey(k.tag, succ.Hash)).Err(); err != nil {
+			if err := tx.Watch(ctx, s.recordKey(kb.tag, newID)).Err(); err != nil {
 				return err
 			}
-			switch _, err := k.read(ctx, tx, s, succ.Hash, now); {
+			switch _, err := kb.read(ctx, tx, s, newID, now); {
 			case err == nil:
-				errTaken = fmt.Errorf("redis: %s: successor %q: %w", op, succ.Hash, store.ErrAlreadyExists)
+				errTaken = taken(newID)
 				return errTaken
 			case !errors.Is(err, store.ErrNotFound):
 				return err
 			}
 		}
 		_, err = tx.TxPipelined(ctx, func(p goredis.Pipeliner) error {
-			k.queuePut(ctx, p, s, curRec, now)
-			if succ != nil {
-				k.queuePut(ctx, p, s, succRec, now)
+			ka.queuePut(ctx, p, s, curRec, now)
+			if next != nil {
+				kb.queuePut(ctx, p, s, nextRec, now)
 			}
 			return nil
 		})
 		return err
-	}, s.recordKey(k.tag, hash))
+	}, s.recordKey(ka.tag, id))
 	switch {
 	case fnErr != nil:
 		return fnErr
@@ -147,26 +158,68 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, rotate func
 	case err == nil:
 		return nil
 	case errors.Is(err, goredis.TxFailedErr):
-		// The successor's hash was taken after it was checked, or the
-		// current token changed (revoked, most likely).
-		if succHash != "" {
-			if _, err := k.read(ctx, s.rdb, s, succHash, time.Now()); err == nil {
-				return fmt.Errorf("redis: %s: successor %q: %w", op, succHash, store.ErrAlreadyExists)
+		// The new record's key was taken after it was checked, or the
+		// current record changed (revoked or deleted, most likely).
+		if newID != "" {
+			if _, err := kb.read(ctx, s.rdb, s, newID, time.Now()); err == nil {
+				return taken(newID)
 			}
 		}
-		return k.lost(ctx, s, op, hash)
+		return ka.lost(ctx, s, op, id)
 	}
 	return s.fail(ctx, op, err)
 }
 
-// RevokeRefreshFamily implements store.Store, in one script: a rotation
-// racing with it either lands first, and its successor is in the family
-// set by then, or finds its current token deleted and writes nothing.
-func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID string) error {
-	keys := []string{s.familyKey(familyID), s.indexKey(refreshTokens.tag)}
-	err := revokeScript.Run(ctx, s.rdb, keys, s.recordKey(refreshTokens.tag, ""), familyID).Err()
+// RevokeGrant implements store.Store, the deletion in one script: a
+// rotation racing with it either lands first, and its successor is in the
+// family set by then, or finds its current token deleted and writes
+// nothing. The revocation is recorded first, so that a revocation failing
+// half-way still reaches the access tokens.
+func (s *Store) RevokeGrant(ctx context.Context, r store.Revocation) error {
+	op := fmt.Sprintf("revoke grant %q", r.FamilyID)
+	keys := []string{s.revocationsKey(), s.revocationExpiryKey()}
+	err := recordRevocationScript.Run(ctx, s.rdb, keys, r.FamilyID, r.RevokedAt.UnixMilli(), r.ExpiresAt.UnixMilli()).Err()
 	if err != nil {
-		return s.fail(ctx, fmt.Sprintf("revoke refresh family %q", familyID), err)
+		return s.fail(ctx, op, err)
+	}
+	keys = []string{s.familyKey(r.FamilyID), s.indexKey(refreshTokens.tag)}
+	if err := revokeScript.Run(ctx, s.rdb, keys, s.recordKey(refreshTokens.tag, ""), r.FamilyID).Err(); err != nil {
+		return s.fail(ctx, op, err)
 	}
 	return nil
+}
+
+// Revocations implements store.Store: a range of the revocations set by
+// revocation time, without the ones whose expiry has passed.
+func (s *Store) Revocations(ctx context.Context, since time.Time) ([]store.Revocation, error) {
+	res, err := s.rdb.ZRangeArgsWithScores(ctx, goredis.ZRangeArgs{
+		Key: s.revocationsKey(), Start: strconv.FormatInt(since.UnixMilli(), 10), Stop: "+inf", ByScore: true,
+	}).Result()
+	if err != nil {
+		return nil, s.fail(ctx, "list revocations", err)
+	}
+	if len(res) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(res))
+	for i, z := range res {
+		ids[i], _ = z.Member.(string)
+	}
+	exps, err := s.rdb.ZMScore(ctx, s.revocationExpiryKey(), ids...).Result()
+	if err != nil {
+		return nil, s.fail(ctx, "list revocations", err)
+	}
+	now := time.Now().UnixMilli()
+	var out []store.Revocation
+	for i, z := range res {
+		if int64(exps[i]) < now {
+			continue
+		}
+		out = append(out, store.Revocation{
+			FamilyID:  ids[i],
+			RevokedAt: time.UnixMilli(int64(z.Score)).UTC(),
+			ExpiresAt: time.UnixMilli(int64(exps[i])).UTC(),
+		})
+	}
+	return out, nil
 }

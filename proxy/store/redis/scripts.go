@@ -155,3 +155,47 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 `)
+
+// incrementScript counts. A new counter gets its expiry; an existing one
+// keeps its own. An expiry already past leaves nothing behind but the
+// index entry, for GarbageCollect to count.
+//
+//	KEYS[1] counter, KEYS[2] expiry index
+//	ARGV[1] expiry of a new counter, Unix ms
+//	ARGV[2] counter key (index member)
+var incrementScript = goredis.NewScript(`
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then
+	redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+	redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
+end
+return n
+`)
+
+// recordRevocationScript records a revocation in two sorted sets of family
+// IDs: by revocation time (what Revocations ranges over) and by expiry
+// (what GarbageCollect trims). Revoking again makes the record newer and
+// keeps the later expiry.
+//
+//	KEYS[1] revocations by time, KEYS[2] revocations by expiry
+//	ARGV[1] family ID, ARGV[2] revoked at, ARGV[3] expires at (Unix ms)
+var recordRevocationScript = goredis.NewScript(`
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[2], 'GT', ARGV[3], ARGV[1])
+return 1
+`)
+
+// gcRevocationsScript removes up to a batch of expired revocations from
+// both sets. Returns how many it removed.
+//
+//	KEYS[1] revocations by time, KEYS[2] revocations by expiry
+//	ARGV[1] cutoff, "(" + Unix ms (exclusive)
+//	ARGV[2] batch size
+var gcRevocationsScript = goredis.NewScript(`
+local ids = redis.call('ZRANGE', KEYS[2], '-inf', ARGV[1], 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[2]))
+if #ids > 0 then
+	redis.call('ZREM', KEYS[1], unpack(ids))
+	redis.call('ZREM', KEYS[2], unpack(ids))
+end
+return #ids
+`)

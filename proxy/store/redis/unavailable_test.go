@@ -163,11 +163,18 @@ func everyCall(s *Store) map[string]func(context.Context) error {
 		"RotateRefreshToken": func(ctx context.Context) error {
 			return s.RotateRefreshToken(ctx, "h1", func(*store.RefreshToken) (*store.RefreshToken, error) { return nil, nil })
 		},
-		"RevokeRefreshFamily": func(ctx context.Context) error { return s.RevokeRefreshFamily(ctx, "fam") },
-		"ListSigningKeys":     func(ctx context.Context) error { _, err := s.ListSigningKeys(ctx); return err },
-		"EnsureSecret":        func(ctx context.Context) error { _, err := s.EnsureSecret(ctx, "s", []byte("v")); return err },
-		"ClaimOnce":           func(ctx context.Context) error { return s.ClaimOnce(ctx, "jti", exp) },
-		"GarbageCollect":      func(ctx context.Context) error { _, err := s.GarbageCollect(ctx, time.Now()); return err },
+		"RevokeGrant": func(ctx context.Context) error {
+			return s.RevokeGrant(ctx, store.Revocation{FamilyID: "fam", RevokedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
+		},
+		"ListSigningKeys": func(ctx context.Context) error { _, err := s.ListSigningKeys(ctx); return err },
+		"EnsureSecret":    func(ctx context.Context) error { _, err := s.EnsureSecret(ctx, "s", []byte("v")); return err },
+		"ClaimOnce":       func(ctx context.Context) error { return s.ClaimOnce(ctx, "jti", exp) },
+		"GarbageCollect":  func(ctx context.Context) error { _, err := s.GarbageCollect(ctx, time.Now()); return err },
+		"Revocations":     func(ctx context.Context) error { _, err := s.Revocations(ctx, time.Time{}); return err },
+		"Increment":       func(ctx context.Context) error { _, err := s.Increment(ctx, "k", exp); return err },
+		"RedeemAuthCode": func(ctx context.Context) error {
+			return s.RedeemAuthCode(ctx, "h1", func(store.AuthCode) (*store.RefreshToken, error) { return nil, nil })
+		},
 	}
 }
 

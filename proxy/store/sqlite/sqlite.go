@@ -27,9 +27,12 @@ type Store struct {
 // LockMigrations nil because every write transaction is a BEGIN IMMEDIATE
 // (see dsnParams), which already excludes every other writer.
 var dialect = sqlstore.Dialect{
-	Name:     "sqlite",
-	Bytes:    "BLOB",
-	Classify: classify,
+	Name:            "sqlite",
+	Bytes:           "BLOB",
+	Classify:        classify,
+	GroupCommit:     true,
+	CacheStatements: true,
+	Greatest:        "MAX",
 }
 
 // Open opens (creating if needed) the database at path and brings its schema
@@ -60,7 +63,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		}
 		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
 	}
-	s, err := sqlstore.New(ctx, db, dialect)
+	d := dialect
+	// A private in-memory database has one connection, which a writer of
+	// its own would take from the reads.
+	d.GroupCommit = !inMemory
+	s, err := sqlstore.New(ctx, db, d)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
 	}

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/mcpgate/mcpgate/proxy/store"
@@ -12,7 +11,7 @@ import (
 // removes nothing and the counts describe what was really removed.
 func (s *Store) GarbageCollect(ctx context.Context, now time.Time) (store.GCResult, error) {
 	var r store.GCResult
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx querier) error {
 		var err error
 		for _, step := range []struct {
 			n  *int64
@@ -25,6 +24,8 @@ func (s *Store) GarbageCollect(ctx context.Context, now time.Time) (store.GCResu
 			{&r.Consents, consents.gc},
 			{&r.SigningKeys, signingKeys.gc},
 			{&r.Claims, gcClaims},
+			{&r.Revocations, gcTable("revocations")},
+			{&r.Counters, gcTable("counters")},
 		} {
 			if *step.n, err = step.gc(ctx, tx, now); err != nil {
 				return err
@@ -36,4 +37,13 @@ func (s *Store) GarbageCollect(ctx context.Context, now time.Time) (store.GCResu
 		return store.GCResult{}, s.fail("garbage collect", err)
 	}
 	return r, nil
+}
+
+// gcTable removes the expired rows of a table whose expires_at is never
+// NULL.
+func gcTable(name string) func(context.Context, querier, time.Time) (int64, error) {
+	query := "DELETE FROM " + name + " WHERE expires_at < $1"
+	return func(ctx context.Context, q querier, now time.Time) (int64, error) {
+		return rowsAffected(q.ExecContext(ctx, query, now.UnixMilli()))
+	}
 }

@@ -120,6 +120,25 @@ CREATE TABLE secrets (
 	expires_at BIGINT NOT NULL
 );
 CREATE INDEX claims_expires_at ON claims (expires_at);`,
+	// Consents say which resources they cover; revocations reach every
+	// replica's hot path; counters hold limits shared by replicas. Consents
+	// from before have no resources, so their users are asked once more.
+	`ALTER TABLE consents ADD COLUMN resources TEXT NOT NULL DEFAULT '[]';
+
+CREATE TABLE revocations (
+	family_id TEXT NOT NULL PRIMARY KEY,
+	revoked_at BIGINT NOT NULL,
+	expires_at BIGINT NOT NULL
+);
+CREATE INDEX revocations_revoked_at ON revocations (revoked_at);
+CREATE INDEX revocations_expires_at ON revocations (expires_at);
+
+CREATE TABLE counters (
+	key TEXT NOT NULL PRIMARY KEY,
+	n BIGINT NOT NULL,
+	expires_at BIGINT NOT NULL
+);
+CREATE INDEX counters_expires_at ON counters (expires_at);`,
 }
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (

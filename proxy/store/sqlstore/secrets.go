@@ -15,14 +15,14 @@ func (s *Store) EnsureSecret(ctx context.Context, name string, value []byte) ([]
 		// let it become the value every replica agrees on.
 		return nil, s.fail("ensure secret", errors.New("empty value"))
 	}
-	_, err := s.db.ExecContext(ctx,
+	_, err := s.exec(ctx,
 		"INSERT INTO secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
 		name, value, time.Now().UnixMilli())
 	if err != nil {
 		return nil, s.fail("ensure secret", err)
 	}
 	var stored []byte
-	if err := s.db.QueryRowContext(ctx, "SELECT value FROM secrets WHERE name = $1", name).Scan(&stored); err != nil {
+	if err := s.reads.QueryRowContext(ctx, "SELECT value FROM secrets WHERE name = $1", name).Scan(&stored); err != nil {
 		return nil, s.fail("ensure secret", err)
 	}
 	return stored, nil

@@ -18,6 +18,11 @@ type Store struct {
 	db     *sql.DB
 	d      Dialect
 	closed atomic.Bool
+	// reads run on the pool, through cached statements with
+	// CacheStatements.
+	reads querier
+	// w runs the writes with GroupCommit; nil otherwise.
+	w *writer
 }
 
 // New brings the schema of db up to date and returns the store on it. New
@@ -32,12 +37,32 @@ func New(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
 		}
 		return nil, err
 	}
-	return &Store{db: db, d: d}, nil
+	s := &Store{db: db, d: d, reads: db}
+	if d.CacheStatements {
+		s.reads = newCachedQuerier(db)
+	}
+	if d.GroupCommit {
+		w, err := newWriter(ctx, db)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		s.w = w
+	}
+	return s, nil
 }
 
 // Close implements store.Store.
 func (s *Store) Close() error {
-	s.closed.Store(true)
+	if s.closed.Swap(true) {
+		return nil
+	}
+	if s.w != nil {
+		s.w.close()
+	}
+	if c, ok := s.reads.(*cachedQuerier); ok {
+		c.close()
+	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("%s: close: %w", s.d.Name, err)
 	}
@@ -100,8 +125,33 @@ func inTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
 	return tx.Commit()
 }
 
-func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return inTx(ctx, s.db, fn)
+// write runs fn as one atomic write: in the writer's next group commit, or
+// in a transaction of its own.
+func (s *Store) write(ctx context.Context, fn func(q querier) error) error {
+	if s.w != nil {
+		return s.w.do(ctx, fn)
+	}
+	return inTx(ctx, s.db, func(tx *sql.Tx) error { return fn(tx) })
+}
+
+// writeStmt runs fn, which issues one writing statement: through the
+// writer, or straight on the pool (one statement needs no transaction).
+func (s *Store) writeStmt(ctx context.Context, fn func(q querier) error) error {
+	if s.w != nil {
+		return s.w.do(ctx, fn)
+	}
+	return fn(s.db)
+}
+
+// exec runs one writing statement and returns how many rows it touched.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	var n int64
+	err := s.writeStmt(ctx, func(q querier) error {
+		var err error
+		n, err = rowsAffected(q.ExecContext(ctx, query, args...))
+		return err
+	})
+	return n, err
 }
 
 // querier is what both *sql.DB and *sql.Tx offer.

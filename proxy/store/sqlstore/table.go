@@ -88,6 +88,15 @@ func (t *table[R]) build() *table[R] {
 
 func nowMS() int64 { return time.Now().UnixMilli() }
 
+// placeholders is "$from, ..., $(from+n-1)".
+func placeholders(from, n int) string {
+	ps := make([]string, n)
+	for i := range ps {
+		ps[i] = fmt.Sprintf("$%d", from+i)
+	}
+	return strings.Join(ps, ", ")
+}
+
 func (t *table[R]) keyOf(r *R) []any { return t.args(r)[:t.nkey] }
 
 // create inserts r unless a live record has its key.

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 )
 
@@ -10,7 +9,7 @@ import (
 // record, let fn change it, write it back, all in transaction tx. fn's error
 // comes back as a callerError; a key change is refused because the record
 // would silently stay under its old key.
-func modify[R any](ctx context.Context, s *Store, tx *sql.Tx, t *table[R], key []any, fn func(*R) error) (R, error) {
+func modify[R any](ctx context.Context, s *Store, tx querier, t *table[R], key []any, fn func(*R) error) (R, error) {
 	var zero R
 	r, err := t.get(ctx, tx, s.d.RowLocks, key...)
 	if err != nil {
@@ -46,9 +45,9 @@ func sameKey(a, b []any) bool {
 // any error it returns the zero record: what modify wrote was rolled back.
 func runUpdate[R any](ctx context.Context, s *Store, op string, t *table[R], key []any, fn func(*R) error) (R, error) {
 	var out, zero R
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(q querier) error {
 		var err error
-		out, err = modify(ctx, s, tx, t, key, fn)
+		out, err = modify(ctx, s, q, t, key, fn)
 		return err
 	})
 	if err != nil {

@@ -10,21 +10,25 @@ import (
 	"github.com/mcpgate/mcpgate/proxy/store"
 )
 
-// readCode reads a code the only way the interface allows: a no-op update.
+// errPeek ends a redemption that only looks at the code.
+var errPeek = errors.New("storetest: only looking")
+
+// readCode reads a code the only way the interface allows: a redemption
+// that refuses after seeing it.
 func readCode(t *testing.T, s store.Store, hash string) (store.AuthCode, error) {
 	t.Helper()
-	return s.UpdateAuthCode(t.Context(), hash, func(*store.AuthCode) error { return nil })
+	return PeekCode(t.Context(), s, hash)
 }
 
-// redeem is the updater the authorization server uses: first one wins.
-func redeem(family string) func(*store.AuthCode) error {
-	return func(c *store.AuthCode) error {
+// redeemer is what the authorization server does: the first redemption
+// issues a family, a replay is refused.
+func redeemer(family string) func(store.AuthCode) (*store.RefreshToken, error) {
+	return func(c store.AuthCode) (*store.RefreshToken, error) {
 		if c.Redeemed {
-			return errUpdater
+			return nil, errUpdater
 		}
-		c.Redeemed = true
-		c.FamilyID = family
-		return nil
+		rt := refreshToken("rt-"+family, family)
+		return &rt, nil
 	}
 }
 
@@ -34,26 +38,55 @@ var authCodeTests = []test{
 		c := authCode("h1")
 		must(t, "CreateAuthCode", s.CreateAuthCode(ctx, c))
 		var seen store.AuthCode
-		got, err := s.UpdateAuthCode(ctx, "h1", func(cur *store.AuthCode) error {
-			seen = *cur
-			return redeem("fam-1")(cur)
-		})
-		must(t, "UpdateAuthCode", err)
-		wantEqual(t, "updater input", seen, c)
-		c.Redeemed = true
-		c.FamilyID = "fam-1"
-		wantEqual(t, "UpdateAuthCode result", got, c)
-		got, err = readCode(t, s, "h1")
+		must(t, "RedeemAuthCode", s.RedeemAuthCode(ctx, "h1", func(cur store.AuthCode) (*store.RefreshToken, error) {
+			seen = cur
+			return redeemer("fam-1")(cur)
+		}))
+		wantEqual(t, "redeem input", seen, c)
+		got, err := readCode(t, s, "h1")
 		must(t, "read back", err)
+		c.Redeemed, c.FamilyID = true, "fam-1"
 		wantEqual(t, "stored code", got, c)
+		rt, err := s.GetRefreshToken(ctx, "rt-fam-1")
+		must(t, "GetRefreshToken of the redemption's token", err)
+		wantEqual(t, "stored token", rt, refreshToken("rt-fam-1", "fam-1"))
 
-		// Replay: the updater sees the earlier redemption and refuses.
-		got, err = s.UpdateAuthCode(ctx, "h1", redeem("fam-2"))
-		wantUpdaterErr(t, "UpdateAuthCode replay", err)
-		wantEqual(t, "UpdateAuthCode result on error", got, store.AuthCode{})
+		// Replay: redeem sees the earlier redemption and its family.
+		var replayed store.AuthCode
+		err = s.RedeemAuthCode(ctx, "h1", func(cur store.AuthCode) (*store.RefreshToken, error) {
+			replayed = cur
+			return redeemer("fam-2")(cur)
+		})
+		wantUpdaterErr(t, "RedeemAuthCode replay", err)
+		if !replayed.Redeemed || replayed.FamilyID != "fam-1" {
+			t.Errorf("replay saw Redeemed=%v FamilyID=%q, want true and fam-1", replayed.Redeemed, replayed.FamilyID)
+		}
 		got, err = readCode(t, s, "h1")
 		must(t, "read back", err)
 		wantEqual(t, "stored code after replay", got, c)
+		_, err = s.GetRefreshToken(ctx, "rt-fam-2")
+		wantErr(t, "token of the refused replay", err, store.ErrNotFound)
+	}},
+	{"RedeemedTwiceRefused", func(t *testing.T, s store.Store) {
+		// A redeem that ignores Redeemed still cannot issue a second
+		// family.
+		ctx := t.Context()
+		must(t, "CreateAuthCode", s.CreateAuthCode(ctx, authCode("h1")))
+		always := func(family string) func(store.AuthCode) (*store.RefreshToken, error) {
+			return func(store.AuthCode) (*store.RefreshToken, error) {
+				rt := refreshToken("rt-"+family, family)
+				return &rt, nil
+			}
+		}
+		must(t, "RedeemAuthCode", s.RedeemAuthCode(ctx, "h1", always("fam-1")))
+		wantErr(t, "RedeemAuthCode again", s.RedeemAuthCode(ctx, "h1", always("fam-2")), store.ErrAlreadyExists)
+		got, err := readCode(t, s, "h1")
+		must(t, "read back", err)
+		if got.FamilyID != "fam-1" {
+			t.Errorf("FamilyID: got %q, want fam-1", got.FamilyID)
+		}
+		_, err = s.GetRefreshToken(ctx, "rt-fam-2")
+		wantErr(t, "second family's token", err, store.ErrNotFound)
 	}},
 	{"CreateDuplicate", func(t *testing.T, s store.Store) {
 		ctx := t.Context()
@@ -67,45 +100,39 @@ var authCodeTests = []test{
 		wantEqual(t, "stored code", got, c)
 	}},
 	{"Missing", func(t *testing.T, s store.Store) {
-		_, err := s.UpdateAuthCode(t.Context(), "nope", func(*store.AuthCode) error {
-			t.Error("updater called for a missing code")
-			return nil
+		err := s.RedeemAuthCode(t.Context(), "nope", func(store.AuthCode) (*store.RefreshToken, error) {
+			t.Error("redeem called for a missing code")
+			return nil, nil
 		})
-		wantErr(t, "UpdateAuthCode", err, store.ErrNotFound)
+		wantErr(t, "RedeemAuthCode", err, store.ErrNotFound)
 	}},
-	{"UpdaterError", func(t *testing.T, s store.Store) {
+	{"RedeemError", func(t *testing.T, s store.Store) {
 		ctx := t.Context()
 		c := authCode("h1")
 		must(t, "CreateAuthCode", s.CreateAuthCode(ctx, c))
-		_, err := s.UpdateAuthCode(ctx, "h1", func(cur *store.AuthCode) error {
-			cur.Redeemed = true
-			cur.FamilyID = "fam"
+		err := s.RedeemAuthCode(ctx, "h1", func(cur store.AuthCode) (*store.RefreshToken, error) {
 			cur.Identity.Groups[0] = "root"
 			cur.Scopes[0] = "admin"
-			return errUpdater
+			return nil, errUpdater
 		})
-		wantUpdaterErr(t, "UpdateAuthCode", err)
+		wantUpdaterErr(t, "RedeemAuthCode", err)
 		got, err := readCode(t, s, "h1")
 		must(t, "read back", err)
-		wantEqual(t, "stored code after failed update", got, c)
+		wantEqual(t, "stored code after failed redemption", got, c)
 	}},
-	{"UpdaterChangesKey", func(t *testing.T, s store.Store) {
+	{"TokenTaken", func(t *testing.T, s store.Store) {
 		ctx := t.Context()
 		c := authCode("h1")
 		must(t, "CreateAuthCode", s.CreateAuthCode(ctx, c))
-		_, err := s.UpdateAuthCode(ctx, "h1", func(cur *store.AuthCode) error {
-			cur.Hash = "h2"
-			cur.Redeemed = true
-			return nil
-		})
-		if err == nil {
-			t.Error("UpdateAuthCode changing the hash: got no error")
-		}
+		taken := refreshToken("rt-fam-1", "other-family")
+		must(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, taken))
+		wantErr(t, "RedeemAuthCode onto a taken hash", s.RedeemAuthCode(ctx, "h1", redeemer("fam-1")), store.ErrAlreadyExists)
 		got, err := readCode(t, s, "h1")
 		must(t, "read back", err)
-		wantEqual(t, "stored code after refused update", got, c)
-		_, err = readCode(t, s, "h2")
-		wantErr(t, "code under the new hash", err, store.ErrNotFound)
+		wantEqual(t, "code after the refused redemption", got, c)
+		rt, err := s.GetRefreshToken(ctx, "rt-fam-1")
+		must(t, "GetRefreshToken", err)
+		wantEqual(t, "the token that was there", rt, taken)
 	}},
 	{"Expiry", func(t *testing.T, s store.Store) {
 		ctx := t.Context()
@@ -115,11 +142,11 @@ var authCodeTests = []test{
 		noExpiry.ExpiresAt = time.Time{}
 		for _, c := range []store.AuthCode{expired, noExpiry} {
 			must(t, "CreateAuthCode "+c.Hash, s.CreateAuthCode(ctx, c))
-			_, err := s.UpdateAuthCode(ctx, c.Hash, func(*store.AuthCode) error {
-				t.Errorf("updater called for expired code %s", c.Hash)
-				return nil
+			err := s.RedeemAuthCode(ctx, c.Hash, func(store.AuthCode) (*store.RefreshToken, error) {
+				t.Errorf("redeem called for expired code %s", c.Hash)
+				return nil, nil
 			})
-			wantErr(t, "UpdateAuthCode "+c.Hash, err, store.ErrNotFound)
+			wantErr(t, "RedeemAuthCode "+c.Hash, err, store.ErrNotFound)
 		}
 		fresh := authCode("old")
 		must(t, "CreateAuthCode over expired", s.CreateAuthCode(ctx, fresh))
@@ -134,19 +161,11 @@ var authCodeTests = []test{
 		must(t, "CreateAuthCode", s.CreateAuthCode(ctx, c))
 		c.Identity.Groups[0] = "root"
 		c.Scopes[0] = "admin"
-
-		var kept *store.AuthCode
-		got, err := s.UpdateAuthCode(ctx, "h1", func(cur *store.AuthCode) error {
-			kept = cur
-			return nil
-		})
-		must(t, "UpdateAuthCode", err)
-		wantEqual(t, "UpdateAuthCode result", got, want)
-		kept.Identity.Groups[0] = "root"
-		kept.Scopes[1] = "admin"
+		got, err := readCode(t, s, "h1")
+		must(t, "read", err)
+		wantEqual(t, "code after caller edits", got, want)
 		got.Identity.Groups[1] = "root"
 		got.Scopes[0] = "admin"
-
 		got, err = readCode(t, s, "h1")
 		must(t, "read back", err)
 		wantEqual(t, "stored code after caller edits", got, want)
@@ -162,12 +181,9 @@ var authCodeTests = []test{
 			wg.Go(func() {
 				id := strconv.Itoa(i)
 				start.wait()
-				got, err := s.UpdateAuthCode(ctx, "h1", redeem(id))
+				err := s.RedeemAuthCode(ctx, "h1", redeemer(id))
 				switch {
 				case err == nil:
-					if !got.Redeemed || got.FamilyID != id {
-						t.Errorf("winner %s got back Redeemed=%v FamilyID=%q", id, got.Redeemed, got.FamilyID)
-					}
 					mu.Lock()
 					winners = append(winners, id)
 					mu.Unlock()
@@ -187,6 +203,13 @@ var authCodeTests = []test{
 		must(t, "read back", err)
 		if !got.Redeemed || got.FamilyID != winners[0] {
 			t.Errorf("stored code: Redeemed=%v FamilyID=%q, want true and the winner's %q", got.Redeemed, got.FamilyID, winners[0])
+		}
+		for i := range concurrency {
+			id := strconv.Itoa(i)
+			_, err := s.GetRefreshToken(ctx, "rt-"+id)
+			if (err == nil) != (id == winners[0]) {
+				t.Errorf("token of redemption %s: err %v, want one only for the winner", id, err)
+			}
 		}
 	}},
 }

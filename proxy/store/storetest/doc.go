@@ -24,13 +24,21 @@
 //     Create under its key succeeds and replaces it.
 //   - Deleting a missing record is ErrNotFound, so that a caller consuming a
 //     record by deleting it learns whether it was the one that did.
-//     RevokeRefreshFamily is the exception: revoking is idempotent.
+//     RevokeGrant is the exception: revoking is idempotent.
 //   - Updaters run exactly once, on a private copy of the record, and must not
 //     call the store. An updater that changes the record's key (ID, Hash) is
-//     refused with an error and nothing is written.
+//     refused with an error and nothing is written. RotateRefreshToken's and
+//     RedeemAuthCode's functions may run again when a concurrent change is
+//     detected; only what the last run returned is written.
 //   - RotateRefreshToken with a nil successor only updates the current token;
 //     a successor whose hash exists is ErrAlreadyExists and nothing is written.
-//   - UpdateAuthCode returns the record as written; on error, a zero AuthCode.
+//   - RedeemAuthCode writes the code's mark and the first refresh token
+//     together or not at all; a code redeemed before is handed to redeem as
+//     it is, and a token returned for it is ErrAlreadyExists.
+//   - A revocation record is kept until its ExpiresAt, one per family (the
+//     later expiry wins); Revocations' since is inclusive.
+//   - Increment counts from 1; an expired counter starts again, and later
+//     calls never extend a counter's expiry.
 //   - EnsureSecret refuses an empty value.
 //   - After Close, methods fail with an error wrapping store.ErrUnavailable.
 package storetest

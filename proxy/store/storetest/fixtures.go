@@ -104,9 +104,15 @@ func consent(subject, clientID string) store.Consent {
 		Subject:   subject,
 		ClientID:  clientID,
 		Scopes:    []string{"openid", "mcp:tools"},
+		Resources: []string{"https://mcp.example.com/mcp", "https://mcp.example.com/mcp/files"},
 		CreatedAt: t0,
 		ExpiresAt: future,
 	}
+}
+
+// revocation is revoked now-ish (t0 is in the past) and kept until exp.
+func revocation(family string, exp time.Time) store.Revocation {
+	return store.Revocation{FamilyID: family, RevokedAt: time.Now().UTC().Truncate(time.Millisecond), ExpiresAt: exp}
 }
 
 func signingKey(id string, created time.Time) store.SigningKey {

@@ -27,12 +27,12 @@ func RedeemAll(ctx context.Context, s store.Store, hash, prefix string, n int, s
 		wg.Go(func() {
 			id := prefix + strconv.Itoa(i)
 			<-start
-			_, err := s.UpdateAuthCode(ctx, hash, func(c *store.AuthCode) error {
+			err := s.RedeemAuthCode(ctx, hash, func(c store.AuthCode) (*store.RefreshToken, error) {
 				if c.Redeemed {
-					return errRedeemed
+					return nil, errRedeemed
 				}
-				c.Redeemed, c.FamilyID = true, id
-				return nil
+				rt := refreshToken(prefix+"rt-"+id, id)
+				return &rt, nil
 			})
 			mu.Lock()
 			defer mu.Unlock()
@@ -46,4 +46,18 @@ func RedeemAll(ctx context.Context, s store.Store, hash, prefix string, n int, s
 	}
 	wg.Wait()
 	return winners, firstErr
+}
+
+// PeekCode reads the code under hash without redeeming it, for backends'
+// own tests: the interface has no plain getter for codes.
+func PeekCode(ctx context.Context, s store.Store, hash string) (store.AuthCode, error) {
+	var seen store.AuthCode
+	err := s.RedeemAuthCode(ctx, hash, func(c store.AuthCode) (*store.RefreshToken, error) {
+		seen = c
+		return nil, errPeek
+	})
+	if errors.Is(err, errPeek) {
+		return seen, nil
+	}
+	return store.AuthCode{}, err
 }

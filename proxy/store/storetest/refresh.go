@@ -226,7 +226,7 @@ var refreshTests = []test{
 		b1 := refreshToken("b1", "famB")
 		must(t, "CreateRefreshToken b1", s.CreateRefreshToken(ctx, b1))
 
-		must(t, "RevokeRefreshFamily", s.RevokeRefreshFamily(ctx, "famA"))
+		must(t, "RevokeGrant", s.RevokeGrant(ctx, revocation("famA", future)))
 		for _, h := range []string{"a1", "a2", "a3"} {
 			wantNoToken(t, s, h)
 			err := s.RotateRefreshToken(ctx, h, func(*store.RefreshToken) (*store.RefreshToken, error) {
@@ -240,8 +240,8 @@ var refreshTests = []test{
 		wantEqual(t, "other family's token", got, b1)
 
 		// Revocation is idempotent: replays revoke again without failing.
-		must(t, "RevokeRefreshFamily again", s.RevokeRefreshFamily(ctx, "famA"))
-		must(t, "RevokeRefreshFamily unknown", s.RevokeRefreshFamily(ctx, "never-existed"))
+		must(t, "RevokeGrant again", s.RevokeGrant(ctx, revocation("famA", future)))
+		must(t, "RevokeGrant unknown", s.RevokeGrant(ctx, revocation("never-existed", future)))
 	}},
 	{"NoAliasing", func(t *testing.T, s store.Store) {
 		ctx := t.Context()

@@ -37,6 +37,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"SigningKeys", signingKeyTests},
 		{"Secrets", secretTests},
 		{"Claims", claimTests},
+		{"Revocations", revocationTests},
+		{"Counters", counterTests},
 		{"GarbageCollect", gcTests},
 		{"Times", timeTests},
 	}
