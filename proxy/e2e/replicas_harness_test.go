@@ -34,7 +34,7 @@ type replicaSet struct {
 	servedBy []int
 }
 
-func startReplicas(t *testing.T, storeURL string, n int) *replicaSet {
+func startReplicas(t *testing.T, storeURL string, n int, extraEnv ...string) *replicaSet {
 	t.Helper()
 	rs := &replicaSet{t: t, bin: buildMcpgate(t), down: map[int]bool{}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -62,6 +62,7 @@ func startReplicas(t *testing.T, storeURL string, n int) *replicaSet {
 		"MCPGATE_TOKENS_KEY_RELOAD_INTERVAL=1s",
 		"MCPGATE_LOG_LEVEL=warn",
 	}
+	rs.env = append(rs.env, extraEnv...)
 	for range n {
 		addr := freeAddr(t)
 		env := append(append([]string(nil), rs.env...), "MCPGATE_LISTEN="+addr)

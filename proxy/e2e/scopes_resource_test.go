@@ -9,20 +9,6 @@ import (
 	"github.com/mcpgate/mcpgate/config"
 )
 
-// callMCP sends a tools/list with token and returns the status.
-func (g *gateway) callMCP(t *testing.T, token string) int {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, g.resource(), strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	readBody(t, resp)
-	return resp.StatusCode
-}
-
 // TestUnofferedScopesDropped: Claude.ai registers and authorizes with
 // "scope": "claudeai", a scope no server offers. The registration drops it
 // (RFC 7591 §2), the authorization grants the resource's scopes instead
@@ -67,7 +53,7 @@ func TestUnofferedScopesDropped(t *testing.T) {
 			if got := verifyWithJWKS(t, g.URL+"/jwks", res.AccessToken).Scope; got != tt.wantScope {
 				t.Errorf("access token scope: got %q, want %q", got, tt.wantScope)
 			}
-			if status := g.callMCP(t, res.AccessToken); status != http.StatusOK {
+			if status := mcpStatus(t, g, res.AccessToken); status != http.StatusOK {
 				t.Errorf("MCP call: got %d, want 200", status)
 			}
 			// mcp-remote sends its OIDC scopes on refreshes too.
@@ -135,7 +121,7 @@ func TestResourceDefaultsToTheOneServed(t *testing.T) {
 	if aud := verifyWithJWKS(t, g.URL+"/jwks", res.AccessToken).Audience; aud != g.resource() {
 		t.Errorf("aud: got %q, want %q", aud, g.resource())
 	}
-	if status := g.callMCP(t, res.AccessToken); status != http.StatusOK {
+	if status := mcpStatus(t, g, res.AccessToken); status != http.StatusOK {
 		t.Errorf("MCP call: got %d, want 200", status)
 	}
 	t.Run("trailing slash and case", func(t *testing.T) {
