@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/mcpgate/mcpgate/proxy/clientreg"
 	"github.com/mcpgate/mcpgate/proxy/oauth"
@@ -101,7 +102,7 @@ func (s *Server) Authorize(ctx context.Context, p AuthorizeParams, b Browser) (O
 		CreatedAt:           now,
 		ExpiresAt:           now.Add(s.cfg.FlowTTL),
 	}
-	consented, err := s.hasConsent(ctx, b.Subject, client.ID)
+	prior, err := s.priorConsent(ctx, b.Subject, client.ID)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -111,14 +112,15 @@ func (s *Server) Authorize(ctx context.Context, p AuthorizeParams, b Browser) (O
 		req.ConsentGiven = true
 		return s.startUpstream(ctx, req, true)
 	}
-	if !consented {
+	if !covers(prior, req) {
 		if err := s.store.CreateAuthRequest(ctx, req); err != nil {
 			return Outcome{}, internal("authorize: save request", err)
 		}
-		return Outcome{Consent: consentPrompt(req, client, "")}, nil
+		return Outcome{Consent: consentPrompt(req, client, "", prior)}, nil
 	}
-	// The browser's user approved this client before: the upstream leg
-	// starts now, and the callback checks that the same user came back.
+	// The browser's user approved this client for all of this before: the
+	// upstream leg starts now, and the callback checks that the same user
+	// came back.
 	return s.startUpstream(ctx, req, true)
 }
 
@@ -141,22 +143,7 @@ func (s *Server) matchRedirect(client store.Client, requested string) (string, b
 	return clientreg.MatchRedirectURI(client.RedirectURIs, requested)
 }
 
-func (s *Server) hasConsent(ctx context.Context, subject, clientID string) (bool, error) {
-	if subject == "" {
-		return false, nil
-	}
-	_, err := s.store.GetConsent(ctx, subject, clientID)
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, store.ErrNotFound):
-		return false, nil
-	default:
-		return false, internal("get consent", err)
-	}
-}
-
-func consentPrompt(req store.AuthRequest, client store.Client, email string) *ConsentPrompt {
+func consentPrompt(req store.AuthRequest, client store.Client, email string, prior *store.Consent) *ConsentPrompt {
 	host := req.RedirectURI
 	if u, err := url.Parse(req.RedirectURI); err == nil {
 		host = u.Host
@@ -177,7 +164,7 @@ func consentPrompt(req store.AuthRequest, client store.Client, email string) *Co
 			provenance = "Described by a document published at " + u.Host + "."
 		}
 	}
-	return &ConsentPrompt{
+	p := &ConsentPrompt{
 		Provenance:       provenance,
 		RequestID:        req.ID,
 		ClientID:         client.ID,
@@ -189,4 +176,15 @@ func consentPrompt(req store.AuthRequest, client store.Client, email string) *Co
 		Scopes:           req.Scopes,
 		Email:            email,
 	}
+	if prior != nil {
+		// Approved before, for less: the page says what is new.
+		p.Previously = true
+		for _, sc := range req.Scopes {
+			if !slices.Contains(prior.Scopes, sc) {
+				p.NewScopes = append(p.NewScopes, sc)
+			}
+		}
+		p.NewResource = !slices.Contains(prior.Resources, req.Resource)
+	}
+	return p
 }

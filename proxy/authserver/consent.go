@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/mcpgate/mcpgate/proxy/oauth"
 	"github.com/mcpgate/mcpgate/proxy/store"
@@ -20,11 +21,15 @@ func (s *Server) ConsentPromptFor(ctx context.Context, requestID string, b Brows
 	if err != nil {
 		return nil, s.clientGone(err)
 	}
-	email := ""
+	email, subject := "", b.Subject
 	if req.Identity != nil {
-		email = req.Identity.Email
+		email, subject = req.Identity.Email, req.Identity.Subject
 	}
-	return consentPrompt(req, client, email), nil
+	prior, err := s.priorConsent(ctx, subject, req.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	return consentPrompt(req, client, email, prior), nil
 }
 
 // Decide applies the user's answer on the consent page. The HTTP layer has
@@ -69,9 +74,19 @@ func (s *Server) browserRequest(ctx context.Context, id string, b Browser) (stor
 	return req, nil
 }
 
+// rememberConsent records that the user approved the client for the
+// request's scopes and resource, on top of what they approved before.
 func (s *Server) rememberConsent(ctx context.Context, id store.Identity, req store.AuthRequest) error {
 	now := s.now()
-	c := store.Consent{Subject: id.Subject, ClientID: req.ClientID, Scopes: req.Scopes, CreatedAt: now}
+	c := store.Consent{Subject: id.Subject, ClientID: req.ClientID, Scopes: req.Scopes, Resources: []string{req.Resource}, CreatedAt: now}
+	prior, err := s.priorConsent(ctx, id.Subject, req.ClientID)
+	if err != nil {
+		return err
+	}
+	if prior != nil {
+		c.Scopes = union(prior.Scopes, req.Scopes)
+		c.Resources = union(prior.Resources, c.Resources)
+	}
 	if s.cfg.ConsentTTL > 0 {
 		c.ExpiresAt = now.Add(s.cfg.ConsentTTL)
 	}
@@ -79,6 +94,46 @@ func (s *Server) rememberConsent(ctx context.Context, id store.Identity, req sto
 		return internal("save consent", err)
 	}
 	return nil
+}
+
+// priorConsent is the user's live approval of the client, or nil.
+func (s *Server) priorConsent(ctx context.Context, subject, clientID string) (*store.Consent, error) {
+	if subject == "" {
+		return nil, nil
+	}
+	c, err := s.store.GetConsent(ctx, subject, clientID)
+	switch {
+	case err == nil:
+		return &c, nil
+	case errors.Is(err, store.ErrNotFound):
+		return nil, nil
+	default:
+		return nil, internal("get consent", err)
+	}
+}
+
+// covers reports whether consent c approved everything req asks: each of
+// its scopes and its resource. Asking for more means asking the user.
+func covers(c *store.Consent, req store.AuthRequest) bool {
+	if c == nil || !slices.Contains(c.Resources, req.Resource) {
+		return false
+	}
+	for _, sc := range req.Scopes {
+		if !slices.Contains(c.Scopes, sc) {
+			return false
+		}
+	}
+	return true
+}
+
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, v := range b {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func (s *Server) clientGone(err error) error {

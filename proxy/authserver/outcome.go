@@ -39,6 +39,11 @@ type ConsentPrompt struct {
 	// Email of the signed-in user when the prompt comes after the upstream
 	// login.
 	Email string
+	// Previously is set when the user approved this client before, for
+	// less; NewScopes and NewResource say what is new.
+	Previously  bool
+	NewScopes   []string
+	NewResource bool
 }
 
 // PageError is shown to the user as a page and never redirected: the

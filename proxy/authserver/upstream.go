@@ -109,16 +109,16 @@ func (s *Server) Callback(ctx context.Context, p CallbackParams, b Browser) (Out
 	}
 
 	identity = s.vouchable(identity)
-	consented := req.ConsentGiven
-	if !consented {
-		// The browser's session said this user had approved the client; make
-		// sure the user who actually signed in has.
-		if consented, err = s.hasConsent(ctx, identity.Subject, req.ClientID); err != nil {
+	if !req.ConsentGiven {
+		// The browser's session said this user had approved the client for
+		// all of this; make sure the user who actually signed in has.
+		prior, err := s.priorConsent(ctx, identity.Subject, req.ClientID)
+		if err != nil {
 			return Outcome{}, err
 		}
-	}
-	if !consented {
-		return s.askConsentAfterLogin(ctx, req, identity)
+		if !covers(prior, req) {
+			return s.askConsentAfterLogin(ctx, req, identity, prior)
+		}
 	}
 	if req.ConsentGiven {
 		if err := s.rememberConsent(ctx, identity, req); err != nil {
@@ -130,7 +130,7 @@ func (s *Server) Callback(ctx context.Context, p CallbackParams, b Browser) (Out
 	return out, err
 }
 
-func (s *Server) askConsentAfterLogin(ctx context.Context, req store.AuthRequest, identity store.Identity) (Outcome, error) {
+func (s *Server) askConsentAfterLogin(ctx context.Context, req store.AuthRequest, identity store.Identity, prior *store.Consent) (Outcome, error) {
 	client, _, err := s.lookupClient(ctx, req.ClientID)
 	if err != nil {
 		return Outcome{}, s.clientGone(err)
@@ -142,7 +142,7 @@ func (s *Server) askConsentAfterLogin(ctx context.Context, req store.AuthRequest
 	if err != nil {
 		return Outcome{}, internal("callback: save identity", err)
 	}
-	return Outcome{Consent: consentPrompt(req, client, identity.Email), SignedIn: &identity}, nil
+	return Outcome{Consent: consentPrompt(req, client, identity.Email, prior), SignedIn: &identity}, nil
 }
 
 func (s *Server) dropRequest(ctx context.Context, id string) {
