@@ -67,6 +67,11 @@ func Default() *Config {
 			// A body follows its headers at once; ten seconds is ample on
 			// any network a person uses.
 			BodyReadTimeout: 10 * time.Second,
+			// Generous for a company behind one NAT address (a sign-in
+			// is one request, and people sign in a few times a day);
+			// at 1 KiB a pending sign-in for ten minutes, a flood from
+			// one address keeps under 200 KiB in the store.
+			AuthorizeRateLimit: 1000,
 		},
 		Registration: Registration{
 			// MCP clients are mostly unknown in advance and register

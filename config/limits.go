@@ -11,6 +11,11 @@ type Limits struct {
 	// BodyReadTimeout is how long a request body may take to arrive, from
 	// the end of its headers; a slower body is cut off (408).
 	BodyReadTimeout time.Duration `yaml:"body_read_timeout"`
+	// AuthorizeRateLimit is how many authorization requests (each may
+	// leave a pending sign-in in the store) one address may make per hour,
+	// IPv6 counted by /64, across every replica sharing the store; 0 means
+	// unlimited.
+	AuthorizeRateLimit int `yaml:"authorize_rate_limit"`
 }
 
 // minMCPBodyBytes keeps a typo (a limit in KiB or MiB instead of bytes) from
@@ -22,4 +27,7 @@ func (l *Limits) validate(p *Problems) {
 		p.add("limits.mcp_body_bytes", "must be at least %d bytes, got %d", minMCPBodyBytes, l.MCPBodyBytes)
 	}
 	positive(p, "limits.body_read_timeout", l.BodyReadTimeout)
+	if l.AuthorizeRateLimit < 0 {
+		p.add("limits.authorize_rate_limit", "must not be negative (0 means unlimited), got %d", l.AuthorizeRateLimit)
+	}
 }

@@ -65,7 +65,7 @@ func TestLoadFixtures(t *testing.T) {
 				CacheMax:        time.Hour,
 			},
 		},
-		Limits:       Limits{MCPBodyBytes: 1 << 20, BodyReadTimeout: 5 * time.Second},
+		Limits:       Limits{MCPBodyBytes: 1 << 20, BodyReadTimeout: 5 * time.Second, AuthorizeRateLimit: 300},
 		AllowedHosts: []string{"mcp.internal:8080"},
 		Clients: []Client{
 			{

@@ -158,6 +158,7 @@ func TestValidate(t *testing.T) {
 		{name: "backend.strip_headers Mcp family", change: func(c *Config) { c.Backend.StripHeaders = []string{"Mcp-*"} }, wantKeys: []string{"backend.strip_headers[0]"}, wantMsg: "transport needs"},
 		{name: "limits.mcp_body_bytes too small", change: func(c *Config) { c.Limits.MCPBodyBytes = 64 }, wantKeys: []string{"limits.mcp_body_bytes"}, wantMsg: "at least 1024"},
 		{name: "limits.mcp_body_bytes 1 KiB", change: func(c *Config) { c.Limits.MCPBodyBytes = 1024 }},
+		{name: "limits.authorize_rate_limit negative", change: func(c *Config) { c.Limits.AuthorizeRateLimit = -1 }, wantKeys: []string{"limits.authorize_rate_limit"}, wantMsg: "negative"},
 		{name: "limits.body_read_timeout zero", change: func(c *Config) { c.Limits.BodyReadTimeout = 0 }, wantKeys: []string{"limits.body_read_timeout"}, wantMsg: "positive"},
 		{name: "tokens.code_ttl zero", change: func(c *Config) { c.Tokens.CodeTTL = 0 }, wantKeys: []string{"tokens.code_ttl"}, wantMsg: "positive"},
 		{name: "tokens.code_ttl 10m", change: func(c *Config) { c.Tokens.CodeTTL = 10 * time.Minute }},

@@ -21,6 +21,13 @@ func (s *Server) browser(c echo.Context) (browserState, authserver.Browser) {
 
 // authorize serves /authorize (GET, or POST as RFC 6749 §3.1 allows).
 func (s *Server) authorize(c echo.Context) error {
+	// Each authorization request can leave a pending sign-in in the
+	// store; an address gets a bounded number, counted across replicas.
+	if ok, retry := s.authorizations.allow(c.Request().Context(), s.rateKey(c.Request()), time.Now()); !ok {
+		setRetryAfter(c, retry)
+		return s.renderError(c, http.StatusTooManyRequests, "Too many sign-in attempts",
+			"Too many sign-ins were started from your network. Wait a while and try again.")
+	}
 	var q url.Values
 	if c.Request().Method == http.MethodPost {
 		form, failed, err := s.readBrowserForm(c)

@@ -1,48 +1,76 @@
 package proxy
 
 import (
+	"context"
+	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 )
 
-// hourlyLimiter allows each key a number of events per hour. It lives in
-// one replica's memory: with N replicas the effective limit is up to N
-// times higher, which is enough to stop a registration flood.
-type hourlyLimiter struct {
-	limit int
-	mu    sync.Mutex
-	hits  map[string][]time.Time
+// Counter counts events in the store, so that a limit holds across every
+// replica sharing it (store.Store's Increment).
+type Counter interface {
+	Increment(ctx context.Context, key string, expiresAt time.Time) (int64, error)
 }
 
-func newHourlyLimiter(limit int) *hourlyLimiter {
-	return &hourlyLimiter{limit: limit, hits: map[string][]time.Time{}}
+// windowLimiter allows each key (an address, or an IPv6 /64) limit events
+// per window, counted in the shared store in fixed windows. A key found
+// over its limit is remembered here until its window ends, so that a
+// flood costs the store one write per request only until the limit is
+// reached.
+type windowLimiter struct {
+	name   string
+	limit  int64
+	window time.Duration
+	count  Counter
+	log    *slog.Logger
+
+	mu   sync.Mutex
+	over map[string]time.Time // key → end of the window it is over in
 }
 
-// allow records an event for key unless the key is over its limit.
-func (l *hourlyLimiter) allow(key string, now time.Time) bool {
-	if l == nil || l.limit <= 0 {
-		return true
+func newWindowLimiter(name string, limit int, window time.Duration, count Counter, log *slog.Logger) *windowLimiter {
+	return &windowLimiter{name: name, limit: int64(limit), window: window, count: count, log: log, over: map[string]time.Time{}}
+}
+
+// maxOverKeys bounds the memory of keys over their limit; forgetting one
+// only costs a store write.
+const maxOverKeys = 10_000
+
+// allow records an event for key and reports whether it is within the
+// limit, and if not, how long until the window ends. A store that cannot
+// count lets the event through: the request will meet the same store
+// right after and fail there if it is down.
+func (l *windowLimiter) allow(ctx context.Context, key string, now time.Time) (bool, time.Duration) {
+	if l == nil || l.limit <= 0 || l.count == nil {
+		return true, 0
+	}
+	start := now.Truncate(l.window)
+	end := start.Add(l.window)
+	l.mu.Lock()
+	if until, ok := l.over[key]; ok && now.Before(until) {
+		l.mu.Unlock()
+		return false, until.Sub(now)
+	}
+	l.mu.Unlock()
+	n, err := l.count.Increment(ctx, fmt.Sprintf("limit:%s:%s:%d", l.name, key, start.Unix()), end)
+	if err != nil {
+		l.log.WarnContext(ctx, "rate limit not counted", "limit", l.name, "err", err)
+		return true, 0
+	}
+	if n <= l.limit {
+		return true, 0
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	cutoff := now.Add(-time.Hour)
-	if len(l.hits) > 10_000 {
-		for k, ts := range l.hits {
-			if len(ts) == 0 || ts[len(ts)-1].Before(cutoff) {
-				delete(l.hits, k)
+	if len(l.over) >= maxOverKeys {
+		for k, until := range l.over {
+			if !now.Before(until) || len(l.over) >= maxOverKeys {
+				delete(l.over, k)
 			}
 		}
 	}
-	recent := l.hits[key][:0]
-	for _, t := range l.hits[key] {
-		if t.After(cutoff) {
-			recent = append(recent, t)
-		}
-	}
-	if len(recent) >= l.limit {
-		l.hits[key] = recent
-		return false
-	}
-	l.hits[key] = append(recent, now)
-	return true
+	l.over[key] = end
+	l.mu.Unlock()
+	return false, end.Sub(now)
 }

@@ -1,25 +1,66 @@
 package proxy
 
 import (
+	"context"
+	"errors"
+	"log/slog"
 	"testing"
 	"time"
+
+	"github.com/mcpgate/mcpgate/proxy/store/memory"
 )
 
-func TestHourlyLimiter(t *testing.T) {
-	l := newHourlyLimiter(2)
-	now := time.Now()
-	for i, want := range []bool{true, true, false} {
-		if got := l.allow("a", now); got != want {
+// countingStore counts Increment calls, to show that keys over their
+// limit cost no store write.
+type countingStore struct {
+	*memory.Store
+	calls int
+	fail  bool
+}
+
+func (c *countingStore) Increment(ctx context.Context, key string, exp time.Time) (int64, error) {
+	c.calls++
+	if c.fail {
+		return 0, errors.New("store down")
+	}
+	return c.Store.Increment(ctx, key, exp)
+}
+
+func TestWindowLimiter(t *testing.T) {
+	ctx := context.Background()
+	st := &countingStore{Store: memory.New()}
+	l := newWindowLimiter("test", 2, time.Hour, st, slog.Default())
+	now := time.Date(2026, 12, 2, 10, 30, 0, 0, time.UTC)
+	for i, want := range []bool{true, true, false, false} {
+		if got, _ := l.allow(ctx, "a", now); got != want {
 			t.Fatalf("attempt %d: got %v, want %v", i+1, got, want)
 		}
 	}
-	if !l.allow("b", now) {
-		t.Fatal("another address shares the limit")
+	if st.calls != 3 {
+		t.Errorf("store writes: got %d, want 3 (none once the key is known to be over)", st.calls)
 	}
-	if !l.allow("a", now.Add(61*time.Minute)) {
-		t.Fatal("the window did not slide")
+	if ok, retry := l.allow(ctx, "a", now); ok || retry != 30*time.Minute {
+		t.Errorf("over the limit: got %v, retry after %v, want false and the rest of the window (30m)", ok, retry)
 	}
-	if !newHourlyLimiter(0).allow("a", now) {
+	if ok, _ := l.allow(ctx, "b", now); !ok {
+		t.Fatal("another key shares the limit")
+	}
+	if ok, _ := l.allow(ctx, "a", now.Add(31*time.Minute)); !ok {
+		t.Fatal("the next window did not start afresh")
+	}
+	// Another limiter on the same store (another replica) sees the count.
+	other := newWindowLimiter("test", 2, time.Hour, st, slog.Default())
+	if ok, _ := other.allow(ctx, "b", now); !ok {
+		t.Fatal("second event of b refused")
+	}
+	if ok, _ := other.allow(ctx, "b", now); ok {
+		t.Fatal("the limit did not hold across limiters sharing a store")
+	}
+	if ok, _ := newWindowLimiter("test", 0, time.Hour, st, slog.Default()).allow(ctx, "a", now); !ok {
 		t.Fatal("0 must mean unlimited")
+	}
+	st.fail = true
+	if ok, _ := newWindowLimiter("down", 1, time.Hour, st, slog.Default()).allow(ctx, "a", now); !ok {
+		t.Fatal("a store that cannot count must not refuse")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,8 +29,8 @@ func (s *Server) register(c echo.Context) error {
 	if scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 		bearer = strings.TrimSpace(tok)
 	}
-	if !s.registrations.allow(clientaddr.RateKey(clientaddr.Of(r, s.trustedProxies)), time.Now()) {
-		c.Response().Header().Set("Retry-After", "3600")
+	if ok, retry := s.registrations.allow(r.Context(), s.rateKey(r), time.Now()); !ok {
+		setRetryAfter(c, retry)
 		return writeOAuthError(c, &oauth.Error{Code: oauth.ErrTemporarilyUnavailable, Description: "too many registrations from this address; try again later", Status: http.StatusTooManyRequests})
 	}
 	resp, err := s.as.Register(r.Context(), body, bearer)
@@ -42,4 +43,15 @@ func (s *Server) register(c echo.Context) error {
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusCreated, resp)
+}
+
+// rateKey is what the per-address limits count: the client's address as
+// trusted proxies report it, IPv6 grouped by /64.
+func (s *Server) rateKey(r *http.Request) string {
+	return clientaddr.RateKey(clientaddr.Of(r, s.trustedProxies))
+}
+
+// setRetryAfter tells the client when to try again, in whole seconds.
+func setRetryAfter(c echo.Context, d time.Duration) {
+	c.Response().Header().Set("Retry-After", strconv.Itoa(int(max(d.Round(time.Second), time.Second)/time.Second)))
 }

@@ -47,8 +47,13 @@ type Options struct {
 	// JWT with this audience and lifetime.
 	Assertion AssertionOptions
 	// RegistrationsPerHour limits dynamic registrations per source
-	// address; 0 means no limit.
+	// address (an IPv6 /64); 0 means no limit.
 	RegistrationsPerHour int
+	// AuthorizationsPerHour limits the authorization requests (each can
+	// create a pending sign-in) per source address; 0 means no limit.
+	AuthorizationsPerHour int
+	// Counter counts the limits in the shared store.
+	Counter Counter
 	// TrustedProxies are load balancers whose X-Forwarded-For and
 	// X-Forwarded-Host are believed.
 	TrustedProxies []netip.Prefix
@@ -101,7 +106,8 @@ type Server struct {
 	allowedOrigins []string
 	tokens         *tokenCache
 	assertion      *backendAssertion
-	registrations  *hourlyLimiter
+	registrations  *windowLimiter
+	authorizations *windowLimiter
 	trustedProxies []netip.Prefix
 	mcpBodyBytes   int64
 	bodyTimeout    time.Duration
@@ -158,7 +164,8 @@ func New(opts Options) (*Server, error) {
 		revocations:    opts.Revocations,
 		allowedOrigins: opts.AllowedOrigins,
 		tokens:         newTokenCache(tokenCacheSize),
-		registrations:  newHourlyLimiter(opts.RegistrationsPerHour),
+		registrations:  newWindowLimiter("register", opts.RegistrationsPerHour, time.Hour, opts.Counter, log),
+		authorizations: newWindowLimiter("authorize", opts.AuthorizationsPerHour, time.Hour, opts.Counter, log),
 		trustedProxies: opts.TrustedProxies,
 		mcpBodyBytes:   opts.MCPBodyBytes,
 		bodyTimeout:    opts.BodyReadTimeout,

@@ -158,6 +158,8 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 			TTL:      cfg.Backend.Assertion.TTL,
 		},
 		RegistrationsPerHour:    cfg.Registration.RateLimit,
+		AuthorizationsPerHour:   cfg.Limits.AuthorizeRateLimit,
+		Counter:                 a.Store,
 		TrustedProxies:          trustedProxies(cfg),
 		AllowedHosts:            cfg.AllowedHosts,
 		MachineClients:          len(accounts) > 0,

@@ -1,0 +1,76 @@
+package e2e_test
+
+import (
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mcpgate/mcpgate/config"
+)
+
+// TestAnonymousStateBoundedAcrossReplicas: what an anonymous address can
+// make mcpgate store is bounded, by limits that hold across replicas
+// sharing a store and count an IPv6 /64 as one address: authorization
+// requests (each may leave a pending sign-in) and registrations.
+func TestAnonymousStateBoundedAcrossReplicas(t *testing.T) {
+	storeURL := "sqlite://" + filepath.Join(t.TempDir(), "shared.db")
+	limits := func(c *config.Config) {
+		c.Limits.AuthorizeRateLimit = 4
+		c.Registration.RateLimit = 3
+		c.TrustedProxies = []string{"127.0.0.1/32"}
+	}
+	a := startGateway(t, gatewayOptions{store: storeURL, mutate: limits})
+	b := startGateway(t, gatewayOptions{store: storeURL, mutate: limits})
+	c := a.registerPublic(t) // from 127.0.0.1 itself
+
+	from := func(g *gateway, method, path, body, addr string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(method, g.URL+path, strings.NewReader(body))
+		req.Header.Set("X-Forwarded-For", addr)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := noRedirects.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readBody(t, resp)
+		return resp
+	}
+	authorize := func(g *gateway, addr string) int {
+		return from(g, http.MethodGet, strings.TrimPrefix(g.authorizeURL(c, nil), g.URL), "", addr).StatusCode
+	}
+
+	t.Run("authorize", func(t *testing.T) {
+		// Four from one /64, split over both replicas, then a fifth from
+		// another address of the same /64.
+		for i, g := range []*gateway{a, b, a, b} {
+			if status := authorize(g, "2001:db8:1:2::"+string(rune('1'+i))); status != http.StatusOK {
+				t.Fatalf("request %d: got %d, want the consent page", i+1, status)
+			}
+		}
+		resp := from(a, http.MethodGet, strings.TrimPrefix(a.authorizeURL(c, nil), a.URL), "", "2001:db8:1:2:ffff::99")
+		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+			t.Errorf("fifth from the same /64: got %d (Retry-After %q), want 429 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+		if status := authorize(b, "2001:db8:1:3::1"); status != http.StatusOK {
+			t.Errorf("another /64: got %d, want the consent page", status)
+		}
+		if status := authorize(b, "198.51.100.7"); status != http.StatusOK {
+			t.Errorf("an IPv4 address: got %d, want the consent page", status)
+		}
+	})
+	t.Run("register", func(t *testing.T) {
+		body := `{"redirect_uris":["http://127.0.0.1:7777/callback"],"token_endpoint_auth_method":"none"}`
+		for i, g := range []*gateway{a, b, a} {
+			if resp := from(g, http.MethodPost, "/register", body, "203.0.113.5"); resp.StatusCode != http.StatusCreated {
+				t.Fatalf("registration %d: got %d, want 201", i+1, resp.StatusCode)
+			}
+		}
+		resp := from(b, http.MethodPost, "/register", body, "203.0.113.5")
+		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+			t.Errorf("fourth registration, on the other replica: got %d (Retry-After %q), want 429", resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+	})
+}
