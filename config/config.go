@@ -175,8 +175,10 @@ type Registration struct {
 	// /register (RFC 7591 §3), restricting dynamic registration to those
 	// given the token.
 	InitialAccessToken string `yaml:"initial_access_token" secret:"true"`
-	// RedirectURIPatterns, when set, restrict the redirect URIs dynamic
-	// registration accepts: every one must match at least one pattern (see
+	// RedirectURIPatterns, when set, restrict the redirect URIs of every
+	// client the operator did not configure, registered dynamically or
+	// described by a metadata document: every one must match at least one
+	// pattern (see
 	// Registration.RedirectURIAllowed for the syntax), e.g.
 	// "http://127.0.0.1:*/callback" or "https://*.example.com/*".
 	RedirectURIPatterns []string `yaml:"redirect_uri_patterns"`

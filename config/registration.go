@@ -40,6 +40,21 @@ type CIMD struct {
 	CacheMax time.Duration `yaml:"cache_max"`
 }
 
+// Restricted reports whether the operator restricted who may register:
+// dynamic registration off, or behind an initial access token.
+func (r Registration) Restricted() bool {
+	return !r.DynamicEnabled || r.InitialAccessToken != ""
+}
+
+// MetadataDocumentsAccepted reports whether Client ID Metadata Documents
+// are used. They are clients nobody registered, so restricting
+// registration restricts them too: with registration restricted, only
+// documents from the hosts in cimd.allow_domains are accepted, and none
+// when the list is empty.
+func (r Registration) MetadataDocumentsAccepted() bool {
+	return r.CIMD.Enabled && (!r.Restricted() || len(r.CIMD.AllowDomains) > 0)
+}
+
 // RedirectURIAllowed reports whether dynamic registration may accept the
 // redirect URI uri: always when RedirectURIPatterns is empty, otherwise
 // when uri matches one of the patterns.

@@ -82,7 +82,10 @@ func (metadataResolver) IsClientID(id string) bool { return cimd.IsURLClientID(i
 
 func clientMetadata(cfg *config.Config, log *slog.Logger) (authserver.MetadataResolver, error) {
 	c := cfg.Registration.CIMD
-	if !c.Enabled {
+	if !cfg.Registration.MetadataDocumentsAccepted() {
+		if c.Enabled {
+			log.Info("client metadata documents are off: registration is restricted and registration.cimd.allow_domains is empty")
+		}
 		return nil, nil
 	}
 	roots, err := c.CertPool()

@@ -38,6 +38,12 @@ func (s *Server) lookupClient(ctx context.Context, id string) (store.Client, boo
 			s.log.InfoContext(ctx, "client metadata document refused", "client_id", id, "err", err)
 			return store.Client{}, false, fmt.Errorf("%w: %w", errUnknownClient, err)
 		}
+		// The registration policy a self-registered client meets holds
+		// for a self-described one too.
+		if uri := s.cfg.Registration.refusedRedirect(c.RedirectURIs); uri != "" {
+			s.log.InfoContext(ctx, "client metadata document refused by the registration policy", "client_id", id, "redirect_uri", uri)
+			return store.Client{}, false, fmt.Errorf("%w: redirect URI %s is not allowed by the registration policy", errUnknownClient, uri)
+		}
 		return c, false, nil
 	}
 	now := s.now()

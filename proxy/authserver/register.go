@@ -11,13 +11,15 @@ import (
 	"github.com/mcpgate/mcpgate/proxy/store"
 )
 
-// RegistrationPolicy limits dynamic client registration.
+// RegistrationPolicy governs every client the operator did not configure:
+// dynamic registrations and metadata documents alike.
 type RegistrationPolicy struct {
 	// InitialAccessToken, when set, must come as the registration
 	// request's bearer token (RFC 7591 §3).
 	InitialAccessToken string
-	// RedirectURIAllowed, when set, must accept every registered redirect
-	// URI (the configured patterns).
+	// RedirectURIAllowed, when set, must accept every redirect URI of a
+	// client that registered itself or is described by a metadata
+	// document (the configured patterns).
 	RedirectURIAllowed func(uri string) bool
 	// UnusedClientTTL deletes a registration never used to obtain a token
 	// after this long; 0 keeps them.
@@ -42,12 +44,8 @@ func (s *Server) Register(ctx context.Context, body []byte, bearer string) (clie
 	if rerr != nil {
 		return clientreg.Response{}, oauth.NewError(rerr.Code, rerr.Description)
 	}
-	if policy.RedirectURIAllowed != nil {
-		for _, uri := range md.RedirectURIs {
-			if !policy.RedirectURIAllowed(uri) {
-				return clientreg.Response{}, oauth.NewError(oauth.ErrInvalidRedirectURI, "redirect URI "+uri+" is not allowed by this server's registration policy")
-			}
-		}
+	if uri := policy.refusedRedirect(md.RedirectURIs); uri != "" {
+		return clientreg.Response{}, oauth.NewError(oauth.ErrInvalidRedirectURI, "redirect URI "+uri+" is not allowed by this server's registration policy")
 	}
 	now := s.now()
 	var secret, secretHash string
@@ -84,4 +82,18 @@ func (s *Server) markClientUsed(ctx context.Context, client store.Client) {
 	}
 	client.ExpiresAt = time.Time{}
 	s.clients.put(client, s.now())
+}
+
+// refusedRedirect returns the first redirect URI the policy does not
+// allow, or "".
+func (p RegistrationPolicy) refusedRedirect(uris []string) string {
+	if p.RedirectURIAllowed == nil {
+		return ""
+	}
+	for _, uri := range uris {
+		if !p.RedirectURIAllowed(uri) {
+			return uri
+		}
+	}
+	return ""
 }
