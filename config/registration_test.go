@@ -151,3 +151,25 @@ func TestKeySet(t *testing.T) {
 		})
 	}
 }
+
+func TestMetadataDocumentsAccepted(t *testing.T) {
+	tests := []struct {
+		name string
+		r    Registration
+		want bool
+	}{
+		{name: "open", r: Registration{DynamicEnabled: true, CIMD: CIMD{Enabled: true}}, want: true},
+		{name: "cimd off", r: Registration{DynamicEnabled: true}},
+		{name: "dynamic off", r: Registration{CIMD: CIMD{Enabled: true}}},
+		{name: "initial access token", r: Registration{DynamicEnabled: true, InitialAccessToken: "t", CIMD: CIMD{Enabled: true}}},
+		{name: "dynamic off, hosts listed", r: Registration{CIMD: CIMD{Enabled: true, AllowDomains: []string{"claude.ai"}}}, want: true},
+		{name: "token, hosts listed", r: Registration{DynamicEnabled: true, InitialAccessToken: "t", CIMD: CIMD{Enabled: true, AllowDomains: []string{"*.example.com"}}}, want: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.r.MetadataDocumentsAccepted(); got != tt.want {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

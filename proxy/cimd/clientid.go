@@ -15,8 +15,10 @@ import (
 // (encoded ones included, and no encoded '/' or '\' that could make one),
 // at most clientreg.MaxURILength characters, and otherwise as clean as an
 // https redirect URI must be (clientreg.ValidateRedirectURI). A query is
-// allowed, as the draft allows it. The trust policy is not consulted: that
-// is Resolve's job.
+// refused too: the draft says a client_id SHOULD NOT have one, and with
+// queries every request could name a new document on the same host, each a
+// fresh outbound fetch. The trust policy is not consulted: that is
+// Resolve's job.
 func IsURLClientID(clientID string) bool {
 	_, reason := parseClientID(clientID)
 	return reason == ""
@@ -52,7 +54,10 @@ func parseClientID(raw string) (host, reason string) {
 	if i := strings.IndexAny(rest, "/?"); i >= 0 {
 		path = rest[i:]
 	}
-	path, _, _ = strings.Cut(path, "?")
+	path, query, hasQuery := strings.Cut(path, "?")
+	if hasQuery || query != "" || u.RawQuery != "" || u.ForceQuery {
+		return "", "must not have a query (the draft says it SHOULD NOT)"
+	}
 	if path == "" || path == "/" {
 		return "", "must have a path (the document cannot be the site root)"
 	}

@@ -19,6 +19,15 @@ const (
 	DefaultMaxBytes    = 16 << 10
 	DefaultCacheMin    = 5 * time.Minute
 	DefaultCacheMax    = 24 * time.Hour
+	// DefaultMaxFetches is how many documents may be fetched at once.
+	DefaultMaxFetches = 16
+	// DefaultHostFetches is how many documents of one host may be fetched
+	// at once, and DefaultHostFetchesPerMinute how many a minute: a real
+	// client publishes one or two documents, cached for minutes at least.
+	DefaultHostFetches          = 2
+	DefaultHostFetchesPerMinute = 10
+	// DefaultFetchesPerMinute bounds all fetches, whatever the host.
+	DefaultFetchesPerMinute = 120
 )
 
 // Options configure a Resolver. The zero value is usable: defaults apply to
@@ -43,6 +52,12 @@ type Options struct {
 	// CacheMin and CacheMax bound how long a fetched document is used,
 	// whatever its HTTP cache headers say.
 	CacheMin, CacheMax time.Duration
+	// MaxFetches, HostFetches, HostFetchesPerMinute and FetchesPerMinute
+	// bound the outbound fetches anonymous requests can cause; a
+	// resolution past them fails at once (ErrFetchFailed) without
+	// fetching, and is not cached, so a legitimate client retrying later
+	// is served. Zero means the defaults above.
+	MaxFetches, HostFetches, HostFetchesPerMinute, FetchesPerMinute int
 	// Resolver looks up a host's addresses; nil uses net.DefaultResolver.
 	// Tests inject fixed answers.
 	Resolver func(ctx context.Context, host string) ([]netip.Addr, error)
@@ -78,6 +93,7 @@ type Resolver struct {
 	cache      map[string]cacheEntry
 	inflight   map[string]*call
 	maxEntries int // maxCacheEntries; tests lower it
+	budget     fetchBudget
 }
 
 // New checks opts, fills in defaults and returns a Resolver.
@@ -94,10 +110,19 @@ func New(opts Options) (*Resolver, error) {
 		inflight: make(map[string]*call),
 
 		maxEntries: maxCacheEntries,
+		budget: fetchBudget{
+			max:           orDefault(opts.MaxFetches, DefaultMaxFetches),
+			perHost:       orDefault(opts.HostFetches, DefaultHostFetches),
+			hostPerMinute: orDefault(opts.HostFetchesPerMinute, DefaultHostFetchesPerMinute),
+			perMinute:     orDefault(opts.FetchesPerMinute, DefaultFetchesPerMinute),
+			inflight:      map[string]int{},
+			recent:        map[string][]time.Time{},
+		},
 	}
 	switch {
-	case opts.HTTPTimeout < 0, opts.MaxBytes < 0, opts.CacheMin < 0, opts.CacheMax < 0:
-		return nil, errors.New("cimd: HTTPTimeout, MaxBytes, CacheMin and CacheMax must not be negative")
+	case opts.HTTPTimeout < 0, opts.MaxBytes < 0, opts.CacheMin < 0, opts.CacheMax < 0,
+		opts.MaxFetches < 0, opts.HostFetches < 0, opts.HostFetchesPerMinute < 0, opts.FetchesPerMinute < 0:
+		return nil, errors.New("cimd: durations, sizes and fetch limits must not be negative")
 	case r.cacheMin > r.cacheMax:
 		return nil, fmt.Errorf("cimd: CacheMin %v is above CacheMax %v", r.cacheMin, r.cacheMax)
 	}
@@ -131,7 +156,7 @@ func New(opts Options) (*Resolver, error) {
 	return r, nil
 }
 
-func orDefault[T int64 | time.Duration](v, def T) T {
+func orDefault[T int | int64 | time.Duration](v, def T) T {
 	if v == 0 {
 		return def
 	}

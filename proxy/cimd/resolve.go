@@ -74,11 +74,15 @@ func (r *Resolver) Resolve(ctx context.Context, clientID string) (store.Client, 
 	}
 	c := r.inflight[clientID]
 	if c == nil {
+		if refused := r.budget.take(host, r.now()); refused != "" {
+			r.mu.Unlock()
+			return store.Client{}, fetchFailed(clientID, nil, "%s; try again shortly", refused)
+		}
 		c = &call{done: make(chan struct{})}
 		r.inflight[clientID] = c
 		// Detached from the caller: one impatient caller must not fail
 		// the fetch for everyone waiting on it. Values (trace ids) stay.
-		go r.run(context.WithoutCancel(ctx), clientID, c)
+		go r.run(context.WithoutCancel(ctx), clientID, host, c)
 	}
 	r.mu.Unlock()
 
@@ -91,7 +95,7 @@ func (r *Resolver) Resolve(ctx context.Context, clientID string) (store.Client, 
 }
 
 // run performs the fetch of c, caches its outcome and releases the waiters.
-func (r *Resolver) run(ctx context.Context, clientID string, c *call) {
+func (r *Resolver) run(ctx context.Context, clientID, host string, c *call) {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	m, header, err := r.fetch(ctx, clientID)
@@ -110,6 +114,7 @@ func (r *Resolver) run(ctx context.Context, clientID string, c *call) {
 	r.mu.Lock()
 	r.put(clientID, c.entry, now)
 	delete(r.inflight, clientID)
+	r.budget.done(host)
 	r.mu.Unlock()
 	close(c.done)
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,11 +24,19 @@ type metadataHost struct {
 	*httptest.Server
 	docs   map[string]func(w http.ResponseWriter)
 	caFile string
+	// fetches counts the requests the host received; slow makes each take
+	// 50 ms.
+	fetches atomic.Int32
+	slow    atomic.Bool
 }
 
 func startMetadataHost(t *testing.T) *metadataHost {
 	h := &metadataHost{docs: map[string]func(http.ResponseWriter){}}
 	h.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.fetches.Add(1)
+		if h.slow.Load() {
+			time.Sleep(50 * time.Millisecond)
+		}
 		if f, ok := h.docs[r.URL.Path]; ok {
 			f(w)
 			return
