@@ -3,6 +3,7 @@ package proxy
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -44,6 +45,15 @@ func (s *Server) apiError(c echo.Context, err error) error {
 func (s *Server) pageFailure(c echo.Context, err error) error {
 	var pe *authserver.PageError
 	if errors.As(err, &pe) {
+		if wantsJSON(c.Request()) {
+			// A program checking the request, not a person: mcp-remote
+			// asks whether its cached registration still stands.
+			code := pe.Code
+			if code == "" {
+				code = oauth.ErrInvalidRequest
+			}
+			return writeOAuthError(c, &oauth.Error{Code: code, Description: pe.Message, Status: pe.Status})
+		}
 		return s.renderError(c, pe.Status, pe.Title, pe.Message)
 	}
 	if authserver.IsUnavailable(err) {
@@ -68,4 +78,11 @@ func (s *Server) handleEchoError(err error, c echo.Context) {
 		s.log.ErrorContext(c.Request().Context(), "unhandled error", "route", c.Path(), "err", err)
 	}
 	_ = c.JSON(status, map[string]string{"error": http.StatusText(status)})
+}
+
+// wantsJSON reports whether a request to a browser endpoint asks for JSON
+// and not HTML: a browser always accepts text/html.
+func wantsJSON(r *http.Request) bool {
+	accept := r.Header.Get("Accept")
+	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
 }

@@ -35,6 +35,10 @@ func (s *Server) authServerMetadata(c echo.Context) error {
 	}
 	if s.machine {
 		md["grant_types_supported"] = []string{authserver.GrantAuthorizationCode, authserver.GrantRefreshToken, authserver.GrantClientCredentials}
+	}
+	// Service accounts and metadata-document clients may prove themselves
+	// with a key.
+	if s.machine || s.cimd {
 		md["token_endpoint_auth_methods_supported"] = []string{authserver.AuthNone, authserver.AuthSecretBasic, authserver.AuthSecretPost, authserver.AuthPrivateKeyJWT}
 		algs := make([]string, len(authserver.AssertionAlgorithms))
 		for i, a := range authserver.AssertionAlgorithms {

@@ -44,8 +44,10 @@ func (s *Server) Authorize(ctx context.Context, p AuthorizeParams, b Browser) (O
 	}
 	client, trusted, err := s.lookupClient(ctx, p.ClientID)
 	if errors.Is(err, errUnknownClient) {
-		return Outcome{}, pageError(http.StatusBadRequest, "Unknown application",
+		pe := pageError(http.StatusBadRequest, "Unknown application",
 			"The application is not registered with this server. Reconnect it from the application so it can register again.")
+		pe.Code = oauth.ErrInvalidClient
+		return Outcome{}, pe
 	}
 	if err != nil {
 		return Outcome{}, internal("authorize: get client", err)
@@ -127,9 +129,11 @@ func (s *Server) Authorize(ctx context.Context, p AuthorizeParams, b Browser) (O
 // requestErrorPage shows an authorization request's error to the user
 // instead of sending it to an unverified redirect URI.
 func requestErrorPage(code, description string) *PageError {
-	return pageError(http.StatusBadRequest, "Invalid sign-in request",
+	pe := pageError(http.StatusBadRequest, "Invalid sign-in request",
 		"The application sent a request this server cannot accept: "+description+" ("+code+"). "+
 			"Nothing was sent back to the application. Try connecting it again, or report this to its developers.")
+	pe.Code = code
+	return pe
 }
 
 func (s *Server) matchRedirect(client store.Client, requested string) (string, bool) {

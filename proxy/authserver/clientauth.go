@@ -43,15 +43,27 @@ func (s *Server) AuthenticateClient(ctx context.Context, cred ClientCredentials)
 	if a, ok := s.accounts[cred.ID]; ok {
 		return s.authenticateAccount(ctx, a, cred)
 	}
-	if cred.Method == AuthPrivateKeyJWT {
-		return store.Client{}, errInvalidClient // only service accounts have keys
-	}
 	client, _, err := s.lookupClient(ctx, cred.ID)
 	if errors.Is(err, errUnknownClient) {
 		return store.Client{}, errInvalidClient
 	}
 	if err != nil {
 		return store.Client{}, internal("get client", err)
+	}
+	// A client that said it proves itself with a key must, and only such
+	// a client may present an assertion.
+	if keyed := client.TokenEndpointAuthMethod == AuthPrivateKeyJWT; keyed || cred.Method == AuthPrivateKeyJWT {
+		if !keyed || cred.Method != AuthPrivateKeyJWT || s.cimd == nil {
+			return store.Client{}, errInvalidClient
+		}
+		keys, err := s.cimd.KeySet(ctx, client.ID)
+		if err != nil {
+			return store.Client{}, errInvalidClient
+		}
+		if err := s.verifyAssertion(ctx, client.ID, keys, cred.Assertion); err != nil {
+			return store.Client{}, err
+		}
+		return client, nil
 	}
 	if client.SecretHash == "" {
 		if cred.Secret != "" {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/go-jose/go-jose/v4"
+
 	"github.com/mcpgate/mcpgate/proxy/store"
 )
 
@@ -20,6 +22,9 @@ type StaticClient struct {
 type MetadataResolver interface {
 	IsClientID(clientID string) bool
 	Resolve(ctx context.Context, clientID string) (store.Client, error)
+	// KeySet returns the keys a private_key_jwt client's document
+	// publishes.
+	KeySet(ctx context.Context, clientID string) (jose.JSONWebKeySet, error)
 }
 
 // errUnknownClient: no registration of any kind has this id.

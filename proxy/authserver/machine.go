@@ -58,7 +58,7 @@ func (s *Server) authenticateAccount(ctx context.Context, a ServiceAccount, cred
 		if len(a.Keys.Keys) == 0 {
 			return store.Client{}, errInvalidClient
 		}
-		if err := s.verifyAssertion(ctx, a, cred.Assertion); err != nil {
+		if err := s.verifyAssertion(ctx, a.ID, a.Keys, cred.Assertion); err != nil {
 			return store.Client{}, err
 		}
 		client.TokenEndpointAuthMethod = AuthPrivateKeyJWT
@@ -78,20 +78,20 @@ type assertionClaims struct {
 }
 
 // verifyAssertion checks an RFC 7523 client assertion: signed by one of the
-// account's keys, iss = sub = the account, aud naming this server, short
+// client's keys, iss = sub = the client, aud naming this server, short
 // lived, and its jti never seen before on any replica.
-func (s *Server) verifyAssertion(ctx context.Context, a ServiceAccount, assertion string) error {
+func (s *Server) verifyAssertion(ctx context.Context, clientID string, set jose.JSONWebKeySet, assertion string) error {
 	fail := func(desc string) error {
-		s.log.InfoContext(ctx, "client assertion refused", "client_id", a.ID, "reason", desc)
+		s.log.InfoContext(ctx, "client assertion refused", "client_id", clientID, "reason", desc)
 		return &oauth.Error{Code: oauth.ErrInvalidClient, Description: "client assertion refused: " + desc}
 	}
 	tok, err := jwt.ParseSigned(assertion, AssertionAlgorithms)
 	if err != nil || len(tok.Headers) != 1 {
 		return fail("not a signed JWT with a supported algorithm")
 	}
-	keys := a.Keys.Keys
+	keys := set.Keys
 	if kid := tok.Headers[0].KeyID; kid != "" {
-		keys = a.Keys.Key(kid)
+		keys = set.Key(kid)
 	}
 	var c assertionClaims
 	verified := false
@@ -105,12 +105,12 @@ func (s *Server) verifyAssertion(ctx context.Context, a ServiceAccount, assertio
 		}
 	}
 	if !verified {
-		return fail("signature does not verify with the account's keys")
+		return fail("signature does not verify with the client's keys")
 	}
 	now := s.now()
 	if err := c.ValidateWithLeeway(jwt.Expected{
-		Issuer:      a.ID,
-		Subject:     a.ID,
+		Issuer:      clientID,
+		Subject:     clientID,
 		AnyAudience: jwt.Audience{s.cfg.Issuer + "/token", s.cfg.Issuer},
 		Time:        now,
 	}, 30*time.Second); err != nil {
@@ -123,7 +123,7 @@ func (s *Server) verifyAssertion(ctx context.Context, a ServiceAccount, assertio
 	if exp.Sub(now) > maxAssertionLife {
 		return fail("expires too far in the future")
 	}
-	err = s.store.ClaimOnce(ctx, "client-assertion:"+a.ID+":"+c.ID, exp.Add(time.Minute))
+	err = s.store.ClaimOnce(ctx, "client-assertion:"+clientID+":"+c.ID, exp.Add(time.Minute))
 	switch {
 	case errors.Is(err, store.ErrAlreadyExists):
 		return fail("jti was already used")

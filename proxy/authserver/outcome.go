@@ -52,6 +52,10 @@ type PageError struct {
 	Status  int
 	Title   string
 	Message string
+	// Code is the OAuth error code, for clients that ask for JSON rather
+	// than a page (mcp-remote checks a cached registration that way and
+	// registers again on invalid_client); empty means invalid_request.
+	Code string
 }
 
 func (e *PageError) Error() string { return e.Title + ": " + e.Message }

@@ -20,6 +20,7 @@ func (s *Server) resources() []string { return []string{s.cfg.Resource} }
 // differing at most in the case of scheme and host and a trailing slash.
 func (s *Server) resolveResource(requested []string) (resource, problem string) {
 	served := s.resources()
+	requested = sameResources(requested)
 	switch {
 	case len(requested) == 0 && len(served) == 1:
 		return served[0], ""
@@ -34,9 +35,26 @@ func (s *Server) resolveResource(requested []string) (resource, problem string) 
 	return "", "this server issues tokens only for " + strings.Join(served, ", ")
 }
 
+// sameResources folds resource parameters that name one resource into
+// one: Codex sends its configured resource beside the one it discovered,
+// often the same URL twice. Different resources stay, and are refused.
+func sameResources(rs []string) []string {
+	if len(rs) < 2 {
+		return rs
+	}
+	first := canonicalResource(rs[0])
+	for _, r := range rs[1:] {
+		if canonicalResource(r) != first {
+			return rs
+		}
+	}
+	return rs[:1]
+}
+
 // sameResource reports whether a token request's resource parameters,
 // which may be left out (the grant is bound already), name bound.
 func sameResource(requested []string, bound string) bool {
+	requested = sameResources(requested)
 	switch len(requested) {
 	case 0:
 		return true

@@ -54,11 +54,11 @@ func TestResolveDocument(t *testing.T) {
 			wantKind: "ErrInvalidClient", wantText: "not supported",
 		},
 		{
-			name: "auth method private_key_jwt",
+			name: "private_key_jwt without keys",
 			handler: func(w http.ResponseWriter, r *http.Request) {
 				serveJSON(w, r, docWith(`"redirect_uris":["https://app.example.com/cb"],"token_endpoint_auth_method":"private_key_jwt"`))
 			},
-			wantKind: "ErrInvalidClient", wantText: "not supported",
+			wantKind: "ErrInvalidClient", wantText: "needs jwks or jwks_uri",
 		},
 		{
 			name: "client_secret present",
@@ -108,11 +108,11 @@ func TestResolveDocument(t *testing.T) {
 			wantKind: "ErrInvalidClient", wantText: "invalid_redirect_uri",
 		},
 		{
-			name: "private-use scheme for an explicit web client",
+			name: "unknown application_type",
 			handler: func(w http.ResponseWriter, r *http.Request) {
-				serveJSON(w, r, docWith(`"redirect_uris":["cursor://cb/x"],"application_type":"web"`))
+				serveJSON(w, r, docWith(`"redirect_uris":["cursor://cb/x"],"application_type":"desktop"`))
 			},
-			wantKind: "ErrInvalidClient", wantText: "only native clients",
+			wantKind: "ErrInvalidClient", wantText: "application_type",
 		},
 		{
 			name: "grant type implicit",

@@ -2,6 +2,7 @@ package cimd
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"mime"
@@ -16,31 +17,31 @@ import (
 // validated metadata and the response headers, from which the caller
 // derives the cache lifetime. ctx must carry the HTTPTimeout deadline (run
 // sets it): it is the only bound on the fetch.
-func (r *Resolver) fetch(ctx context.Context, clientID string) (clientreg.Metadata, http.Header, *Error) {
+func (r *Resolver) fetch(ctx context.Context, clientID string) (clientreg.Metadata, json.RawMessage, http.Header, *Error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, clientID, nil)
 	if err != nil {
 		// Unreachable for a client_id parseClientID accepted.
-		return clientreg.Metadata{}, nil, invalidClient(clientID, "cannot build a request for it")
+		return clientreg.Metadata{}, nil, nil, invalidClient(clientID, "cannot build a request for it")
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "mcpgate-cimd/1")
 	resp, err := r.client.Do(req)
 	if err != nil {
-		return clientreg.Metadata{}, nil, r.requestError(ctx, clientID, err)
+		return clientreg.Metadata{}, nil, nil, r.requestError(ctx, clientID, err)
 	}
 	defer resp.Body.Close()
 
 	switch {
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
-		return clientreg.Metadata{}, nil, fetchFailed(clientID, nil, "the server answered HTTP %d; redirects are never followed, the document must be served at the client_id itself", resp.StatusCode)
+		return clientreg.Metadata{}, nil, nil, fetchFailed(clientID, nil, "the server answered HTTP %d; redirects are never followed, the document must be served at the client_id itself", resp.StatusCode)
 	case resp.StatusCode != http.StatusOK:
-		return clientreg.Metadata{}, nil, fetchFailed(clientID, nil, "the server answered HTTP %d, want 200", resp.StatusCode)
+		return clientreg.Metadata{}, nil, nil, fetchFailed(clientID, nil, "the server answered HTTP %d, want 200", resp.StatusCode)
 	}
 	if mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		return clientreg.Metadata{}, nil, fetchFailed(clientID, nil, "the content type is %s, want application/json", quoteTrunc(resp.Header.Get("Content-Type")))
+		return clientreg.Metadata{}, nil, nil, fetchFailed(clientID, nil, "the content type is %s, want application/json", quoteTrunc(resp.Header.Get("Content-Type")))
 	}
 	if resp.ContentLength > r.maxBytes {
-		return clientreg.Metadata{}, nil, fetchFailed(clientID, nil, "the document is larger than %d bytes", r.maxBytes)
+		return clientreg.Metadata{}, nil, nil, fetchFailed(clientID, nil, "the document is larger than %d bytes", r.maxBytes)
 	}
 	// One byte past the limit tells "exactly the limit" from "too large"
 	// without reading more of a hostile stream.
@@ -51,16 +52,16 @@ func (r *Resolver) fetch(ctx context.Context, clientID string) (clientreg.Metada
 		err = ctx.Err()
 	}
 	if err != nil {
-		return clientreg.Metadata{}, nil, r.requestError(ctx, clientID, err)
+		return clientreg.Metadata{}, nil, nil, r.requestError(ctx, clientID, err)
 	}
 	if int64(len(body)) > r.maxBytes {
-		return clientreg.Metadata{}, nil, fetchFailed(clientID, nil, "the document is larger than %d bytes", r.maxBytes)
+		return clientreg.Metadata{}, nil, nil, fetchFailed(clientID, nil, "the document is larger than %d bytes", r.maxBytes)
 	}
-	m, e := parseDocument(clientID, body)
+	m, jwks, e := parseDocument(clientID, body)
 	if e != nil {
-		return clientreg.Metadata{}, nil, e
+		return clientreg.Metadata{}, nil, nil, e
 	}
-	return m, resp.Header, nil
+	return m, jwks, resp.Header, nil
 }
 
 // requestError classifies a transport failure. A refused address is the

@@ -5,6 +5,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/mcpgate/mcpgate/proxy/clientreg"
 	"github.com/mcpgate/mcpgate/proxy/store"
 )
 
@@ -21,7 +24,9 @@ const maxCacheEntries = 10000
 // cacheEntry is a resolution outcome, a client or an error, and when it
 // stops being used.
 type cacheEntry struct {
-	client  store.Client
+	client store.Client
+	// keys verify the client's assertions when it uses private_key_jwt.
+	keys    jose.JSONWebKeySet
 	err     *Error
 	expires time.Time
 }
@@ -56,27 +61,50 @@ type call struct {
 // ErrFetchFailed wrapping ctx.Err(); the fetch itself carries on, bounded
 // by HTTPTimeout, and its outcome is cached for the next caller.
 func (r *Resolver) Resolve(ctx context.Context, clientID string) (store.Client, error) {
+	e, err := r.resolve(ctx, clientID)
+	if err != nil {
+		return store.Client{}, err
+	}
+	return e.result()
+}
+
+// KeySet returns the keys that verify the private_key_jwt assertions of
+// the client clientID names (its document's jwks or jwks_uri); a client
+// that does not use private_key_jwt has none. Like Resolve it is served
+// from the cache.
+func (r *Resolver) KeySet(ctx context.Context, clientID string) (jose.JSONWebKeySet, error) {
+	e, err := r.resolve(ctx, clientID)
+	if err != nil {
+		return jose.JSONWebKeySet{}, err
+	}
+	if e.err != nil {
+		return jose.JSONWebKeySet{}, e.err
+	}
+	return e.keys, nil
+}
+
+func (r *Resolver) resolve(ctx context.Context, clientID string) (cacheEntry, *Error) {
 	host, reason := parseClientID(clientID)
 	if reason != "" {
-		return store.Client{}, invalidClient(clientID, "client_id %s", reason)
+		return cacheEntry{}, invalidClient(clientID, "client_id %s", reason)
 	}
 	if !r.trusted(host) {
-		return store.Client{}, invalidClient(clientID, "host %q is not allowed by the client trust policy", host)
+		return cacheEntry{}, invalidClient(clientID, "host %q is not allowed by the client trust policy", host)
 	}
 	if err := ctx.Err(); err != nil {
-		return store.Client{}, fetchFailed(clientID, err, "the request ended before resolution")
+		return cacheEntry{}, fetchFailed(clientID, err, "the request ended before resolution")
 	}
 
 	r.mu.Lock()
 	if e, ok := r.cache[clientID]; ok && r.now().Before(e.expires) {
 		r.mu.Unlock()
-		return e.result()
+		return e, nil
 	}
 	c := r.inflight[clientID]
 	if c == nil {
 		if refused := r.budget.take(host, r.now()); refused != "" {
 			r.mu.Unlock()
-			return store.Client{}, fetchFailed(clientID, nil, "%s; try again shortly", refused)
+			return cacheEntry{}, fetchFailed(clientID, nil, "%s; try again shortly", refused)
 		}
 		c = &call{done: make(chan struct{})}
 		r.inflight[clientID] = c
@@ -88,9 +116,9 @@ func (r *Resolver) Resolve(ctx context.Context, clientID string) (store.Client, 
 
 	select {
 	case <-c.done:
-		return c.entry.result()
+		return c.entry, nil
 	case <-ctx.Done():
-		return store.Client{}, fetchFailed(clientID, ctx.Err(), "the request ended while the document was being fetched")
+		return cacheEntry{}, fetchFailed(clientID, ctx.Err(), "the request ended while the document was being fetched")
 	}
 }
 
@@ -98,7 +126,11 @@ func (r *Resolver) Resolve(ctx context.Context, clientID string) (store.Client, 
 func (r *Resolver) run(ctx context.Context, clientID, host string, c *call) {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
-	m, header, err := r.fetch(ctx, clientID)
+	m, jwks, header, err := r.fetch(ctx, clientID)
+	var keys jose.JSONWebKeySet
+	if err == nil && m.TokenEndpointAuthMethod == clientreg.AuthMethodPrivateKeyJWT {
+		keys, err = r.keySet(ctx, clientID, m.JWKSURI, jwks)
+	}
 	now := r.now()
 	if err != nil {
 		c.entry = cacheEntry{err: err, expires: now.Add(min(negativeTTL, r.cacheMax))}
@@ -108,7 +140,7 @@ func (r *Resolver) run(ctx context.Context, clientID, host string, c *call) {
 		client := m.Client(clientID, "", now)
 		client.Source = SourceCIMD
 		client.ExpiresAt = now.Add(lifetime)
-		c.entry = cacheEntry{client: client, expires: client.ExpiresAt}
+		c.entry = cacheEntry{client: client, keys: keys, expires: client.ExpiresAt}
 		r.log.DebugContext(ctx, "cimd: client metadata document fetched", "client_id", clientID, "cache_for", lifetime)
 	}
 	r.mu.Lock()

@@ -20,7 +20,12 @@
 // loopback http or a private-use scheme, the client is recorded as native
 // rather than as the RFC default web. This mirrors the go-sdk client, which
 // infers the type from its redirect URIs the same way, and keeps the record
-// truthful for the consent page. Any https redirect URI keeps the default web.
+// truthful for the consent page. A client that registers a private-use
+// scheme is recorded as native whatever else it lists or says (Cursor sends
+// one beside an https and a loopback URI, without application_type): RFC
+// 7591 §2 lets the server register metadata other than asked, and refusing
+// would leave the client unable to connect. Otherwise an https redirect URI
+// keeps the default web.
 //
 // localhost and 127.0.0.1 are different hosts. RFC 8252 §7.3 relaxes only the
 // port of a loopback redirect URI. Treating localhost, 127.0.0.1 and [::1] as

@@ -19,6 +19,9 @@ const (
 	AuthMethodNone              = "none"
 	AuthMethodClientSecretBasic = "client_secret_basic"
 	AuthMethodClientSecretPost  = "client_secret_post"
+	// AuthMethodPrivateKeyJWT (RFC 7523) is offered only where keys can be
+	// had: to metadata documents that publish theirs.
+	AuthMethodPrivateKeyJWT = "private_key_jwt"
 )
 
 // Grant and response types a registered client may use.
@@ -46,7 +49,10 @@ const (
 	maxSoftwareLength = 200
 )
 
-var knownAuthMethods = []string{AuthMethodNone, AuthMethodClientSecretBasic, AuthMethodClientSecretPost}
+var knownAuthMethods = []string{AuthMethodNone, AuthMethodClientSecretBasic, AuthMethodClientSecretPost, AuthMethodPrivateKeyJWT}
+
+// defaultAuthMethods are what Options without SupportedAuthMethods allow.
+var defaultAuthMethods = []string{AuthMethodNone, AuthMethodClientSecretBasic, AuthMethodClientSecretPost}
 
 // Metadata is the client metadata of an RFC 7591 registration request, with
 // the OIDC Dynamic Registration application_type. Fields not listed here
@@ -78,8 +84,9 @@ type Options struct {
 	// StrictScopes. Empty allows any well-formed scope.
 	AllowedScopes []string
 	StrictScopes  bool
-	// SupportedAuthMethods is the subset of none, client_secret_basic and
-	// client_secret_post the token endpoint accepts. Empty means all three.
+	// SupportedAuthMethods is the subset of none, client_secret_basic,
+	// client_secret_post and private_key_jwt the token endpoint accepts for
+	// these clients. Empty means the first three.
 	SupportedAuthMethods []string
 }
 
@@ -178,19 +185,26 @@ func checkRedirectURIs(m *Metadata, _ Options) *Error {
 	if len(m.RedirectURIs) > MaxRedirectURIs {
 		return redirectError("redirect_uris has %d entries, at most %d are allowed", len(m.RedirectURIs), MaxRedirectURIs)
 	}
-	allNative := true
+	allNative, anyCustom := true, false
 	for i, raw := range m.RedirectURIs {
 		kind, err := parseRedirectURI(raw)
 		if err != nil {
 			return redirectError("redirect_uris[%d] %s %s", i, quoteTrunc(raw), reason(err))
 		}
 		allNative = allNative && kind != kindHTTPS
+		anyCustom = anyCustom || kind == kindCustom
 	}
-	if m.ApplicationType == "" {
+	switch {
+	case anyCustom && (m.ApplicationType == "" || m.ApplicationType == ApplicationTypeWeb):
+		// A client with a private-use scheme is a native app, whatever
+		// else it lists (Cursor registers one beside an https and a
+		// loopback URI) or says; RFC 7591 §2 lets the server register
+		// it as what it is.
+		m.ApplicationType = ApplicationTypeNative
+	case m.ApplicationType == "" && allNative:
+		m.ApplicationType = ApplicationTypeNative
+	case m.ApplicationType == "":
 		m.ApplicationType = ApplicationTypeWeb
-		if allNative {
-			m.ApplicationType = ApplicationTypeNative
-		}
 	}
 	for i, raw := range m.RedirectURIs {
 		if err := ValidateRedirectURI(raw, m.ApplicationType); err != nil {
@@ -207,7 +221,7 @@ func checkAuthMethod(m *Metadata, opts Options) *Error {
 	}
 	supported := opts.SupportedAuthMethods
 	if len(supported) == 0 {
-		supported = knownAuthMethods
+		supported = defaultAuthMethods
 	}
 	// A configured method mcpgate cannot perform (private_key_jwt) must not
 	// be promised to a client.

@@ -175,8 +175,16 @@ func TestParseRegistration(t *testing.T) {
 		{name: "redirect URI http remote", body: `{"redirect_uris":["http://a.example/cb"]}`, wantCode: CodeInvalidRedirectURI, wantDesc: "only allowed for loopback"},
 		{name: "redirect URI null entry", body: `{"redirect_uris":[null]}`, wantCode: CodeInvalidRedirectURI, wantDesc: "is empty"},
 		{name: "redirect URI long is truncated in message", body: `{"redirect_uris":["http://a.example/` + strings.Repeat("a", 500) + `"]}`, wantCode: CodeInvalidRedirectURI, wantDesc: `aaaa"... http is only allowed`},
-		{name: "custom scheme for explicit web", body: `{"redirect_uris":["cursor://anysphere.cursor-mcp/oauth/callback"],"application_type":"web"}`, wantCode: CodeInvalidRedirectURI, wantDesc: "only native clients"},
-		{name: "custom scheme mixed with https, no type", body: `{"redirect_uris":["https://a.example/cb","myapp://cb"]}`, wantCode: CodeInvalidRedirectURI, wantDesc: `redirect_uris[1] "myapp://cb" uses a private-use scheme`},
+		{name: "custom scheme for explicit web registers as native", body: `{"redirect_uris":["cursor://anysphere.cursor-mcp/oauth/callback"],"application_type":"web"}`, check: func(t *testing.T, m Metadata) {
+			if m.ApplicationType != ApplicationTypeNative {
+				t.Errorf("application_type: got %q, want native", m.ApplicationType)
+			}
+		}},
+		{name: "custom scheme mixed with https and loopback, no type (Cursor)", body: `{"redirect_uris":["cursor://anysphere.cursor-mcp/oauth/callback","https://www.cursor.com/agents/mcp/oauth/callback","http://localhost:8787/callback"]}`, check: func(t *testing.T, m Metadata) {
+			if m.ApplicationType != ApplicationTypeNative || len(m.RedirectURIs) != 3 {
+				t.Errorf("got application_type %q and %d redirect URIs, want native and all 3", m.ApplicationType, len(m.RedirectURIs))
+			}
+		}},
 
 		// application_type.
 		{name: "unknown application_type", body: `{"redirect_uris":["https://a.example/cb"],"application_type":"desktop"}`, wantCode: CodeInvalidClientMetadata, wantDesc: `application_type must be "web" or "native", got "desktop"`},
@@ -186,7 +194,12 @@ func TestParseRegistration(t *testing.T) {
 		{name: "default basic not supported", body: `{"redirect_uris":["https://a.example/cb"]}`, opts: publicOnly, wantCode: CodeInvalidClientMetadata, wantDesc: `token_endpoint_auth_method "client_secret_basic" is not supported; supported: none`},
 		{name: "none supported", body: `{"redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"none"}`, opts: publicOnly},
 		{name: "private_key_jwt", body: `{"redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"private_key_jwt"}`, wantCode: CodeInvalidClientMetadata, wantDesc: `"private_key_jwt" is not supported`},
-		{name: "private_key_jwt even if configured", body: `{"redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"private_key_jwt"}`, opts: Options{SupportedAuthMethods: []string{"private_key_jwt", "none"}}, wantCode: CodeInvalidClientMetadata, wantDesc: "supported: none"},
+		{name: "private_key_jwt when offered", body: `{"redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"private_key_jwt"}`, opts: Options{SupportedAuthMethods: []string{"private_key_jwt", "none"}}, check: func(t *testing.T, m Metadata) {
+			if m.TokenEndpointAuthMethod != "private_key_jwt" {
+				t.Errorf("got %q", m.TokenEndpointAuthMethod)
+			}
+		}},
+		{name: "private_key_jwt by default", body: `{"redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"private_key_jwt"}`, wantCode: CodeInvalidClientMetadata, wantDesc: "supported: none, client_secret_basic, client_secret_post"},
 		{name: "tls_client_auth", body: `{"redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"tls_client_auth"}`, wantCode: CodeInvalidClientMetadata, wantDesc: "token_endpoint_auth_method"},
 
 		// grant_types and response_types.
