@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"encoding/json"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -33,15 +32,10 @@ func TestUnverifiedEmailNotForwarded(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			backend := startRecordingBackend(t)
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			hostile := oidctest.StartHostile(t, oidctest.HostileOptions{
-				ClientID:       hostileClientID,
-				RedirectURIs:   []string{"http://" + ln.Addr().String() + "/oauth/callback"},
-				DiscoveryExtra: map[string]any{"userinfo_endpoint": nil},
-			})
+			g, hostile := startHostileGatewayWith(t, map[string]any{"userinfo_endpoint": nil}, withBackend(backend.URL+"/mcp", func(c *config.Config) {
+				c.Backend.Assertion.Header = "X-Mcpgate-Assertion"
+				c.Upstream.AllowUnverifiedEmail = tt.allow
+			}))
 			hostile.SetIDToken(func(req oidctest.AuthorizeRequest) string {
 				claims := hostile.ValidClaims(req)
 				if tt.verified == nil {
@@ -51,10 +45,6 @@ func TestUnverifiedEmailNotForwarded(t *testing.T) {
 				}
 				return hostile.Sign(hostile.Key(), claims)
 			})
-			g := startGateway(t, gatewayOptions{hostile: hostile, listener: ln, mutate: withBackend(backend.URL+"/mcp", func(c *config.Config) {
-				c.Backend.Assertion.Header = "X-Mcpgate-Assertion"
-				c.Upstream.AllowUnverifiedEmail = tt.allow
-			})})
 			c := g.registerPublic(t)
 			b := newBrowser(t)
 			upstreamURL := g.approve(t, b, g.authorizeURL(c, nil))

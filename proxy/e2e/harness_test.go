@@ -329,11 +329,19 @@ func (g *gateway) tokenRequest(t testing.TB, c client, form url.Values) tokenRes
 	t.Helper()
 	if c.Secret == "" {
 		form.Set("client_id", c.ID)
+		return g.postToken(t, form, "", "")
 	}
+	return g.postToken(t, form, c.ID, c.Secret)
+}
+
+// postToken sends a token request, with Basic credentials when basicID is
+// set, and reads the answer, success or error.
+func (g *gateway) postToken(t testing.TB, form url.Values, basicID, basicSecret string) tokenResult {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, g.URL+"/token", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if c.Secret != "" {
-		req.SetBasicAuth(url.QueryEscape(c.ID), url.QueryEscape(c.Secret))
+	if basicID != "" {
+		req.SetBasicAuth(url.QueryEscape(basicID), url.QueryEscape(basicSecret))
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpgate/mcpgate/config"
 	"github.com/mcpgate/mcpgate/upstream/oidctest"
 )
 
@@ -148,13 +149,20 @@ func TestConsentAskedOfWhoActuallySignedIn(t *testing.T) {
 
 // startHostileGateway runs mcpgate with a scripted upstream.
 func startHostileGateway(t *testing.T) (*gateway, *oidctest.Hostile) {
+	return startHostileGatewayWith(t, nil, nil)
+}
+
+// startHostileGatewayWith also merges discovery into the IdP's discovery
+// document and lets mutate change mcpgate's configuration.
+func startHostileGatewayWith(t *testing.T, discovery map[string]any, mutate func(*config.Config)) (*gateway, *oidctest.Hostile) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	hostile := oidctest.StartHostile(t, oidctest.HostileOptions{
-		ClientID:     hostileClientID,
-		RedirectURIs: []string{"http://" + ln.Addr().String() + "/oauth/callback"},
+		ClientID:       hostileClientID,
+		RedirectURIs:   []string{"http://" + ln.Addr().String() + "/oauth/callback"},
+		DiscoveryExtra: discovery,
 	})
-	return startGateway(t, gatewayOptions{hostile: hostile, listener: ln}), hostile
+	return startGateway(t, gatewayOptions{hostile: hostile, listener: ln, mutate: mutate}), hostile
 }

@@ -125,21 +125,10 @@ func (rc realClient) token(t *testing.T, g *gateway, c client, form url.Values, 
 	default:
 		form.Set("client_id", c.ID)
 	}
-	req, _ := http.NewRequest(http.MethodPost, g.URL+"/token", strings.NewReader(form.Encode()))
 	if rc.tokenAuth == "client_secret_basic" {
-		req.SetBasicAuth(url.QueryEscape(c.ID), url.QueryEscape(c.Secret))
+		return g.postToken(t, form, c.ID, c.Secret)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out tokenResult
-	if err := json.Unmarshal([]byte(readBody(t, resp)), &out); err != nil {
-		t.Fatalf("token answer is not JSON: %v", err)
-	}
-	out.Status = resp.StatusCode
-	return out
+	return g.postToken(t, form, "", "")
 }
 
 // TestMCPRemoteRegistrationPreflight: before opening the browser with a
@@ -227,16 +216,7 @@ func TestMetadataDocumentClientKeys(t *testing.T) {
 	try := func(form url.Values) tokenResult {
 		form.Set("grant_type", "refresh_token")
 		form.Set("refresh_token", "no-such-token")
-		req, _ := http.NewRequest(http.MethodPost, g.URL+"/token", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out tokenResult
-		json.Unmarshal([]byte(readBody(t, resp)), &out)
-		out.Status = resp.StatusCode
-		return out
+		return g.postToken(t, form, "", "")
 	}
 	assertion := func(id, a string) url.Values {
 		return url.Values{"client_id": {id}, "client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {a}}

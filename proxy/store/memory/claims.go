@@ -21,17 +21,6 @@ func (s *Store) ClaimOnce(ctx context.Context, key string, expiresAt time.Time) 
 	return nil
 }
 
-func gcClaims(m map[string]time.Time, now time.Time) int64 {
-	var n int64
-	for k, exp := range m {
-		if !live(exp, alreadyIfZero, now) {
-			delete(m, k)
-			n++
-		}
-	}
-	return n
-}
-
 // counter is an Increment counter and when it ends.
 type counter struct {
 	n       int64
@@ -53,10 +42,12 @@ func (s *Store) Increment(ctx context.Context, key string, expiresAt time.Time) 
 	return c.n, nil
 }
 
-func gcCounters(m map[string]counter, now time.Time) int64 {
+// gcMap deletes the entries of m whose expiry (zero: already) is before
+// now and counts them.
+func gcMap[K comparable, V any](m map[K]V, expires func(V) time.Time, now time.Time) int64 {
 	var n int64
-	for k, c := range m {
-		if !live(c.expires, alreadyIfZero, now) {
+	for k, v := range m {
+		if !live(expires(v), alreadyIfZero, now) {
 			delete(m, k)
 			n++
 		}

@@ -116,8 +116,8 @@ func (s *Store) GarbageCollect(ctx context.Context, now time.Time) (store.GCResu
 		RefreshTokens: tokens.gc(s.tokens, now),
 		Consents:      consents.gc(s.consents, now),
 		SigningKeys:   keys.gc(s.keys, now),
-		Claims:        gcClaims(s.claims, now),
-		Revocations:   gcRevocations(s.revocations, now),
-		Counters:      gcCounters(s.counters, now),
+		Claims:        gcMap(s.claims, func(exp time.Time) time.Time { return exp }, now),
+		Revocations:   gcMap(s.revocations, func(r store.Revocation) time.Time { return r.ExpiresAt }, now),
+		Counters:      gcMap(s.counters, func(c counter) time.Time { return c.expires }, now),
 	}, nil
 }

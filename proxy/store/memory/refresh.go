@@ -95,14 +95,3 @@ func (s *Store) Revocations(ctx context.Context, since time.Time) ([]store.Revoc
 	}
 	return out, nil
 }
-
-func gcRevocations(m map[string]store.Revocation, now time.Time) int64 {
-	var n int64
-	for k, r := range m {
-		if !live(r.ExpiresAt, alreadyIfZero, now) {
-			delete(m, k)
-			n++
-		}
-	}
-	return n
-}
