@@ -20,45 +20,71 @@ import (
 // a few hundred bytes; a client that sends more is not a client.
 const maxFormBytes = 64 << 10
 
-// boundBodies caps every request body in size and in time before any
+// boundBody caps every request body in size and in time before any
 // handler sees it: bodies over the route's limit are refused (413), bodies
 // that arrive slower than the read timeout are cut off (408), and
 // multipart bodies, which no endpoint of mcpgate takes and which net/http
 // would spill into temporary files, are refused outright (415).
-func (s *Server) boundBodies(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		r := c.Request()
-		if r.ContentLength == 0 && len(r.TransferEncoding) == 0 {
-			return next(c) // no body (a GET, or an empty POST)
-		}
-		limit := int64(maxFormBytes)
-		if s.isMCPRoute(c.Path()) {
-			limit = s.mcpBodyBytes
-		}
-		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); strings.HasPrefix(mt, "multipart/") {
-			return s.refuse(c, http.StatusUnsupportedMediaType, "multipart bodies are not accepted")
-		}
-		if r.ContentLength > limit {
-			return s.refuse(c, http.StatusRequestEntityTooLarge, "the request body is too large")
-		}
-		// The deadline is on the connection: it stops a read blocked on
-		// a trickling client, which a context cannot. It is lifted once
-		// the body is read, so that a long answer (an SSE stream) is not
-		// cut by it; if the handler never reads the body, it stays and
-		// also bounds net/http's discarding of the rest.
-		rc := http.NewResponseController(c.Response())
-		if err := rc.SetReadDeadline(time.Now().Add(s.bodyTimeout)); err != nil {
-			s.log.WarnContext(r.Context(), "cannot set a body read deadline", "err", err)
-		}
-		r.Body = &boundedBody{ReadCloser: http.MaxBytesReader(c.Response(), r.Body, limit), rc: rc}
-		return next(c)
+func (s *Server) boundBody(c echo.Context, next echo.HandlerFunc) error {
+	r := c.Request()
+	if r.ContentLength == 0 && len(r.TransferEncoding) == 0 {
+		return next(c) // no body (a GET, or an empty POST)
 	}
+	mcp := s.isMCPRoute(c.Path())
+	limit := int64(maxFormBytes)
+	if mcp {
+		limit = s.mcpBodyBytes
+	}
+	if isMultipart(r.Header.Get("Content-Type")) {
+		return s.refuse(c, http.StatusUnsupportedMediaType, "multipart bodies are not accepted")
+	}
+	if r.ContentLength > limit {
+		return s.refuse(c, http.StatusRequestEntityTooLarge, "the request body is too large")
+	}
+	// The deadline is on the connection: it stops a read blocked on a
+	// trickling client, which a context cannot. It is lifted once the
+	// body is read, so that a long answer (an SSE stream) is not cut by
+	// it; if the handler never reads the body, it stays and also bounds
+	// net/http's discarding of the rest.
+	d := deadliner(c)
+	if err := d.SetReadDeadline(time.Now().Add(s.bodyTimeout)); err != nil {
+		s.log.WarnContext(r.Context(), "cannot set a body read deadline", "err", err)
+	}
+	if !mcp {
+		// The MCP handler reads the body whole itself (readWholeBody),
+		// with the limit and the lifting built in: the hot path is spared
+		// two wrappers.
+		r.Body = &boundedBody{ReadCloser: http.MaxBytesReader(c.Response(), r.Body, limit), d: d}
+	}
+	return next(c)
+}
+
+// isMultipart reports whether a Content-Type is multipart/*, without the
+// allocations of parsing it: it runs for every MCP request.
+func isMultipart(ct string) bool {
+	ct = strings.TrimLeft(ct, " \t")
+	return len(ct) >= len("multipart/") && strings.EqualFold(ct[:len("multipart/")], "multipart/")
+}
+
+// readDeadliner sets the read deadline of a request's connection.
+type readDeadliner interface {
+	SetReadDeadline(time.Time) error
+}
+
+// deadliner is the connection's deadline setter: net/http's response
+// writer itself (no allocation), or a ResponseController around whatever
+// wraps it.
+func deadliner(c echo.Context) readDeadliner {
+	if d, ok := c.Response().Writer.(readDeadliner); ok {
+		return d
+	}
+	return http.NewResponseController(c.Response())
 }
 
 // boundedBody lifts the connection's read deadline at the end of the body.
 type boundedBody struct {
 	io.ReadCloser
-	rc   *http.ResponseController
+	d    readDeadliner
 	done bool
 }
 
@@ -66,7 +92,7 @@ func (b *boundedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if err == io.EOF && !b.done {
 		b.done = true
-		_ = b.rc.SetReadDeadline(time.Time{})
+		_ = b.d.SetReadDeadline(time.Time{})
 	}
 	return n, err
 }

@@ -42,7 +42,7 @@ func (s *Server) mcp(c echo.Context) error {
 		forward.WriteJSONRPCError(w, http.StatusBadGateway, -32603, "no MCP backend is configured")
 		return nil
 	}
-	if err := readWholeBody(r); err != nil {
+	if err := readWholeBody(r, s.mcpBodyBytes, deadliner(c)); err != nil {
 		status, message := bodyError(err)
 		return s.refuse(c, status, message)
 	}
@@ -50,11 +50,13 @@ func (s *Server) mcp(c echo.Context) error {
 	return nil
 }
 
-// readWholeBody reads an MCP request body (bounded by boundBodies) before
-// anything is forwarded: a JSON-RPC message is only acted on whole, a
-// client trickling its body is cut off here rather than holding a backend
-// connection, and a half-sent body never reaches the backend.
-func readWholeBody(r *http.Request) error {
+// readWholeBody reads an MCP request body before anything is forwarded: a
+// JSON-RPC message is only acted on whole, a client trickling its body is
+// cut off (boundBody set the read deadline) rather than holding a backend
+// connection, and a half-sent body never reaches the backend. A body over
+// limit fails with *http.MaxBytesError; at its end the read deadline is
+// lifted, so that a streamed answer is not cut by it.
+func readWholeBody(r *http.Request, limit int64, d readDeadliner) error {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil
 	}
@@ -63,14 +65,17 @@ func readWholeBody(r *http.Request) error {
 		size = 4 << 10
 	}
 	// One byte more than announced, so that the read that reports EOF
-	// (and lifts the read deadline) needs no second buffer.
-	body := make([]byte, 0, size+1)
+	// needs no second buffer.
+	body := make([]byte, 0, min(size, limit)+1)
 	for {
 		if len(body) == cap(body) {
 			body = slices.Grow(body, cap(body))
 		}
 		n, err := r.Body.Read(body[len(body):cap(body)])
 		body = body[:len(body)+n]
+		if int64(len(body)) > limit {
+			return &http.MaxBytesError{Limit: limit}
+		}
 		if err == io.EOF {
 			break
 		}
@@ -78,11 +83,19 @@ func readWholeBody(r *http.Request) error {
 			return err
 		}
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
+	_ = d.SetReadDeadline(time.Time{})
+	buffered := &bufferedBody{}
+	buffered.Reset(body)
+	r.Body = buffered
 	r.ContentLength = int64(len(body))
 	r.TransferEncoding = nil
 	return nil
 }
+
+// bufferedBody is a body read whole; one allocation with its reader.
+type bufferedBody struct{ bytes.Reader }
+
+func (bufferedBody) Close() error { return nil }
 
 // authenticate returns the verified token of the request, from the cache
 // when it was seen before.

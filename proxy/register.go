@@ -20,7 +20,7 @@ func (s *Server) register(c echo.Context) error {
 	if mt, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); !strings.EqualFold(strings.TrimSpace(mt), "application/json") {
 		return writeOAuthError(c, oauth.NewError(oauth.ErrInvalidClientMetadata, "the body must be application/json"))
 	}
-	// boundBodies has limited the body in size and time.
+	// boundBody has limited the body in size and time.
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return writeOAuthError(c, oauthBodyError(bodyError(err)))

@@ -187,7 +187,7 @@ func (s *Server) routes() *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleEchoError
-	e.Use(s.recoverPanics, s.logRequests, s.checkHost, s.deadline, s.boundBodies)
+	e.Use(s.recoverPanics, s.logRequests, s.guard)
 
 	e.GET("/.well-known/oauth-authorization-server", s.authServerMetadata)
 	e.GET("/.well-known/openid-configuration", s.authServerMetadata)
@@ -256,15 +256,21 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 // pile up requests.
 const requestDeadline = 30 * time.Second
 
-func (s *Server) deadline(next echo.HandlerFunc) echo.HandlerFunc {
+// guard is what every request meets before its handler: the Host check,
+// the request deadline and the body bounds. One middleware rather than
+// three, because echo builds each middleware's closure anew for every
+// request, and the MCP endpoint is the hot path.
+func (s *Server) guard(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if s.isMCPRoute(c.Path()) {
-			return next(c)
+		if !s.hosts.allows(c.Request()) {
+			return s.refuse(c, http.StatusForbidden, "this server does not answer for the host the request names")
 		}
-		ctx, cancel := context.WithTimeout(c.Request().Context(), requestDeadline)
-		defer cancel()
-		c.SetRequest(c.Request().WithContext(ctx))
-		return next(c)
+		if !s.isMCPRoute(c.Path()) {
+			ctx, cancel := context.WithTimeout(c.Request().Context(), requestDeadline)
+			defer cancel()
+			c.SetRequest(c.Request().WithContext(ctx))
+		}
+		return s.boundBody(c, next)
 	}
 }
 

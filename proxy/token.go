@@ -22,7 +22,7 @@ func readForm(c echo.Context, single ...string) (url.Values, *oauth.Error) {
 	if mt, _, _ := strings.Cut(ct, ";"); !strings.EqualFold(strings.TrimSpace(mt), "application/x-www-form-urlencoded") {
 		return nil, oauth.NewError(oauth.ErrInvalidRequest, "the body must be application/x-www-form-urlencoded")
 	}
-	// boundBodies has limited the body in size and time.
+	// boundBody has limited the body in size and time.
 	if err := r.ParseForm(); err != nil {
 		return nil, oauthBodyError(bodyError(err))
 	}

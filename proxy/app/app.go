@@ -188,6 +188,7 @@ func (a *App) forwarder() (*forward.Forwarder, error) {
 		StripHeaders:          b.StripHeaders,
 		TrustedProxies:        trustedProxies(a.Config),
 		PublicScheme:          publicScheme(a.Config),
+		PublicHost:            publicHost(a.Config),
 		Logger:                a.log,
 	})
 }
@@ -292,6 +293,14 @@ func publicScheme(cfg *config.Config) string {
 		return u.Scheme
 	}
 	return "http"
+}
+
+// publicHost is the host (and port) of the public URL.
+func publicHost(cfg *config.Config) string {
+	if u, err := url.Parse(cfg.Issuer()); err == nil {
+		return u.Host
+	}
+	return ""
 }
 
 // trustedProxies parses what Validate has already checked.

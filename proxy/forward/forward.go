@@ -73,6 +73,8 @@ type Options struct {
 	// PublicScheme is the scheme clients use to reach mcpgate (TLS may end
 	// in front of it), sent as X-Forwarded-Proto; "http" by default.
 	PublicScheme string
+	// PublicHost is the host clients use, the usual X-Forwarded-Host.
+	PublicHost string
 	// Transport replaces the default tuned transport (tests).
 	Transport http.RoundTripper
 	Logger    *slog.Logger
@@ -80,13 +82,14 @@ type Options struct {
 
 // Forwarder is a reverse proxy to one MCP backend.
 type Forwarder struct {
-	backend *url.URL
-	headers HeaderNames
-	filter  *headerFilter
-	trusted []netip.Prefix
-	proto   []string
-	proxy   *httputil.ReverseProxy
-	log     *slog.Logger
+	backend    *url.URL
+	headers    HeaderNames
+	filter     *headerFilter
+	trusted    []netip.Prefix
+	proto      []string
+	publicHost []string
+	proxy      *httputil.ReverseProxy
+	log        *slog.Logger
 }
 
 type identityKey struct{}
@@ -106,7 +109,8 @@ func New(opts Options) (*Forwarder, error) {
 	if opts.PublicScheme == "" {
 		opts.PublicScheme = "http"
 	}
-	f := &Forwarder{backend: opts.Backend, headers: opts.Headers, log: log, trusted: opts.TrustedProxies, proto: []string{opts.PublicScheme}}
+	f := &Forwarder{backend: opts.Backend, headers: opts.Headers, log: log, trusted: opts.TrustedProxies,
+		proto: []string{opts.PublicScheme}, publicHost: []string{opts.PublicHost}}
 	f.filter = newHeaderFilter(f.ownHeaders(), opts.StripHeaders)
 	transport := opts.Transport
 	if transport == nil {
@@ -172,10 +176,14 @@ func (f *Forwarder) rewrite(pr *httputil.ProxyRequest) {
 	// What mcpgate saw, never what the client claimed: the client's
 	// address (through trusted proxies only), the Host it asked for
 	// (checked by the HTTP layer) and the scheme of the public URL.
-	if addr := clientaddr.Of(pr.In, f.trusted); addr.IsValid() {
-		out.Header["X-Forwarded-For"] = []string{addr.String()}
+	if addr := f.clientAddr(pr.In); addr != "" {
+		out.Header["X-Forwarded-For"] = []string{addr}
 	}
-	out.Header["X-Forwarded-Host"] = []string{pr.In.Host}
+	if pr.In.Host == f.publicHost[0] {
+		out.Header["X-Forwarded-Host"] = f.publicHost // the usual case, allocation-free
+	} else {
+		out.Header["X-Forwarded-Host"] = []string{pr.In.Host}
+	}
 	out.Header["X-Forwarded-Proto"] = f.proto
 	id, _ := pr.In.Context().Value(identityKey{}).(*Identity)
 	if id == nil {
@@ -187,6 +195,22 @@ func (f *Forwarder) rewrite(pr *httputil.ProxyRequest) {
 	for _, h := range id.headers {
 		out.Header[h.name] = h.values
 	}
+}
+
+// clientAddr is the client's address as X-Forwarded-For carries it: the
+// peer's, as RemoteAddr spells it, unless trusted proxies stand between.
+func (f *Forwarder) clientAddr(r *http.Request) string {
+	if len(f.trusted) == 0 || !clientaddr.FromTrusted(r, f.trusted) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			return ""
+		}
+		return host
+	}
+	if a := clientaddr.Of(r, f.trusted); a.IsValid() {
+		return a.String()
+	}
+	return ""
 }
 
 func (f *Forwarder) identityHeaders(id *Identity) []headerValue {
