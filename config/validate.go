@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mcpgate/mcpgate/proxy/oauth"
 )
 
 // maxCodeTTL is the longest authorization code life RFC 6749 §4.1.2
@@ -296,26 +298,10 @@ func isPathChar(r rune) bool {
 
 func checkScopes(p *Problems, key string, scopes []string) {
 	for i, s := range scopes {
-		if !validScopeToken(s) {
+		if !oauth.ValidScopeToken(s) {
 			p.add(key, "entry %d (%q) is not a valid scope: want printable ASCII without spaces, \" or \\ (RFC 6749 §3.3)", i+1, s)
 		}
 	}
-}
-
-// validScopeToken reports whether s is an RFC 6749 §3.3 scope-token
-// (1*NQCHAR). It is duplicated from proxy/oauth, which config does not
-// import: of the server it configures, config depends only on the pure
-// rules of proxy/clientreg.
-func validScopeToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if r != 0x21 && (r < 0x23 || r > 0x5B) && (r < 0x5D || r > 0x7E) {
-			return false
-		}
-	}
-	return true
 }
 
 // checkRedirectURL: mcpgate serves the upstream callback itself, so the

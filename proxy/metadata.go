@@ -21,10 +21,10 @@ func (s *Server) authServerMetadata(c echo.Context) error {
 		"jwks_uri":                                       s.issuer + "/jwks",
 		"response_types_supported":                       []string{"code"},
 		"response_modes_supported":                       []string{"query"},
-		"grant_types_supported":                          []string{authserver.GrantAuthorizationCode, authserver.GrantRefreshToken},
+		"grant_types_supported":                          []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken},
 		"code_challenge_methods_supported":               []string{oauth.MethodS256},
-		"token_endpoint_auth_methods_supported":          []string{authserver.AuthNone, authserver.AuthSecretBasic, authserver.AuthSecretPost},
-		"revocation_endpoint_auth_methods_supported":     []string{authserver.AuthNone, authserver.AuthSecretBasic, authserver.AuthSecretPost},
+		"token_endpoint_auth_methods_supported":          []string{oauth.AuthNone, oauth.AuthSecretBasic, oauth.AuthSecretPost},
+		"revocation_endpoint_auth_methods_supported":     []string{oauth.AuthNone, oauth.AuthSecretBasic, oauth.AuthSecretPost},
 		"scopes_supported":                               s.as.KnownScopes(),
 		"authorization_response_iss_parameter_supported": true,
 		"client_id_metadata_document_supported":          s.cimd,
@@ -34,12 +34,12 @@ func (s *Server) authServerMetadata(c echo.Context) error {
 		md["registration_endpoint"] = s.issuer + "/register"
 	}
 	if s.machine {
-		md["grant_types_supported"] = []string{authserver.GrantAuthorizationCode, authserver.GrantRefreshToken, authserver.GrantClientCredentials}
+		md["grant_types_supported"] = []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken, oauth.GrantClientCredentials}
 	}
 	// Service accounts and metadata-document clients may prove themselves
 	// with a key.
 	if s.machine || s.cimd {
-		md["token_endpoint_auth_methods_supported"] = []string{authserver.AuthNone, authserver.AuthSecretBasic, authserver.AuthSecretPost, authserver.AuthPrivateKeyJWT}
+		md["token_endpoint_auth_methods_supported"] = []string{oauth.AuthNone, oauth.AuthSecretBasic, oauth.AuthSecretPost, oauth.AuthPrivateKeyJWT}
 		algs := make([]string, len(authserver.AssertionAlgorithms))
 		for i, a := range authserver.AssertionAlgorithms {
 			algs[i] = string(a)

@@ -56,10 +56,10 @@ func clientCredentials(r *http.Request, form url.Values) (authserver.ClientCrede
 		if form.Get("client_secret") != "" || (form.Get("client_id") != "" && form.Get("client_id") != id) {
 			return authserver.ClientCredentials{}, oauth.NewError(oauth.ErrInvalidRequest, "use one client authentication method")
 		}
-		return authserver.ClientCredentials{ID: id, Secret: secret, Method: authserver.AuthSecretBasic}, nil
+		return authserver.ClientCredentials{ID: id, Secret: secret, Method: oauth.AuthSecretBasic}, nil
 	}
 	if assertion := form.Get("client_assertion"); assertion != "" || form.Get("client_assertion_type") != "" {
-		if form.Get("client_assertion_type") != authserver.AssertionTypeJWTBearer || assertion == "" {
+		if form.Get("client_assertion_type") != oauth.AssertionTypeJWTBearer || assertion == "" {
 			return authserver.ClientCredentials{}, &oauth.Error{Code: oauth.ErrInvalidClient, Description: "unsupported client assertion"}
 		}
 		if form.Get("client_secret") != "" {
@@ -71,11 +71,11 @@ func clientCredentials(r *http.Request, form url.Values) (authserver.ClientCrede
 			// issuer names the client (verified against that client's keys).
 			id = unverifiedIssuer(assertion)
 		}
-		return authserver.ClientCredentials{ID: id, Assertion: assertion, Method: authserver.AuthPrivateKeyJWT}, nil
+		return authserver.ClientCredentials{ID: id, Assertion: assertion, Method: oauth.AuthPrivateKeyJWT}, nil
 	}
-	cred := authserver.ClientCredentials{ID: form.Get("client_id"), Secret: form.Get("client_secret"), Method: authserver.AuthNone}
+	cred := authserver.ClientCredentials{ID: form.Get("client_id"), Secret: form.Get("client_secret"), Method: oauth.AuthNone}
 	if cred.Secret != "" {
-		cred.Method = authserver.AuthSecretPost
+		cred.Method = oauth.AuthSecretPost
 	}
 	return cred, nil
 }

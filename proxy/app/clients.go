@@ -9,6 +9,7 @@ import (
 	"github.com/mcpgate/mcpgate/proxy/authserver"
 	"github.com/mcpgate/mcpgate/proxy/cimd"
 	"github.com/mcpgate/mcpgate/proxy/clientreg"
+	"github.com/mcpgate/mcpgate/proxy/oauth"
 	"github.com/mcpgate/mcpgate/proxy/store"
 )
 
@@ -19,9 +20,9 @@ func bareHash(v string) string { return strings.TrimPrefix(v, config.SecretHashP
 func staticClients(cfg *config.Config) []authserver.StaticClient {
 	var out []authserver.StaticClient
 	for _, c := range cfg.Clients {
-		method := authserver.AuthNone
+		method := oauth.AuthNone
 		if c.Confidential() {
-			method = authserver.AuthSecretBasic
+			method = oauth.AuthSecretBasic
 		}
 		appType := clientreg.ApplicationTypeWeb
 		native := true
@@ -39,12 +40,12 @@ func staticClients(cfg *config.Config) []authserver.StaticClient {
 				SecretHash:              bareHash(c.SecretHashValue()),
 				Name:                    c.Name,
 				RedirectURIs:            c.RedirectURIs,
-				GrantTypes:              []string{authserver.GrantAuthorizationCode, authserver.GrantRefreshToken},
+				GrantTypes:              []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken},
 				ResponseTypes:           []string{"code"},
 				TokenEndpointAuthMethod: method,
 				ApplicationType:         appType,
 				Scope:                   strings.Join(c.Scopes, " "),
-				Source:                  clientreg.SourceConfig,
+				Source:                  oauth.SourceConfig,
 			},
 			Trusted: c.Trusted,
 		})

@@ -64,7 +64,7 @@ func (s *Server) Authorize(ctx context.Context, p AuthorizeParams, b Browser) (O
 	// an error redirect before the user has even seen the consent page
 	// would make mcpgate an open redirector (RFC 9700 §4.11.2).
 	fail := func(code, description string) (Outcome, error) {
-		if client.Source != clientreg.SourceConfig {
+		if client.Source != oauth.SourceConfig {
 			return Outcome{}, requestErrorPage(code, description)
 		}
 		return s.errorRedirect(redirectURI, p.State, code, description), nil
@@ -161,7 +161,7 @@ func consentPrompt(req store.AuthRequest, client store.Client, email string, pri
 	}
 	provenance := "The application chose this name itself; it is not verified."
 	switch client.Source {
-	case clientreg.SourceConfig:
+	case oauth.SourceConfig:
 		provenance = "Registered by your administrators."
 	case "cimd":
 		if u, err := url.Parse(client.ID); err == nil {

@@ -8,21 +8,14 @@ import (
 	"github.com/mcpgate/mcpgate/proxy/store"
 )
 
-// Token endpoint authentication methods.
-const (
-	AuthNone        = "none"
-	AuthSecretBasic = "client_secret_basic"
-	AuthSecretPost  = "client_secret_post"
-)
-
 // ClientCredentials is how a client presented itself at the token or
 // revocation endpoint.
 type ClientCredentials struct {
 	ID     string
 	Secret string
-	// Method is AuthSecretBasic when the credentials came in the
-	// Authorization header, AuthSecretPost when the secret came in the
-	// body, AuthPrivateKeyJWT with a client assertion, AuthNone when only
+	// Method is oauth.AuthSecretBasic when the credentials came in the
+	// Authorization header, oauth.AuthSecretPost when the secret came in the
+	// body, oauth.AuthPrivateKeyJWT with a client assertion, oauth.AuthNone when only
 	// client_id came.
 	Method string
 	// Assertion is the RFC 7523 client assertion (private_key_jwt).
@@ -52,8 +45,8 @@ func (s *Server) AuthenticateClient(ctx context.Context, cred ClientCredentials)
 	}
 	// A client that said it proves itself with a key must, and only such
 	// a client may present an assertion.
-	if keyed := client.TokenEndpointAuthMethod == AuthPrivateKeyJWT; keyed || cred.Method == AuthPrivateKeyJWT {
-		if !keyed || cred.Method != AuthPrivateKeyJWT || s.cimd == nil {
+	if keyed := client.TokenEndpointAuthMethod == oauth.AuthPrivateKeyJWT; keyed || cred.Method == oauth.AuthPrivateKeyJWT {
+		if !keyed || cred.Method != oauth.AuthPrivateKeyJWT || s.cimd == nil {
 			return store.Client{}, errInvalidClient
 		}
 		keys, err := s.cimd.KeySet(ctx, client.ID)
@@ -71,7 +64,7 @@ func (s *Server) AuthenticateClient(ctx context.Context, cred ClientCredentials)
 		}
 		return client, nil
 	}
-	if cred.Method == AuthNone || !oauth.EqualHash(cred.Secret, client.SecretHash) {
+	if cred.Method == oauth.AuthNone || !oauth.EqualHash(cred.Secret, client.SecretHash) {
 		return store.Client{}, errInvalidClient
 	}
 	return client, nil

@@ -31,11 +31,7 @@ type ServiceAccount struct {
 	Email  string
 }
 
-// Grant and assertion identifiers.
 const (
-	GrantClientCredentials = "client_credentials"
-	AuthPrivateKeyJWT      = "private_key_jwt"
-	AssertionTypeJWTBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 	// maxAssertionLife bounds how far in the future an assertion may
 	// expire: its jti is remembered that long, and a long-lived assertion
 	// is a stolen credential waiting to happen.
@@ -52,17 +48,17 @@ var AssertionAlgorithms = []jose.SignatureAlgorithm{
 
 // authenticateAccount checks a service account's secret or assertion.
 func (s *Server) authenticateAccount(ctx context.Context, a ServiceAccount, cred ClientCredentials) (store.Client, error) {
-	client := store.Client{ID: a.ID, Name: a.Name, GrantTypes: []string{GrantClientCredentials}, Source: "service_account"}
+	client := store.Client{ID: a.ID, Name: a.Name, GrantTypes: []string{oauth.GrantClientCredentials}, Source: oauth.SourceServiceAccount}
 	switch cred.Method {
-	case AuthPrivateKeyJWT:
+	case oauth.AuthPrivateKeyJWT:
 		if len(a.Keys.Keys) == 0 {
 			return store.Client{}, errInvalidClient
 		}
 		if err := s.verifyAssertion(ctx, a.ID, a.Keys, cred.Assertion); err != nil {
 			return store.Client{}, err
 		}
-		client.TokenEndpointAuthMethod = AuthPrivateKeyJWT
-	case AuthSecretBasic, AuthSecretPost:
+		client.TokenEndpointAuthMethod = oauth.AuthPrivateKeyJWT
+	case oauth.AuthSecretBasic, oauth.AuthSecretPost:
 		if a.SecretHash == "" || !oauth.EqualHash(cred.Secret, a.SecretHash) {
 			return store.Client{}, errInvalidClient
 		}

@@ -90,28 +90,28 @@ func TestClientCredentials(t *testing.T) {
 		cred      authserver.ClientCredentials
 		wantError string
 	}{
-		{name: "client_secret_basic", cred: authserver.ClientCredentials{ID: "ci-bot", Secret: "bot-secret", Method: authserver.AuthSecretBasic}},
-		{name: "client_secret_post", cred: authserver.ClientCredentials{ID: "ci-bot", Secret: "bot-secret", Method: authserver.AuthSecretPost}},
-		{name: "private_key_jwt", cred: authserver.ClientCredentials{ID: "ci-bot", Assertion: replayed, Method: authserver.AuthPrivateKeyJWT}},
-		{name: "private_key_jwt with the issuer as audience", cred: authserver.ClientCredentials{ID: "ci-bot", Method: authserver.AuthPrivateKeyJWT,
+		{name: "client_secret_basic", cred: authserver.ClientCredentials{ID: "ci-bot", Secret: "bot-secret", Method: oauth.AuthSecretBasic}},
+		{name: "client_secret_post", cred: authserver.ClientCredentials{ID: "ci-bot", Secret: "bot-secret", Method: oauth.AuthSecretPost}},
+		{name: "private_key_jwt", cred: authserver.ClientCredentials{ID: "ci-bot", Assertion: replayed, Method: oauth.AuthPrivateKeyJWT}},
+		{name: "private_key_jwt with the issuer as audience", cred: authserver.ClientCredentials{ID: "ci-bot", Method: oauth.AuthPrivateKeyJWT,
 			Assertion: valid(func(c *jwt.Claims) { c.Audience = jwt.Audience{issuer} })}},
-		{name: "wrong secret", cred: authserver.ClientCredentials{ID: "ci-bot", Secret: "guess", Method: authserver.AuthSecretBasic}, wantError: "invalid_client"},
-		{name: "no secret", cred: authserver.ClientCredentials{ID: "ci-bot", Method: authserver.AuthNone}, wantError: "invalid_client"},
-		{name: "replayed assertion", cred: authserver.ClientCredentials{ID: "ci-bot", Assertion: replayed, Method: authserver.AuthPrivateKeyJWT}, wantError: "invalid_client"},
-		{name: "expired assertion", cred: authserver.ClientCredentials{ID: "ci-bot", Method: authserver.AuthPrivateKeyJWT,
+		{name: "wrong secret", cred: authserver.ClientCredentials{ID: "ci-bot", Secret: "guess", Method: oauth.AuthSecretBasic}, wantError: "invalid_client"},
+		{name: "no secret", cred: authserver.ClientCredentials{ID: "ci-bot", Method: oauth.AuthNone}, wantError: "invalid_client"},
+		{name: "replayed assertion", cred: authserver.ClientCredentials{ID: "ci-bot", Assertion: replayed, Method: oauth.AuthPrivateKeyJWT}, wantError: "invalid_client"},
+		{name: "expired assertion", cred: authserver.ClientCredentials{ID: "ci-bot", Method: oauth.AuthPrivateKeyJWT,
 			Assertion: valid(func(c *jwt.Claims) { c.Expiry = jwt.NewNumericDate(now.Add(-time.Minute)) })}, wantError: "invalid_client"},
-		{name: "assertion for another audience", cred: authserver.ClientCredentials{ID: "ci-bot", Method: authserver.AuthPrivateKeyJWT,
+		{name: "assertion for another audience", cred: authserver.ClientCredentials{ID: "ci-bot", Method: oauth.AuthPrivateKeyJWT,
 			Assertion: valid(func(c *jwt.Claims) { c.Audience = jwt.Audience{"https://other.example.com/token"} })}, wantError: "invalid_client"},
-		{name: "assertion without jti", cred: authserver.ClientCredentials{ID: "ci-bot", Method: authserver.AuthPrivateKeyJWT,
+		{name: "assertion without jti", cred: authserver.ClientCredentials{ID: "ci-bot", Method: oauth.AuthPrivateKeyJWT,
 			Assertion: valid(func(c *jwt.Claims) { c.ID = "" })}, wantError: "invalid_client"},
-		{name: "assertion living too long", cred: authserver.ClientCredentials{ID: "ci-bot", Method: authserver.AuthPrivateKeyJWT,
+		{name: "assertion living too long", cred: authserver.ClientCredentials{ID: "ci-bot", Method: oauth.AuthPrivateKeyJWT,
 			Assertion: valid(func(c *jwt.Claims) { c.Expiry = jwt.NewNumericDate(now.Add(time.Hour)) })}, wantError: "invalid_client"},
-		{name: "assertion by another account", cred: authserver.ClientCredentials{ID: "ci-bot", Method: authserver.AuthPrivateKeyJWT,
+		{name: "assertion by another account", cred: authserver.ClientCredentials{ID: "ci-bot", Method: oauth.AuthPrivateKeyJWT,
 			Assertion: valid(func(c *jwt.Claims) { c.Issuer, c.Subject = "other", "other" })}, wantError: "invalid_client"},
-		{name: "assertion signed by another key", cred: authserver.ClientCredentials{ID: "ci-bot", Method: authserver.AuthPrivateKeyJWT,
+		{name: "assertion signed by another key", cred: authserver.ClientCredentials{ID: "ci-bot", Method: oauth.AuthPrivateKeyJWT,
 			Assertion: assertion(t, otherKey, "k1", jwt.Claims{Issuer: "ci-bot", Subject: "ci-bot", Audience: jwt.Audience{issuer + "/token"},
 				Expiry: jwt.NewNumericDate(now.Add(time.Minute)), ID: "x"})}, wantError: "invalid_client"},
-		{name: "unknown client", cred: authserver.ClientCredentials{ID: "nobody", Secret: "x", Method: authserver.AuthSecretBasic}, wantError: "invalid_client"},
+		{name: "unknown client", cred: authserver.ClientCredentials{ID: "nobody", Secret: "x", Method: oauth.AuthSecretBasic}, wantError: "invalid_client"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,7 +126,7 @@ func TestClientCredentials(t *testing.T) {
 			if err != nil {
 				t.Fatalf("authenticate: %v", err)
 			}
-			resp, err := s.Token(ctx, client, authserver.TokenRequest{GrantType: authserver.GrantClientCredentials})
+			resp, err := s.Token(ctx, client, authserver.TokenRequest{GrantType: oauth.GrantClientCredentials})
 			if err != nil {
 				t.Fatalf("token: %v", err)
 			}
@@ -146,19 +146,19 @@ func TestClientCredentials(t *testing.T) {
 	}
 
 	t.Run("service account cannot use other grants", func(t *testing.T) {
-		client, err := s.AuthenticateClient(ctx, authserver.ClientCredentials{ID: "ci-bot", Secret: "bot-secret", Method: authserver.AuthSecretBasic})
+		client, err := s.AuthenticateClient(ctx, authserver.ClientCredentials{ID: "ci-bot", Secret: "bot-secret", Method: oauth.AuthSecretBasic})
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = s.Token(ctx, client, authserver.TokenRequest{GrantType: authserver.GrantRefreshToken, RefreshToken: "x"})
+		_, err = s.Token(ctx, client, authserver.TokenRequest{GrantType: oauth.GrantRefreshToken, RefreshToken: "x"})
 		var oe *oauth.Error
 		if !errors.As(err, &oe) || oe.Code != oauth.ErrUnauthorizedClient {
 			t.Fatalf("got %v, want unauthorized_client", err)
 		}
 	})
 	t.Run("scope beyond the account's", func(t *testing.T) {
-		client, _ := s.AuthenticateClient(ctx, authserver.ClientCredentials{ID: "ci-bot", Secret: "bot-secret", Method: authserver.AuthSecretBasic})
-		_, err := s.Token(ctx, client, authserver.TokenRequest{GrantType: authserver.GrantClientCredentials, Scope: "admin"})
+		client, _ := s.AuthenticateClient(ctx, authserver.ClientCredentials{ID: "ci-bot", Secret: "bot-secret", Method: oauth.AuthSecretBasic})
+		_, err := s.Token(ctx, client, authserver.TokenRequest{GrantType: oauth.GrantClientCredentials, Scope: "admin"})
 		var oe *oauth.Error
 		if !errors.As(err, &oe) || oe.Code != oauth.ErrInvalidScope {
 			t.Fatalf("got %v, want invalid_scope", err)
@@ -180,13 +180,13 @@ func TestAssertionAlgorithms(t *testing.T) {
 		Expiry: jwt.NewNumericDate(now.Add(time.Minute)), ID: oauth.NewID()}
 	sig, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS512, Key: rsaKey}, (&jose.SignerOptions{}).WithHeader("kid", "r1"))
 	tok, _ := jwt.Signed(sig).Claims(claims).Serialize()
-	if _, err := s.AuthenticateClient(context.Background(), authserver.ClientCredentials{ID: "rsa-bot", Assertion: tok, Method: authserver.AuthPrivateKeyJWT}); err != nil {
+	if _, err := s.AuthenticateClient(context.Background(), authserver.ClientCredentials{ID: "rsa-bot", Assertion: tok, Method: oauth.AuthPrivateKeyJWT}); err != nil {
 		t.Fatalf("RS512 assertion: %v", err)
 	}
 	hmac, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: []byte("0123456789abcdef0123456789abcdef")}, nil)
 	claims.ID = oauth.NewID()
 	forged, _ := jwt.Signed(hmac).Claims(claims).Serialize()
-	if _, err := s.AuthenticateClient(context.Background(), authserver.ClientCredentials{ID: "rsa-bot", Assertion: forged, Method: authserver.AuthPrivateKeyJWT}); err == nil {
+	if _, err := s.AuthenticateClient(context.Background(), authserver.ClientCredentials{ID: "rsa-bot", Assertion: forged, Method: oauth.AuthPrivateKeyJWT}); err == nil {
 		t.Fatal("an HS256 assertion was accepted")
 	}
 }

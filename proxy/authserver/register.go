@@ -39,7 +39,7 @@ func (s *Server) Register(ctx context.Context, body []byte, bearer string) (clie
 	md, rerr := clientreg.ParseRegistration(body, clientreg.Options{
 		AllowedScopes:        s.KnownScopes(),
 		StrictScopes:         s.cfg.StrictScopes,
-		SupportedAuthMethods: []string{AuthNone, AuthSecretBasic, AuthSecretPost},
+		SupportedAuthMethods: []string{oauth.AuthNone, oauth.AuthSecretBasic, oauth.AuthSecretPost},
 	})
 	if rerr != nil {
 		return clientreg.Response{}, oauth.NewError(rerr.Code, rerr.Description)
@@ -69,7 +69,7 @@ func (s *Server) Register(ctx context.Context, body []byte, bearer string) (clie
 // markClientUsed keeps a dynamically registered client that has now
 // obtained a token.
 func (s *Server) markClientUsed(ctx context.Context, client store.Client) {
-	if client.Source != clientreg.SourceDCR || client.ExpiresAt.IsZero() {
+	if client.Source != oauth.SourceDCR || client.ExpiresAt.IsZero() {
 		return
 	}
 	err := s.store.UpdateClient(ctx, client.ID, func(c *store.Client) error {

@@ -10,12 +10,6 @@ import (
 	"github.com/mcpgate/mcpgate/proxy/store"
 )
 
-// Grant types.
-const (
-	GrantAuthorizationCode = "authorization_code"
-	GrantRefreshToken      = "refresh_token"
-)
-
 // TokenRequest is a token endpoint request after client authentication.
 type TokenRequest struct {
 	GrantType    string
@@ -39,15 +33,15 @@ type TokenResponse struct {
 // Token runs a grant for an authenticated client. Protocol failures come as
 // *oauth.Error.
 func (s *Server) Token(ctx context.Context, client store.Client, r TokenRequest) (TokenResponse, error) {
-	if _, machine := s.accounts[client.ID]; machine && r.GrantType != GrantClientCredentials {
+	if _, machine := s.accounts[client.ID]; machine && r.GrantType != oauth.GrantClientCredentials {
 		return TokenResponse{}, oauth.NewError(oauth.ErrUnauthorizedClient, "service accounts use client_credentials only")
 	}
 	switch r.GrantType {
-	case GrantAuthorizationCode:
+	case oauth.GrantAuthorizationCode:
 		return s.exchangeCode(ctx, client, r)
-	case GrantRefreshToken:
+	case oauth.GrantRefreshToken:
 		return s.refresh(ctx, client, r)
-	case GrantClientCredentials:
+	case oauth.GrantClientCredentials:
 		return s.clientCredentialsGrant(ctx, client, r)
 	case "":
 		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidRequest, "grant_type is required")

@@ -8,17 +8,14 @@ import (
 	"net/url"
 
 	"github.com/mcpgate/mcpgate/proxy/clientreg"
+	"github.com/mcpgate/mcpgate/proxy/oauth"
 )
-
-// SourceCIMD marks clients resolved from a metadata document in
-// store.Client.Source.
-const SourceCIMD = "cimd"
 
 // registration is the policy a document is held to. The draft forbids the
 // shared-secret methods (no secret can be shared); a client is public, or
 // proves itself with private_key_jwt against keys its document publishes
 // (ChatGPT's does).
-var registration = clientreg.Options{SupportedAuthMethods: []string{clientreg.AuthMethodNone, clientreg.AuthMethodPrivateKeyJWT}}
+var registration = clientreg.Options{SupportedAuthMethods: []string{oauth.AuthNone, oauth.AuthPrivateKeyJWT}}
 
 // document is a Client ID Metadata Document: RFC 7591 client metadata plus
 // the members CIMD adds (client_id) or forbids (the secret ones). The
@@ -65,13 +62,13 @@ func parseDocument(clientID string, body []byte) (clientreg.Metadata, json.RawMe
 	// RFC 7591's default is client_secret_basic, which a document cannot
 	// use; absent means none here.
 	if m.TokenEndpointAuthMethod == "" {
-		m.TokenEndpointAuthMethod = clientreg.AuthMethodNone
+		m.TokenEndpointAuthMethod = oauth.AuthNone
 	}
 	m, rerr := clientreg.ValidateMetadata(m, registration)
 	if rerr != nil {
 		return clientreg.Metadata{}, nil, invalidClient(clientID, "the document is not valid client metadata: %s", rerr.Error())
 	}
-	if m.TokenEndpointAuthMethod != clientreg.AuthMethodPrivateKeyJWT {
+	if m.TokenEndpointAuthMethod != oauth.AuthPrivateKeyJWT {
 		return m, nil, nil
 	}
 	if e := checkKeySource(clientID, m.JWKSURI, d.JWKS); e != nil {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcpgate/mcpgate/proxy/oauth"
 )
 
 func TestResolveValidDocument(t *testing.T) {
@@ -33,7 +35,7 @@ func TestResolveValidDocument(t *testing.T) {
 		{"TokenEndpointAuthMethod", c.TokenEndpointAuthMethod, "none"},
 		{"ApplicationType", c.ApplicationType, "web"},
 		{"SecretHash", c.SecretHash, ""},
-		{"Source", c.Source, SourceCIMD},
+		{"Source", c.Source, oauth.SourceCIMD},
 		{"CreatedAt", c.CreatedAt, clock.Now()},
 		{"ExpiresAt", c.ExpiresAt, clock.Now().Add(time.Hour)},
 	} {

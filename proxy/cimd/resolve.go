@@ -7,7 +7,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
-	"github.com/mcpgate/mcpgate/proxy/clientreg"
+	"github.com/mcpgate/mcpgate/proxy/oauth"
 	"github.com/mcpgate/mcpgate/proxy/store"
 )
 
@@ -128,7 +128,7 @@ func (r *Resolver) run(ctx context.Context, clientID, host string, c *call) {
 	defer cancel()
 	m, jwks, header, err := r.fetch(ctx, clientID)
 	var keys jose.JSONWebKeySet
-	if err == nil && m.TokenEndpointAuthMethod == clientreg.AuthMethodPrivateKeyJWT {
+	if err == nil && m.TokenEndpointAuthMethod == oauth.AuthPrivateKeyJWT {
 		keys, err = r.keySet(ctx, clientID, m.JWKSURI, jwks)
 	}
 	now := r.now()
@@ -138,7 +138,7 @@ func (r *Resolver) run(ctx context.Context, clientID, host string, c *call) {
 	} else {
 		lifetime := r.lifetime(header, now)
 		client := m.Client(clientID, "", now)
-		client.Source = SourceCIMD
+		client.Source = oauth.SourceCIMD
 		client.ExpiresAt = now.Add(lifetime)
 		c.entry = cacheEntry{client: client, keys: keys, expires: client.ExpiresAt}
 		r.log.DebugContext(ctx, "cimd: client metadata document fetched", "client_id", clientID, "cache_for", lifetime)

@@ -11,31 +11,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/mcpgate/mcpgate/proxy/oauth"
 	"github.com/mcpgate/mcpgate/proxy/store"
 )
-
-// Token endpoint authentication methods mcpgate knows (RFC 7591 §2).
-const (
-	AuthMethodNone              = "none"
-	AuthMethodClientSecretBasic = "client_secret_basic"
-	AuthMethodClientSecretPost  = "client_secret_post"
-	// AuthMethodPrivateKeyJWT (RFC 7523) is offered only where keys can be
-	// had: to metadata documents that publish theirs.
-	AuthMethodPrivateKeyJWT = "private_key_jwt"
-)
-
-// Grant and response types a registered client may use.
-const (
-	GrantTypeAuthorizationCode = "authorization_code"
-	GrantTypeRefreshToken      = "refresh_token"
-	ResponseTypeCode           = "code"
-)
-
-// SourceDCR marks clients created by dynamic registration in store.Client.
-const SourceDCR = "dcr"
-
-// SourceConfig marks clients the operator registered in configuration.
-const SourceConfig = "config"
 
 // Limits on a registration request. They bound what one anonymous request
 // can make mcpgate store and show on the consent page.
@@ -49,10 +27,10 @@ const (
 	maxSoftwareLength = 200
 )
 
-var knownAuthMethods = []string{AuthMethodNone, AuthMethodClientSecretBasic, AuthMethodClientSecretPost, AuthMethodPrivateKeyJWT}
+var knownAuthMethods = []string{oauth.AuthNone, oauth.AuthSecretBasic, oauth.AuthSecretPost, oauth.AuthPrivateKeyJWT}
 
 // defaultAuthMethods are what Options without SupportedAuthMethods allow.
-var defaultAuthMethods = []string{AuthMethodNone, AuthMethodClientSecretBasic, AuthMethodClientSecretPost}
+var defaultAuthMethods = []string{oauth.AuthNone, oauth.AuthSecretBasic, oauth.AuthSecretPost}
 
 // Metadata is the client metadata of an RFC 7591 registration request, with
 // the OIDC Dynamic Registration application_type. Fields not listed here
@@ -217,7 +195,7 @@ func checkRedirectURIs(m *Metadata, _ Options) *Error {
 
 func checkAuthMethod(m *Metadata, opts Options) *Error {
 	if m.TokenEndpointAuthMethod == "" {
-		m.TokenEndpointAuthMethod = AuthMethodClientSecretBasic
+		m.TokenEndpointAuthMethod = oauth.AuthSecretBasic
 	}
 	supported := opts.SupportedAuthMethods
 	if len(supported) == 0 {
@@ -237,36 +215,36 @@ func checkGrantAndResponseTypes(m *Metadata, _ Options) *Error {
 	// An empty array is read as absent: clients that send [] mean "nothing
 	// special", and registering a client that can use no grant is useless.
 	if len(m.GrantTypes) == 0 {
-		m.GrantTypes = []string{GrantTypeAuthorizationCode}
+		m.GrantTypes = []string{oauth.GrantAuthorizationCode}
 	}
 	// Grant and response types the server does not offer are left out of
 	// the registration, which RFC 7591 §2 allows (VS Code lists the device
 	// grant beside the code grant); only a client left with none is
 	// refused.
-	offered := func(v string) bool { return v == GrantTypeAuthorizationCode || v == GrantTypeRefreshToken }
+	offered := func(v string) bool { return v == oauth.GrantAuthorizationCode || v == oauth.GrantRefreshToken }
 	if kept := slices.DeleteFunc(slices.Clone(m.GrantTypes), func(g string) bool { return !offered(g) }); len(kept) > 0 {
 		m.GrantTypes = kept
 	} else {
-		return metadataError("grant_types: none of %s is supported; supported: %s, %s", strings.Join(m.GrantTypes, ", "), GrantTypeAuthorizationCode, GrantTypeRefreshToken)
+		return metadataError("grant_types: none of %s is supported; supported: %s, %s", strings.Join(m.GrantTypes, ", "), oauth.GrantAuthorizationCode, oauth.GrantRefreshToken)
 	}
 	if len(m.ResponseTypes) == 0 {
-		m.ResponseTypes = []string{ResponseTypeCode}
+		m.ResponseTypes = []string{oauth.ResponseTypeCode}
 	}
-	if slices.Contains(m.ResponseTypes, ResponseTypeCode) {
-		m.ResponseTypes = []string{ResponseTypeCode}
+	if slices.Contains(m.ResponseTypes, oauth.ResponseTypeCode) {
+		m.ResponseTypes = []string{oauth.ResponseTypeCode}
 	} else {
-		return metadataError("response_types: none of %s is supported; supported: %s", strings.Join(m.ResponseTypes, ", "), ResponseTypeCode)
+		return metadataError("response_types: none of %s is supported; supported: %s", strings.Join(m.ResponseTypes, ", "), oauth.ResponseTypeCode)
 	}
 	m.GrantTypes, m.ResponseTypes = dedupe(m.GrantTypes), dedupe(m.ResponseTypes)
 	// RFC 7591 §2.1: the code response type and the authorization_code
 	// grant go together.
-	hasGrant := slices.Contains(m.GrantTypes, GrantTypeAuthorizationCode)
-	hasCode := slices.Contains(m.ResponseTypes, ResponseTypeCode)
+	hasGrant := slices.Contains(m.GrantTypes, oauth.GrantAuthorizationCode)
+	hasCode := slices.Contains(m.ResponseTypes, oauth.ResponseTypeCode)
 	switch {
 	case hasCode && !hasGrant:
-		return metadataError("grant_types must include %q, which response type %q needs", GrantTypeAuthorizationCode, ResponseTypeCode)
+		return metadataError("grant_types must include %q, which response type %q needs", oauth.GrantAuthorizationCode, oauth.ResponseTypeCode)
 	case hasGrant && !hasCode:
-		return metadataError("response_types must include %q, which grant type %q needs", ResponseTypeCode, GrantTypeAuthorizationCode)
+		return metadataError("response_types must include %q, which grant type %q needs", oauth.ResponseTypeCode, oauth.GrantAuthorizationCode)
 	}
 	return nil
 }
@@ -335,7 +313,7 @@ func checkScope(m *Metadata, opts Options) *Error {
 		if s == "" || slices.Contains(scopes, s) {
 			continue
 		}
-		if !validScopeToken(s) {
+		if !oauth.ValidScopeToken(s) {
 			return metadataError("scope %s contains characters RFC 6749 §3.3 does not allow", quoteTrunc(s))
 		}
 		if len(opts.AllowedScopes) > 0 && !slices.Contains(opts.AllowedScopes, s) {
@@ -348,17 +326,6 @@ func checkScope(m *Metadata, opts Options) *Error {
 	}
 	m.Scope = strings.Join(scopes, " ")
 	return nil
-}
-
-// validScopeToken implements scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
-func validScopeToken(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 func checkContacts(m *Metadata, _ Options) *Error {
@@ -388,7 +355,7 @@ func checkSoftware(m *Metadata, _ Options) *Error {
 // IsPublic reports whether the client authenticates with no secret, so the
 // handler issues none.
 func (m Metadata) IsPublic() bool {
-	return m.TokenEndpointAuthMethod == AuthMethodNone
+	return m.TokenEndpointAuthMethod == oauth.AuthNone
 }
 
 // Client builds the record to store for metadata returned by
@@ -408,7 +375,7 @@ func (m Metadata) Client(id, secretHash string, now time.Time) store.Client {
 		Scope:                   m.Scope,
 		ClientURI:               m.ClientURI,
 		LogoURI:                 m.LogoURI,
-		Source:                  SourceDCR,
+		Source:                  oauth.SourceDCR,
 		CreatedAt:               now,
 	}
 }

@@ -6,12 +6,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcpgate/mcpgate/proxy/oauth"
 )
 
 func TestParseRegistration(t *testing.T) {
 	allScopes := Options{AllowedScopes: []string{"mcp:read", "mcp:write", "openid"}}
 	strictScopes := Options{AllowedScopes: allScopes.AllowedScopes, StrictScopes: true}
-	publicOnly := Options{SupportedAuthMethods: []string{AuthMethodNone}}
+	publicOnly := Options{SupportedAuthMethods: []string{oauth.AuthNone}}
 	manyURIs := make([]string, MaxRedirectURIs+1)
 	for i := range manyURIs {
 		manyURIs[i] = fmt.Sprintf("%q", fmt.Sprintf("https://x.example/cb%d", i))
@@ -35,9 +37,9 @@ func TestParseRegistration(t *testing.T) {
 			name: "minimal https client gets RFC defaults",
 			body: `{"redirect_uris":["https://claude.ai/api/mcp/auth_callback"]}`,
 			check: func(t *testing.T, m Metadata) {
-				eq(t, "token_endpoint_auth_method", m.TokenEndpointAuthMethod, AuthMethodClientSecretBasic)
-				eq(t, "grant_types", m.GrantTypes, []string{GrantTypeAuthorizationCode})
-				eq(t, "response_types", m.ResponseTypes, []string{ResponseTypeCode})
+				eq(t, "token_endpoint_auth_method", m.TokenEndpointAuthMethod, oauth.AuthSecretBasic)
+				eq(t, "grant_types", m.GrantTypes, []string{oauth.GrantAuthorizationCode})
+				eq(t, "response_types", m.ResponseTypes, []string{oauth.ResponseTypeCode})
 				eq(t, "application_type", m.ApplicationType, ApplicationTypeWeb)
 			},
 		},
@@ -46,7 +48,7 @@ func TestParseRegistration(t *testing.T) {
 			body: `{"redirect_uris":["http://localhost:52123/callback"],"token_endpoint_auth_method":"none","grant_types":["authorization_code","refresh_token"],"response_types":["code"],"client_name":"Claude Code"}`,
 			check: func(t *testing.T, m Metadata) {
 				eq(t, "application_type", m.ApplicationType, ApplicationTypeNative)
-				eq(t, "token_endpoint_auth_method", m.TokenEndpointAuthMethod, AuthMethodNone)
+				eq(t, "token_endpoint_auth_method", m.TokenEndpointAuthMethod, oauth.AuthNone)
 				eq(t, "grant_types", m.GrantTypes, []string{"authorization_code", "refresh_token"})
 				eq(t, "client_name", m.ClientName, "Claude Code")
 				eq(t, "IsPublic", m.IsPublic(), true)
@@ -81,8 +83,8 @@ func TestParseRegistration(t *testing.T) {
 			name: "empty arrays read as absent",
 			body: `{"redirect_uris":["https://a.example/cb"],"grant_types":[],"response_types":[]}`,
 			check: func(t *testing.T, m Metadata) {
-				eq(t, "grant_types", m.GrantTypes, []string{GrantTypeAuthorizationCode})
-				eq(t, "response_types", m.ResponseTypes, []string{ResponseTypeCode})
+				eq(t, "grant_types", m.GrantTypes, []string{oauth.GrantAuthorizationCode})
+				eq(t, "response_types", m.ResponseTypes, []string{oauth.ResponseTypeCode})
 			},
 		},
 		{
@@ -91,8 +93,8 @@ func TestParseRegistration(t *testing.T) {
 			opts: allScopes,
 			check: func(t *testing.T, m Metadata) {
 				eq(t, "redirect_uris", m.RedirectURIs, []string{"https://a.example/cb"})
-				eq(t, "grant_types", m.GrantTypes, []string{GrantTypeAuthorizationCode})
-				eq(t, "response_types", m.ResponseTypes, []string{ResponseTypeCode})
+				eq(t, "grant_types", m.GrantTypes, []string{oauth.GrantAuthorizationCode})
+				eq(t, "response_types", m.ResponseTypes, []string{oauth.ResponseTypeCode})
 				eq(t, "scope", m.Scope, "mcp:read mcp:write")
 			},
 		},
@@ -124,7 +126,7 @@ func TestParseRegistration(t *testing.T) {
 			name: "null fields read as absent",
 			body: `{"redirect_uris":["https://a.example/cb"],"client_name":null,"grant_types":null,"token_endpoint_auth_method":null}`,
 			check: func(t *testing.T, m Metadata) {
-				eq(t, "token_endpoint_auth_method", m.TokenEndpointAuthMethod, AuthMethodClientSecretBasic)
+				eq(t, "token_endpoint_auth_method", m.TokenEndpointAuthMethod, oauth.AuthSecretBasic)
 			},
 		},
 		{
@@ -341,7 +343,7 @@ func TestMetadataClient(t *testing.T) {
 	eq(t, "Scope", c.Scope, "mcp:read")
 	eq(t, "ClientURI", c.ClientURI, "https://code.visualstudio.com")
 	eq(t, "LogoURI", c.LogoURI, "https://code.visualstudio.com/logo.png")
-	eq(t, "Source", c.Source, SourceDCR)
+	eq(t, "Source", c.Source, oauth.SourceDCR)
 	eq(t, "CreatedAt", c.CreatedAt, now)
 	eq(t, "ExpiresAt", c.ExpiresAt, time.Time{})
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpgate/mcpgate/proxy/oauth"
 	"github.com/mcpgate/mcpgate/proxy/store"
 )
 
@@ -24,7 +25,7 @@ func TestResponseJSON(t *testing.T) {
 		Scope:                   "mcp:read",
 		ClientURI:               "https://claude.ai",
 		LogoURI:                 "https://claude.ai/logo.png",
-		Source:                  SourceDCR,
+		Source:                  oauth.SourceDCR,
 	}
 	public := store.Client{
 		ID:                      "c2",
@@ -122,7 +123,7 @@ func with(base, override map[string]any) map[string]any {
 // TestRegistrationRoundTrip runs the path the /register handler takes.
 func TestRegistrationRoundTrip(t *testing.T) {
 	body := `{"redirect_uris":["cursor://anysphere.cursor-mcp/oauth/callback"],"token_endpoint_auth_method":"none","grant_types":["authorization_code","refresh_token"],"response_types":["code"],"client_name":"Cursor"}`
-	m, e := ParseRegistration([]byte(body), Options{SupportedAuthMethods: []string{AuthMethodNone, AuthMethodClientSecretBasic}})
+	m, e := ParseRegistration([]byte(body), Options{SupportedAuthMethods: []string{oauth.AuthNone, oauth.AuthSecretBasic}})
 	if e != nil {
 		t.Fatalf("ParseRegistration error = %v, want nil", e)
 	}

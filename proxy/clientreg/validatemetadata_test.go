@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+
+	"github.com/mcpgate/mcpgate/proxy/oauth"
 )
 
 func TestValidateMetadata(t *testing.T) {
-	publicOnly := Options{SupportedAuthMethods: []string{AuthMethodNone}}
+	publicOnly := Options{SupportedAuthMethods: []string{oauth.AuthNone}}
 	tests := []struct {
 		name string
 		in   Metadata
@@ -22,27 +24,27 @@ func TestValidateMetadata(t *testing.T) {
 			in:   Metadata{RedirectURIs: []string{"https://app.example/cb", "https://app.example/cb"}},
 			want: Metadata{
 				RedirectURIs:            []string{"https://app.example/cb"},
-				TokenEndpointAuthMethod: AuthMethodClientSecretBasic,
-				GrantTypes:              []string{GrantTypeAuthorizationCode},
-				ResponseTypes:           []string{ResponseTypeCode},
+				TokenEndpointAuthMethod: oauth.AuthSecretBasic,
+				GrantTypes:              []string{oauth.GrantAuthorizationCode},
+				ResponseTypes:           []string{oauth.ResponseTypeCode},
 				ApplicationType:         ApplicationTypeWeb,
 			},
 		},
 		{
 			name: "caller's default auth method kept",
-			in:   Metadata{RedirectURIs: []string{"http://localhost:3000/cb"}, TokenEndpointAuthMethod: AuthMethodNone},
+			in:   Metadata{RedirectURIs: []string{"http://localhost:3000/cb"}, TokenEndpointAuthMethod: oauth.AuthNone},
 			opts: publicOnly,
 			want: Metadata{
 				RedirectURIs:            []string{"http://localhost:3000/cb"},
-				TokenEndpointAuthMethod: AuthMethodNone,
-				GrantTypes:              []string{GrantTypeAuthorizationCode},
-				ResponseTypes:           []string{ResponseTypeCode},
+				TokenEndpointAuthMethod: oauth.AuthNone,
+				GrantTypes:              []string{oauth.GrantAuthorizationCode},
+				ResponseTypes:           []string{oauth.ResponseTypeCode},
 				ApplicationType:         ApplicationTypeNative,
 			},
 		},
 		{
 			name:     "secret method refused by options",
-			in:       Metadata{RedirectURIs: []string{"https://app.example/cb"}, TokenEndpointAuthMethod: AuthMethodClientSecretBasic},
+			in:       Metadata{RedirectURIs: []string{"https://app.example/cb"}, TokenEndpointAuthMethod: oauth.AuthSecretBasic},
 			opts:     publicOnly,
 			wantCode: CodeInvalidClientMetadata,
 		},

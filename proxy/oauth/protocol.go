@@ -1,0 +1,30 @@
+package oauth
+
+// Grant types (RFC 6749, RFC 8628).
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+	GrantClientCredentials = "client_credentials"
+)
+
+// ResponseTypeCode is the one response type mcpgate serves.
+const ResponseTypeCode = "code"
+
+// Token endpoint authentication methods (RFC 7591 §2, RFC 7523).
+const (
+	AuthNone          = "none"
+	AuthSecretBasic   = "client_secret_basic"
+	AuthSecretPost    = "client_secret_post"
+	AuthPrivateKeyJWT = "private_key_jwt"
+)
+
+// AssertionTypeJWTBearer is the client_assertion_type of private_key_jwt.
+const AssertionTypeJWTBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// Where a client comes from, as store.Client.Source records it.
+const (
+	SourceConfig         = "config"
+	SourceDCR            = "dcr"
+	SourceCIMD           = "cimd"
+	SourceServiceAccount = "service_account"
+)
