@@ -3,12 +3,20 @@ package upstream
 import (
 	"context"
 	"errors"
-
-	"github.com/mcpgate/mcpgate/proxy/store"
 )
 
-// Identity is the verified upstream identity, mapped to mcpgate's subject.
-type Identity = store.Identity
+// Identity is who the IdP says signed in, verified, with the subject
+// already made unique across IdPs. The authorization server decides what
+// of it mcpgate vouches for (an unverified email, say, is dropped).
+type Identity struct {
+	// Subject is the upstream issuer and the upstream sub joined by '#'
+	// (issuers never contain a fragment).
+	Subject       string
+	Email         string
+	EmailVerified bool
+	Name          string
+	Groups        []string
+}
 
 // LoginParams are the per-login secrets mcpgate generates and keeps until the
 // callback: the state sent upstream, the OIDC nonce and the PKCE verifier.

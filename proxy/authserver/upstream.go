@@ -95,7 +95,7 @@ func (s *Server) Callback(ctx context.Context, p CallbackParams, b Browser) (Out
 		s.dropRequest(ctx, req.ID)
 		return s.errorRedirect(req.RedirectURI, req.State, oauth.ErrAccessDenied, "the identity provider did not sign the user in"), nil
 	}
-	identity, err := s.upstream.Exchange(ctx, upstream.Callback{Code: p.Code, Iss: p.Iss}, upstream.LoginParams{
+	ident, err := s.upstream.Exchange(ctx, upstream.Callback{Code: p.Code, Iss: p.Iss}, upstream.LoginParams{
 		State: p.State, Nonce: req.UpstreamNonce, Verifier: req.UpstreamVerifier,
 	})
 	if err != nil {
@@ -108,7 +108,11 @@ func (s *Server) Callback(ctx context.Context, p CallbackParams, b Browser) (Out
 		return s.errorRedirect(req.RedirectURI, req.State, oauth.ErrTemporarilyUnavailable, "the identity provider could not be reached"), nil
 	}
 
-	identity = s.vouchable(identity)
+	return s.signedIn(ctx, req, s.vouchable(ident))
+}
+
+// signedIn goes on with a verified identity: consent, then the code.
+func (s *Server) signedIn(ctx context.Context, req store.AuthRequest, identity store.Identity) (Outcome, error) {
 	if !req.ConsentGiven {
 		// The browser's session said this user had approved the client for
 		// all of this; make sure the user who actually signed in has.
@@ -155,7 +159,8 @@ func (s *Server) dropRequest(ctx context.Context, id string) {
 // email the IdP did not verify may belong to someone else (users who can
 // set their own address at the IdP), so it is dropped unless the operator
 // allows it, and then it stays marked unverified.
-func (s *Server) vouchable(id store.Identity) store.Identity {
+func (s *Server) vouchable(u upstream.Identity) store.Identity {
+	id := store.Identity{Subject: u.Subject, Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name, Groups: u.Groups}
 	if !id.EmailVerified && !s.cfg.AllowUnverifiedEmail {
 		id.Email = ""
 	}
