@@ -2,9 +2,11 @@ package proxy
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/mcpgate/mcpgate/proxy/oauth"
+	"github.com/mcpgate/mcpgate/proxy/principal"
 	"github.com/mcpgate/mcpgate/proxy/signer"
 )
 
@@ -38,10 +40,10 @@ type assertionClaims struct {
 
 // sign returns the assertion for the token's identity; it never outlives
 // the access token it stands for.
-func (a *backendAssertion) sign(ctx context.Context, c *oauth.AccessClaims, now time.Time) (string, int64, error) {
+func (a *backendAssertion) sign(ctx context.Context, c *principal.Principal, now time.Time) (string, int64, error) {
 	exp := now.Add(a.ttl).Unix()
-	if c.Expiry < exp {
-		exp = c.Expiry
+	if e := c.Expiry.Unix(); e < exp {
+		exp = e
 	}
 	var verified *bool
 	if c.Email != "" {
@@ -55,7 +57,7 @@ func (a *backendAssertion) sign(ctx context.Context, c *oauth.AccessClaims, now 
 		Expiry:        exp,
 		JWTID:         oauth.NewID(),
 		ClientID:      c.ClientID,
-		Scope:         c.Scope,
+		Scope:         strings.Join(c.Scopes, " "),
 		Email:         c.Email,
 		EmailVerified: verified,
 		Name:          c.Name,

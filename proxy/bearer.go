@@ -1,15 +1,12 @@
 package proxy
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/mcpgate/mcpgate/proxy/forward"
-	"github.com/mcpgate/mcpgate/proxy/oauth"
 )
 
 // bearerFailure is why a request to the MCP endpoint is refused.
@@ -35,32 +32,6 @@ func bearerToken(r *http.Request) (string, *bearerFailure) {
 		return "", &bearerFailure{invalid: true, description: "the Authorization header must be Bearer <token>"}
 	}
 	return token, nil
-}
-
-var errTokenInvalid = &bearerFailure{invalid: true, description: "the access token is not valid"}
-
-// verifyAccessToken checks mcpgate's signature and typ, issuer, audience =
-// this resource, and expiry.
-func (s *Server) verifyAccessToken(token string, now time.Time) (*oauth.AccessClaims, *bearerFailure) {
-	payload, err := s.keys.Verify(token, oauth.AccessTokenType)
-	if err != nil {
-		return nil, errTokenInvalid
-	}
-	var c oauth.AccessClaims
-	if err := json.Unmarshal(payload, &c); err != nil {
-		return nil, errTokenInvalid
-	}
-	switch {
-	case c.Issuer != s.issuer:
-		return nil, &bearerFailure{invalid: true, description: "the access token was issued by another server"}
-	case c.Audience != s.resource:
-		return nil, &bearerFailure{invalid: true, description: "the access token is for another resource"}
-	case c.Expiry == 0 || now.Unix() >= c.Expiry:
-		return nil, &bearerFailure{invalid: true, description: "the access token has expired"}
-	case c.Subject == "" || c.ClientID == "":
-		return nil, errTokenInvalid
-	}
-	return &c, nil
 }
 
 // challenge answers 401 with the RFC 9728 pointer to the resource

@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"slices"
@@ -12,7 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/mcpgate/mcpgate/proxy/forward"
-	"github.com/mcpgate/mcpgate/proxy/oauth"
+	"github.com/mcpgate/mcpgate/proxy/principal"
 )
 
 // mcp is the protected MCP endpoint: Origin check, token check, forward.
@@ -106,28 +107,26 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, now time.Tim
 	}
 	unix := now.Unix()
 	if v := s.tokens.get(token, unix); v != nil && (v.assertionExpiry == 0 || unix < v.assertionExpiry-assertionMargin) {
-		if s.revoked(v.claims) {
+		if s.revoked(v.principal) {
 			return nil, errTokenRevoked
 		}
 		return v, nil
 	}
-	claims, fail := s.verifyAccessToken(token, now)
-	if fail != nil {
-		return nil, fail
+	p, err := s.verifier.Verify(ctx, token, now)
+	var refused *principal.Refusal
+	switch {
+	case errors.As(err, &refused):
+		return nil, &bearerFailure{invalid: true, description: refused.Description}
+	case err != nil:
+		s.log.ErrorContext(ctx, "verify bearer token", "err", err)
+		return nil, &bearerFailure{status: http.StatusInternalServerError}
 	}
-	if s.revoked(claims) {
+	if s.revoked(p) {
 		return nil, errTokenRevoked
 	}
-	v := &verified{claims: claims, identity: &forward.Identity{
-		Subject:       claims.Subject,
-		Email:         claims.Email,
-		EmailVerified: claims.EmailVerified,
-		Name:          claims.Name,
-		Groups:        claims.Groups,
-		ClientID:      claims.ClientID,
-	}}
+	v := &verified{principal: p, identity: &forward.Identity{Principal: p}, expiry: p.Expiry.Unix()}
 	if s.assertion != nil {
-		a, exp, err := s.assertion.sign(ctx, claims, now)
+		a, exp, err := s.assertion.sign(ctx, p, now)
 		if err != nil {
 			s.log.ErrorContext(ctx, "sign backend assertion", "err", err)
 			return nil, &bearerFailure{status: http.StatusInternalServerError}
@@ -142,8 +141,8 @@ var errTokenRevoked = &bearerFailure{invalid: true, description: "the access tok
 
 // revoked checks the token's grant on every request, cached or not: a
 // revocation must reach tokens verified before it.
-func (s *Server) revoked(c *oauth.AccessClaims) bool {
-	return s.revocations != nil && s.revocations.Revoked(c.SessionID)
+func (s *Server) revoked(p *principal.Principal) bool {
+	return s.revocations != nil && s.revocations.Revoked(p.GrantID)
 }
 
 func (s *Server) originAllowed(origin string) bool {

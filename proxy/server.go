@@ -14,6 +14,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/proxy/authserver"
 	"github.com/mcpgate/mcpgate/proxy/forward"
+	"github.com/mcpgate/mcpgate/proxy/principal"
 	"github.com/mcpgate/mcpgate/proxy/signer"
 )
 
@@ -102,6 +103,7 @@ type Server struct {
 	log          *slog.Logger
 
 	forwarder      *forward.Forwarder
+	verifier       principal.Verifier
 	revocations    RevocationList
 	allowedOrigins []string
 	tokens         *tokenCache
@@ -161,6 +163,7 @@ func New(opts Options) (*Server, error) {
 		log:          log,
 
 		forwarder:      opts.Forwarder,
+		verifier:       &principal.JWTVerifier{Keys: opts.Keys, Issuer: cfg.Issuer, Resources: []string{cfg.Resource}},
 		revocations:    opts.Revocations,
 		allowedOrigins: opts.AllowedOrigins,
 		tokens:         newTokenCache(tokenCacheSize),

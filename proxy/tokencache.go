@@ -4,15 +4,15 @@ import (
 	"sync"
 
 	"github.com/mcpgate/mcpgate/proxy/forward"
-	"github.com/mcpgate/mcpgate/proxy/oauth"
+	"github.com/mcpgate/mcpgate/proxy/principal"
 )
 
-// verified is what the hot path needs of a checked access token.
+// verified is what the hot path needs of a checked token.
 type verified struct {
-	claims   *oauth.AccessClaims
-	identity *forward.Identity
-	// assertionExpiry is when identity.Assertion stops being valid (unix s).
-	assertionExpiry int64
+	principal *principal.Principal
+	identity  *forward.Identity
+	// expiry is the token's, assertionExpiry identity.Assertion's (unix s).
+	expiry, assertionExpiry int64
 }
 
 // tokenCache remembers tokens whose signature was verified, keyed by the
@@ -33,7 +33,7 @@ func (tc *tokenCache) get(token string, now int64) *verified {
 	tc.mu.RLock()
 	v := tc.m[token]
 	tc.mu.RUnlock()
-	if v == nil || now >= v.claims.Expiry {
+	if v == nil || now >= v.expiry {
 		return nil
 	}
 	return v
@@ -52,7 +52,7 @@ func (tc *tokenCache) put(token string, v *verified, now int64) {
 // quarter: a full cache only costs re-verification, never correctness.
 func (tc *tokenCache) evict(now int64) {
 	for k, v := range tc.m {
-		if now >= v.claims.Expiry {
+		if now >= v.expiry {
 			delete(tc.m, k)
 		}
 	}

@@ -16,16 +16,14 @@ import (
 	"time"
 
 	"github.com/mcpgate/mcpgate/proxy/clientaddr"
+	"github.com/mcpgate/mcpgate/proxy/principal"
 )
 
-// Identity is who the request is for, as mcpgate vouches for it.
+// Identity is who the request is for, as mcpgate verified it: the
+// principal policy and audit read too, and the signed assertion made for
+// it.
 type Identity struct {
-	Subject       string
-	Email         string
-	EmailVerified bool
-	Name          string
-	Groups        []string
-	ClientID      string
+	*principal.Principal
 	// Assertion is a signed JWT for the backend, or "" when none is
 	// configured.
 	Assertion string

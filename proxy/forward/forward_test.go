@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/mcpgate/mcpgate/proxy/principal"
 )
 
 func TestJoinGroups(t *testing.T) {
@@ -49,7 +51,7 @@ func TestForwardHeaders(t *testing.T) {
 	req.Header.Set("X-Caller", "spoofed")
 	req.Header.Set("Authorization", "Bearer client-token")
 	rec := httptest.NewRecorder()
-	f.Forward(rec, req, &Identity{Subject: "alice", Email: "alice@example.com", Name: "Eve\nX-Evil: 1"})
+	f.Forward(rec, req, &Identity{Principal: &principal.Principal{Subject: "alice", Email: "alice@example.com", Name: "Eve\nX-Evil: 1"}})
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d", rec.Code)
 	}

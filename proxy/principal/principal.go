@@ -1,0 +1,62 @@
+// Package principal is who a request to the MCP endpoint is for. A
+// Verifier turns the request's bearer token into a Principal, and
+// forwarding, policy and audit all read that one value. Access tokens
+// (JWTs mcpgate signed) have a verifier here; another kind of token is
+// another Verifier beside it.
+package principal
+
+import (
+	"context"
+	"time"
+)
+
+// Kind says what sort of token a principal was verified from.
+type Kind string
+
+// KindAccessToken is an OAuth access token mcpgate issued (RFC 9068 JWT).
+const KindAccessToken Kind = "access_token"
+
+// Principal is the verified caller of an MCP request.
+type Principal struct {
+	// Subject is stable and unique across IdPs ("<issuer>#<sub>"), or a
+	// service account's id.
+	Subject       string
+	Email         string
+	EmailVerified bool
+	Name          string
+	Groups        []string
+	ClientID      string
+	Scopes        []string
+	// Audience is the resource the token was issued for.
+	Audience string
+	Kind     Kind
+	// GrantID is the grant (refresh family) the token belongs to, by
+	// which a revocation finds it; empty for grants without one
+	// (client_credentials).
+	GrantID string
+	// Expiry is when the token stops being valid.
+	Expiry time.Time
+}
+
+// HasScope reports whether the principal's token carries scope.
+func (p *Principal) HasScope(scope string) bool {
+	for _, s := range p.Scopes {
+		if s == scope {
+			return true
+		}
+	}
+	return false
+}
+
+// Verifier turns a bearer token into the principal it stands for.
+type Verifier interface {
+	// Verify returns the principal, or a *Refusal saying why the token is
+	// not accepted; any other error is the verifier's own failure.
+	Verify(ctx context.Context, token string, now time.Time) (*Principal, error)
+}
+
+// Refusal is a token that is not accepted; Description is safe to send to
+// the client (RFC 6750 error_description).
+type Refusal struct{ Description string }
+
+func (r *Refusal) Error() string { return "principal: token refused: " + r.Description }
