@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpgate/mcpgate/proxy/store"
 	"github.com/mcpgate/mcpgate/proxy/store/memory"
 )
 
@@ -28,9 +29,10 @@ func (c *countingStore) Increment(ctx context.Context, key string, exp time.Time
 
 func TestWindowLimiter(t *testing.T) {
 	ctx := context.Background()
-	st := &countingStore{Store: memory.New()}
-	l := newWindowLimiter("test", 2, time.Hour, st, slog.Default())
+	// The limiter and the store read one clock, which the test moves.
 	now := time.Date(2026, 12, 2, 10, 30, 0, 0, time.UTC)
+	st := &countingStore{Store: memory.New(store.WithClock(func() time.Time { return now }))}
+	l := newWindowLimiter("test", 2, time.Hour, st, slog.Default())
 	for i, want := range []bool{true, true, false, false} {
 		if got, _ := l.allow(ctx, "a", now); got != want {
 			t.Fatalf("attempt %d: got %v, want %v", i+1, got, want)
@@ -45,15 +47,19 @@ func TestWindowLimiter(t *testing.T) {
 	if ok, _ := l.allow(ctx, "b", now); !ok {
 		t.Fatal("another key shares the limit")
 	}
-	if ok, _ := l.allow(ctx, "a", now.Add(31*time.Minute)); !ok {
+	now = now.Add(31 * time.Minute)
+	if ok, _ := l.allow(ctx, "a", now); !ok {
 		t.Fatal("the next window did not start afresh")
 	}
 	// Another limiter on the same store (another replica) sees the count.
 	other := newWindowLimiter("test", 2, time.Hour, st, slog.Default())
-	if ok, _ := other.allow(ctx, "b", now); !ok {
-		t.Fatal("second event of b refused")
+	if ok, _ := other.allow(ctx, "c", now); !ok {
+		t.Fatal("first event of c refused")
 	}
-	if ok, _ := other.allow(ctx, "b", now); ok {
+	if ok, _ := l.allow(ctx, "c", now); !ok {
+		t.Fatal("second event of c refused")
+	}
+	if ok, _ := other.allow(ctx, "c", now); ok {
 		t.Fatal("the limit did not hold across limiters sharing a store")
 	}
 	if ok, _ := newWindowLimiter("test", 0, time.Hour, st, slog.Default()).allow(ctx, "a", now); !ok {

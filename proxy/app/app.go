@@ -32,6 +32,9 @@ type Options struct {
 	UpstreamHTTPClient *http.Client
 	// Store replaces the store the configuration names.
 	Store store.Store
+	// Now is the clock of the authorization server, the store it opens and
+	// the revocation list (tests move it); nil is time.Now.
+	Now func() time.Time
 }
 
 // App is a wired mcpgate.
@@ -57,7 +60,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	st := opts.Store
 	if st == nil {
 		var err error
-		if st, err = OpenStore(ctx, cfg); err != nil {
+		if st, err = OpenStore(ctx, cfg, store.WithClock(opts.Now)); err != nil {
 			return nil, err
 		}
 	}
@@ -96,6 +99,9 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 		}
 	}
 	a.Revoked = revocation.New(a.Store, cfg.Tokens.RevocationPollInterval, a.log)
+	if opts.Now != nil {
+		a.Revoked.Now = opts.Now
+	}
 	if err := a.Revoked.Refresh(ctx); err != nil {
 		return fmt.Errorf("app: load revocations: %w", err)
 	}
@@ -129,6 +135,9 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 	}, authserver.Deps{Store: a.Store, Signer: keys, Upstream: up, Logger: a.log, ClientMetadata: metadata, Revoked: a.Revoked})
 	if err != nil {
 		return err
+	}
+	if opts.Now != nil {
+		as.Now = opts.Now
 	}
 	secret, err := a.cookieSecret(ctx)
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 )
 
 // OpenStore opens the store the configuration names.
-func OpenStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+func OpenStore(ctx context.Context, cfg *config.Config, opts ...store.Option) (store.Store, error) {
 	scheme, location, err := cfg.StoreURL()
 	if err != nil {
 		return nil, fmt.Errorf("app: store: %w", err)
@@ -21,13 +21,13 @@ func OpenStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 	var st store.Store
 	switch scheme {
 	case config.StoreMemory:
-		return memory.New(), nil
+		return memory.New(opts...), nil
 	case config.StoreSQLite:
-		st, err = sqlite.Open(ctx, location)
+		st, err = sqlite.Open(ctx, location, opts...)
 	case config.StorePostgres:
-		st, err = postgres.Open(ctx, location)
+		st, err = postgres.Open(ctx, location, opts...)
 	case config.StoreRedis:
-		st, err = redis.Open(ctx, location)
+		st, err = redis.Open(ctx, location, opts...)
 	default:
 		return nil, fmt.Errorf("app: unsupported store %q", scheme)
 	}

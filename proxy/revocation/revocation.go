@@ -21,7 +21,8 @@ type List struct {
 	store    store.Store
 	interval time.Duration
 	log      *slog.Logger
-	now      func() time.Time
+	// Now is the clock; tests replace it before use.
+	Now func() time.Time
 
 	// revoked maps family IDs to when their record expires (unix ms). It
 	// is replaced, never changed: readers need no lock.
@@ -41,7 +42,7 @@ func New(st store.Store, interval time.Duration, log *slog.Logger) *List {
 	if log == nil {
 		log = slog.Default()
 	}
-	l := &List{store: st, interval: interval, log: log, now: time.Now}
+	l := &List{store: st, interval: interval, log: log, Now: time.Now}
 	empty := map[string]int64{}
 	l.revoked.Store(&empty)
 	return l
@@ -53,7 +54,7 @@ func (l *List) Revoked(familyID string) bool {
 		return false
 	}
 	exp, ok := (*l.revoked.Load())[familyID]
-	return ok && l.now().UnixMilli() <= exp
+	return ok && l.Now().UnixMilli() <= exp
 }
 
 // Add records a revocation this replica made.
@@ -66,7 +67,7 @@ func (l *List) Add(r store.Revocation) {
 // merge makes the new map: the current entries still live, and rs. l.mu
 // must be held.
 func (l *List) merge(rs []store.Revocation) {
-	now := l.now().UnixMilli()
+	now := l.Now().UnixMilli()
 	cur := *l.revoked.Load()
 	next := make(map[string]int64, len(cur)+len(rs))
 	for id, exp := range cur {
@@ -88,7 +89,7 @@ func (l *List) Refresh(ctx context.Context) error {
 	l.mu.Lock()
 	since := l.since
 	l.mu.Unlock()
-	start := l.now()
+	start := l.Now()
 	rs, err := l.store.Revocations(ctx, since)
 	if err != nil {
 		return err

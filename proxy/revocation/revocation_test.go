@@ -10,17 +10,17 @@ import (
 
 func TestList(t *testing.T) {
 	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
-	st := memory.New()
+	clock := func() time.Time { return now }
+	st := memory.New(store.WithClock(clock))
 	l := New(st, time.Second, nil)
-	l.now = func() time.Time { return now }
+	l.Now = clock
 	ctx := t.Context()
 
 	if l.Revoked("fam-a") || l.Revoked("") {
 		t.Fatal("an empty list revokes something")
 	}
 	// Another replica's revocation, seen at the next poll.
-	wall := time.Now()
-	if err := st.RevokeGrant(ctx, store.Revocation{FamilyID: "fam-a", RevokedAt: wall, ExpiresAt: now.Add(time.Hour)}); err != nil {
+	if err := st.RevokeGrant(ctx, store.Revocation{FamilyID: "fam-a", RevokedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	if l.Revoked("fam-a") {

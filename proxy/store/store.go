@@ -110,3 +110,31 @@ type GCResult struct {
 func (r GCResult) Total() int64 {
 	return r.Clients + r.AuthRequests + r.AuthCodes + r.RefreshTokens + r.Consents + r.SigningKeys + r.Claims + r.Revocations + r.Counters
 }
+
+// Option configures a backend when it is opened.
+type Option func(*Settings)
+
+// Settings are what Options set.
+type Settings struct {
+	// Now is the clock expiry is judged by: the one the authorization
+	// server uses, so that tests can move both at once. Defaults to
+	// time.Now.
+	Now func() time.Time
+}
+
+// WithClock makes the store judge expiry by now.
+func WithClock(now func() time.Time) Option {
+	return func(s *Settings) { s.Now = now }
+}
+
+// Apply applies opts to the defaults.
+func Apply(opts []Option) Settings {
+	s := Settings{Now: time.Now}
+	for _, o := range opts {
+		o(&s)
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	return s
+}

@@ -21,7 +21,7 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r store.AuthRequest) erro
 		return err
 	}
 	defer s.mu.Unlock()
-	return requests.create(s.requests, r)
+	return requests.create(s.requests, r, s.now())
 }
 
 // GetAuthRequest implements store.Store.
@@ -30,7 +30,7 @@ func (s *Store) GetAuthRequest(ctx context.Context, id string) (store.AuthReques
 		return store.AuthRequest{}, err
 	}
 	defer s.mu.RUnlock()
-	return requests.get(s.requests, id)
+	return requests.get(s.requests, id, s.now())
 }
 
 // UpdateAuthRequest implements store.Store.
@@ -39,7 +39,7 @@ func (s *Store) UpdateAuthRequest(ctx context.Context, id string, update func(*s
 		return err
 	}
 	defer s.mu.Unlock()
-	_, err := requests.update(s.requests, id, update)
+	_, err := requests.update(s.requests, id, s.now(), update)
 	return err
 }
 
@@ -49,5 +49,5 @@ func (s *Store) DeleteAuthRequest(ctx context.Context, id string) error {
 		return err
 	}
 	defer s.mu.Unlock()
-	return requests.delete(s.requests, id)
+	return requests.delete(s.requests, id, s.now())
 }

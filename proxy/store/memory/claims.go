@@ -14,7 +14,7 @@ func (s *Store) ClaimOnce(ctx context.Context, key string, expiresAt time.Time) 
 		return err
 	}
 	defer s.mu.Unlock()
-	if exp, ok := s.claims[key]; ok && live(exp, alreadyIfZero, time.Now()) {
+	if exp, ok := s.claims[key]; ok && live(exp, alreadyIfZero, s.now()) {
 		return fmt.Errorf("memory: claim once: %w", store.ErrAlreadyExists)
 	}
 	s.claims[key] = ms(expiresAt)
@@ -34,7 +34,7 @@ func (s *Store) Increment(ctx context.Context, key string, expiresAt time.Time) 
 	}
 	defer s.mu.Unlock()
 	c, ok := s.counters[key]
-	if !ok || !live(c.expires, alreadyIfZero, time.Now()) {
+	if !ok || !live(c.expires, alreadyIfZero, s.now()) {
 		c = counter{expires: ms(expiresAt)}
 	}
 	c.n++

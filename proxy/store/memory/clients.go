@@ -21,7 +21,7 @@ func (s *Store) CreateClient(ctx context.Context, c store.Client) error {
 		return err
 	}
 	defer s.mu.Unlock()
-	return clients.create(s.clients, c)
+	return clients.create(s.clients, c, s.now())
 }
 
 // GetClient implements store.Store.
@@ -30,7 +30,7 @@ func (s *Store) GetClient(ctx context.Context, id string) (store.Client, error) 
 		return store.Client{}, err
 	}
 	defer s.mu.RUnlock()
-	return clients.get(s.clients, id)
+	return clients.get(s.clients, id, s.now())
 }
 
 // UpdateClient implements store.Store.
@@ -39,7 +39,7 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(*store.
 		return err
 	}
 	defer s.mu.Unlock()
-	_, err := clients.update(s.clients, id, update)
+	_, err := clients.update(s.clients, id, s.now(), update)
 	return err
 }
 
@@ -49,5 +49,5 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 		return err
 	}
 	defer s.mu.Unlock()
-	return clients.delete(s.clients, id)
+	return clients.delete(s.clients, id, s.now())
 }

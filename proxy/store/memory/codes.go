@@ -21,7 +21,7 @@ func (s *Store) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
 		return err
 	}
 	defer s.mu.Unlock()
-	return codes.create(s.codes, c)
+	return codes.create(s.codes, c, s.now())
 }
 
 // RedeemAuthCode implements store.Store.
@@ -30,7 +30,7 @@ func (s *Store) RedeemAuthCode(ctx context.Context, hash string, redeem func(sto
 		return err
 	}
 	defer s.mu.Unlock()
-	code, ok := codes.lookup(s.codes, hash)
+	code, ok := codes.lookup(s.codes, hash, s.now())
 	if !ok {
 		return codes.errorf("redeem", hash, "%w", store.ErrNotFound)
 	}
@@ -41,7 +41,7 @@ func (s *Store) RedeemAuthCode(ctx context.Context, hash string, redeem func(sto
 	if rt == nil || code.Redeemed {
 		return codes.errorf("redeem", hash, "already redeemed or no token: %w", store.ErrAlreadyExists)
 	}
-	if _, taken := tokens.lookup(s.tokens, rt.Hash); taken {
+	if _, taken := tokens.lookup(s.tokens, rt.Hash, s.now()); taken {
 		return codes.errorf("redeem", hash, "token %q: %w", rt.Hash, store.ErrAlreadyExists)
 	}
 	code.Redeemed, code.FamilyID = true, rt.FamilyID

@@ -31,7 +31,7 @@ func (s *Store) GetConsent(ctx context.Context, subject, clientID string) (store
 		return store.Consent{}, err
 	}
 	defer s.mu.RUnlock()
-	return consents.get(s.consents, consentKey{subject, clientID})
+	return consents.get(s.consents, consentKey{subject, clientID}, s.now())
 }
 
 // DeleteConsent implements store.Store.
@@ -40,5 +40,5 @@ func (s *Store) DeleteConsent(ctx context.Context, subject, clientID string) err
 		return err
 	}
 	defer s.mu.Unlock()
-	return consents.delete(s.consents, consentKey{subject, clientID})
+	return consents.delete(s.consents, consentKey{subject, clientID}, s.now())
 }

@@ -23,7 +23,7 @@ func (s *Store) CreateSigningKey(ctx context.Context, k store.SigningKey) error 
 		return err
 	}
 	defer s.mu.Unlock()
-	return keys.create(s.keys, k)
+	return keys.create(s.keys, k, s.now())
 }
 
 // ListSigningKeys implements store.Store.
@@ -32,7 +32,7 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error)
 		return nil, err
 	}
 	defer s.mu.RUnlock()
-	now := time.Now()
+	now := s.now()
 	var list []store.SigningKey
 	for _, k := range s.keys {
 		if live(k.ExpiresAt, neverIfZero, now) {
@@ -53,6 +53,6 @@ func (s *Store) UpdateSigningKey(ctx context.Context, id string, update func(*st
 		return err
 	}
 	defer s.mu.Unlock()
-	_, err := keys.update(s.keys, id, update)
+	_, err := keys.update(s.keys, id, s.now(), update)
 	return err
 }

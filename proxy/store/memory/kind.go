@@ -21,9 +21,9 @@ func (k kind[K, V]) errorf(op string, key K, format string, args ...any) error {
 	return fmt.Errorf("memory: %s %s %v: "+format, append([]any{op, k.name, key}, args...)...)
 }
 
-func (k kind[K, V]) lookup(m map[K]V, key K) (V, bool) {
+func (k kind[K, V]) lookup(m map[K]V, key K, now time.Time) (V, bool) {
 	v, ok := m[key]
-	if !ok || !live(k.expires(v), k.zeroLives, time.Now()) {
+	if !ok || !live(k.expires(v), k.zeroLives, now) {
 		var zero V
 		return zero, false
 	}
@@ -32,17 +32,17 @@ func (k kind[K, V]) lookup(m map[K]V, key K) (V, bool) {
 
 // create refuses to overwrite a live record; an expired one is as good as
 // absent, so it is replaced.
-func (k kind[K, V]) create(m map[K]V, v V) error {
+func (k kind[K, V]) create(m map[K]V, v V, now time.Time) error {
 	key := k.key(v)
-	if _, ok := k.lookup(m, key); ok {
+	if _, ok := k.lookup(m, key, now); ok {
 		return k.errorf("create", key, "%w", store.ErrAlreadyExists)
 	}
 	m[key] = k.clone(v)
 	return nil
 }
 
-func (k kind[K, V]) get(m map[K]V, key K) (V, error) {
-	v, ok := k.lookup(m, key)
+func (k kind[K, V]) get(m map[K]V, key K, now time.Time) (V, error) {
+	v, ok := k.lookup(m, key, now)
 	if !ok {
 		return v, k.errorf("get", key, "%w", store.ErrNotFound)
 	}
@@ -52,9 +52,9 @@ func (k kind[K, V]) get(m map[K]V, key K) (V, error) {
 // update hands fn a private copy so that neither a failed update nor
 // anything fn keeps a reference to can reach the stored record. It returns
 // a copy of what was stored.
-func (k kind[K, V]) update(m map[K]V, key K, fn func(*V) error) (V, error) {
+func (k kind[K, V]) update(m map[K]V, key K, now time.Time, fn func(*V) error) (V, error) {
 	var zero V
-	v, ok := k.lookup(m, key)
+	v, ok := k.lookup(m, key, now)
 	if !ok {
 		return zero, k.errorf("update", key, "%w", store.ErrNotFound)
 	}
@@ -83,8 +83,8 @@ func (k kind[K, V]) gc(m map[K]V, now time.Time) int64 {
 
 // delete leaves an expired record for GarbageCollect so that its counts do
 // not depend on what was deleted in between.
-func (k kind[K, V]) delete(m map[K]V, key K) error {
-	if _, ok := k.lookup(m, key); !ok {
+func (k kind[K, V]) delete(m map[K]V, key K, now time.Time) error {
+	if _, ok := k.lookup(m, key, now); !ok {
 		return k.errorf("delete", key, "%w", store.ErrNotFound)
 	}
 	delete(m, key)

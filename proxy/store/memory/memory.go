@@ -31,11 +31,13 @@ type Store struct {
 
 	revocations map[string]store.Revocation
 	counters    map[string]counter
+	now         func() time.Time
 }
 
 // New returns an empty store.
-func New() *Store {
+func New(opts ...store.Option) *Store {
 	return &Store{
+		now:      store.Apply(opts).Now,
 		clients:  map[string]store.Client{},
 		requests: map[string]store.AuthRequest{},
 		codes:    map[string]store.AuthCode{},

@@ -21,7 +21,7 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t store.RefreshToken) er
 		return err
 	}
 	defer s.mu.Unlock()
-	return tokens.create(s.tokens, t)
+	return tokens.create(s.tokens, t, s.now())
 }
 
 // GetRefreshToken implements store.Store.
@@ -30,7 +30,7 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash string) (store.Refresh
 		return store.RefreshToken{}, err
 	}
 	defer s.mu.RUnlock()
-	return tokens.get(s.tokens, hash)
+	return tokens.get(s.tokens, hash, s.now())
 }
 
 // RotateRefreshToken implements store.Store.
@@ -39,7 +39,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, rotate func
 		return err
 	}
 	defer s.mu.Unlock()
-	cur, ok := tokens.lookup(s.tokens, hash)
+	cur, ok := tokens.lookup(s.tokens, hash, s.now())
 	if !ok {
 		return tokens.errorf("rotate", hash, "%w", store.ErrNotFound)
 	}
@@ -53,7 +53,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, rotate func
 	}
 	if succ != nil {
 		// Checked before anything is written: the two writes are one step.
-		if _, ok := tokens.lookup(s.tokens, succ.Hash); ok || succ.Hash == hash {
+		if _, ok := tokens.lookup(s.tokens, succ.Hash, s.now()); ok || succ.Hash == hash {
 			return tokens.errorf("rotate", hash, "successor %q: %w", succ.Hash, store.ErrAlreadyExists)
 		}
 		s.tokens[succ.Hash] = cloneRefreshToken(*succ)
@@ -86,7 +86,7 @@ func (s *Store) Revocations(ctx context.Context, since time.Time) ([]store.Revoc
 		return nil, err
 	}
 	defer s.mu.RUnlock()
-	now := time.Now()
+	now := s.now()
 	var out []store.Revocation
 	for _, r := range s.revocations {
 		if live(r.ExpiresAt, alreadyIfZero, now) && !r.RevokedAt.Before(ms(since)) {

@@ -68,7 +68,7 @@ func lockMigrations(ctx context.Context, tx *sql.Tx) error {
 // application_name=mcpgate and idle_in_transaction_session_timeout=30s
 // (see config.go for why). An unreachable server is an error wrapping
 // store.ErrUnavailable, so that a caller may retry.
-func Open(ctx context.Context, url string) (*Store, error) {
+func Open(ctx context.Context, url string, opts ...store.Option) (*Store, error) {
 	cfg, pool, err := parseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
@@ -83,7 +83,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return err
 	}))
 	pool.apply(db)
-	s, err := sqlstore.New(ctx, db, dialect)
+	s, err := sqlstore.New(ctx, db, dialect, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open %s:%d/%s: %w", cfg.Host, cfg.Port, cfg.Database, err)
 	}

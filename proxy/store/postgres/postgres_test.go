@@ -20,6 +20,14 @@ func TestConformance(t *testing.T) {
 		_, url := freshSchema(t)
 		return open(t, url)
 	})
+	storetest.RunClock(t, func(t *testing.T, now func() time.Time) store.Store {
+		_, url := freshSchema(t)
+		s, err := postgres.Open(t.Context(), url, store.WithClock(now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
 }
 
 func TestSurvivesReopen(t *testing.T) {

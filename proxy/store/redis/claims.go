@@ -18,7 +18,7 @@ func (s *Store) ClaimOnce(ctx context.Context, key string, expiresAt time.Time) 
 	// records: a caller who forgot it must not block the key forever.
 	const zeroLives = false
 	isLive := "0"
-	if live(expiresAt, zeroLives, time.Now()) {
+	if live(expiresAt, zeroLives, s.now()) {
 		isLive = "1"
 	}
 	var ms int64
@@ -38,12 +38,12 @@ func (s *Store) ClaimOnce(ctx context.Context, key string, expiresAt time.Time) 
 
 const counterTag = "counter"
 
-// Increment implements store.Store: INCR, and PEXPIREAT when the counter
-// is new, in one script; Redis forgets the counter when it expires, and
-// the index lets GarbageCollect count it like the other kinds.
+// Increment implements store.Store in one script (incrementScript); Redis
+// forgets the counter when it expires, and the index lets GarbageCollect
+// count it like the other kinds.
 func (s *Store) Increment(ctx context.Context, key string, expiresAt time.Time) (int64, error) {
 	keys := []string{s.recordKey(counterTag, key), s.indexKey(counterTag)}
-	n, err := incrementScript.Run(ctx, s.rdb, keys, expiresAt.UnixMilli(), key).Int64()
+	n, err := incrementScript.Run(ctx, s.rdb, keys, expiresAt.UnixMilli(), s.now().UnixMilli(), key).Int64()
 	if err != nil {
 		return 0, s.fail(ctx, fmt.Sprintf("increment %q", key), err)
 	}

@@ -97,7 +97,7 @@ func (k kind[V, W]) op(verb, id string) string {
 
 // put writes v in one script. mode "create" refuses a live record.
 func (k kind[V, W]) put(ctx context.Context, s *Store, mode string, v V) error {
-	now := time.Now()
+	now := s.now()
 	id := k.id(v)
 	r, err := k.encode(v, now)
 	if err != nil {
@@ -146,7 +146,7 @@ func (k kind[V, W]) read(ctx context.Context, c hashGetter, s *Store, id string,
 }
 
 func (k kind[V, W]) get(ctx context.Context, s *Store, id string) (V, error) {
-	v, err := k.read(ctx, s.rdb, s, id, time.Now())
+	v, err := k.read(ctx, s.rdb, s, id, s.now())
 	if err != nil {
 		return v, s.fail(ctx, k.op("get", id), err)
 	}
@@ -169,7 +169,7 @@ func (k kind[V, W]) update(ctx context.Context, s *Store, id string, fn func(*V)
 		fnErr error
 	)
 	err = s.rdb.Watch(ctx, func(tx *goredis.Tx) error {
-		now := time.Now()
+		now := s.now()
 		v, err := k.read(ctx, tx, s, id, now)
 		if err != nil {
 			return err
@@ -221,7 +221,7 @@ func (k kind[V, W]) update(ctx context.Context, s *Store, id string, fn func(*V)
 // so it is not retried. Most likely the record was deleted (or revoked, or
 // collected); otherwise the update outlived its lock and another took over.
 func (k kind[V, W]) lost(ctx context.Context, s *Store, op, id string) error {
-	_, err := k.read(ctx, s.rdb, s, id, time.Now())
+	_, err := k.read(ctx, s.rdb, s, id, s.now())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return fmt.Errorf("redis: %s: %w", op, store.ErrNotFound)
@@ -235,7 +235,7 @@ func (k kind[V, W]) lost(ctx context.Context, s *Store, op, id string) error {
 func (k kind[V, W]) delete(ctx context.Context, s *Store, id string) error {
 	op := k.op("delete", id)
 	keys := []string{s.recordKey(k.tag, id), s.indexKey(k.tag)}
-	n, err := deleteScript.Run(ctx, s.rdb, keys, nowMillis(time.Now()), id).Int()
+	n, err := deleteScript.Run(ctx, s.rdb, keys, nowMillis(s.now()), id).Int()
 	if err != nil {
 		return s.fail(ctx, op, err)
 	}

@@ -25,6 +25,8 @@ type Store struct {
 	// lockWait is how long an update waits for the lock before giving up.
 	// Fields rather than constants so that tests can shorten them.
 	lockTTL, lockWait time.Duration
+	// now judges liveness; Redis's own TTLs follow its clock.
+	now func() time.Time
 }
 
 // Lock timing: an update holds its lock for a few round trips, so 5s means
@@ -38,7 +40,7 @@ const (
 // Open connects to the Redis at url (see parseURL for the form) and checks
 // that it answers and is recent enough. A Redis that cannot be reached is
 // an error wrapping store.ErrUnavailable.
-func Open(ctx context.Context, url string) (*Store, error) {
+func Open(ctx context.Context, url string, storeOpts ...store.Option) (*Store, error) {
 	opts, prefix, err := parseURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("redis: open: %w", err)
@@ -48,6 +50,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		prefix:   prefix,
 		lockTTL:  defaultLockTTL,
 		lockWait: defaultLockWait,
+		now:      store.Apply(storeOpts).Now,
 	}
 	op := "open " + opts.Addr
 	if err := s.rdb.Ping(ctx).Err(); err != nil {

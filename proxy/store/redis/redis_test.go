@@ -130,6 +130,13 @@ func TestConformance(t *testing.T) {
 		// storetest closes the store; the prefix cleanup runs after that.
 		return openTest(t, testPrefix(t))
 	})
+	storetest.RunClock(t, func(t *testing.T, now func() time.Time) store.Store {
+		s, err := Open(t.Context(), withPrefix(t, testURL(), testPrefix(t)), store.WithClock(now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
 }
 
 // keysUnder lists the keys under prefix, without it, sorted.

@@ -102,7 +102,7 @@ func writePair[A, WA, B, WB any](ctx context.Context, s *Store, verb string, ka 
 		return fmt.Errorf("redis: %s: %s %q: %w", op, kb.name, nid, store.ErrAlreadyExists)
 	}
 	err = s.rdb.Watch(ctx, func(tx *goredis.Tx) error {
-		now := time.Now()
+		now := s.now()
 		cur, err := ka.read(ctx, tx, s, id, now)
 		if err != nil {
 			return err
@@ -161,7 +161,7 @@ func writePair[A, WA, B, WB any](ctx context.Context, s *Store, verb string, ka 
 		// The new record's key was taken after it was checked, or the
 		// current record changed (revoked or deleted, most likely).
 		if newID != "" {
-			if _, err := kb.read(ctx, s.rdb, s, newID, time.Now()); err == nil {
+			if _, err := kb.read(ctx, s.rdb, s, newID, s.now()); err == nil {
 				return taken(newID)
 			}
 		}
@@ -209,7 +209,7 @@ func (s *Store) Revocations(ctx context.Context, since time.Time) ([]store.Revoc
 	if err != nil {
 		return nil, s.fail(ctx, "list revocations", err)
 	}
-	now := time.Now().UnixMilli()
+	now := s.now().UnixMilli()
 	var out []store.Revocation
 	for i, z := range res {
 		if int64(exps[i]) < now {

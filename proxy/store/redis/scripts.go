@@ -156,18 +156,24 @@ end
 return 0
 `)
 
-// incrementScript counts. A new counter gets its expiry; an existing one
-// keeps its own. An expiry already past leaves nothing behind but the
-// index entry, for GarbageCollect to count.
+// incrementScript counts, in a hash of the count and its expiry. A new
+// counter gets its expiry; an existing one keeps its own, and one expired
+// by the caller's clock starts again (Redis's TTL only frees the memory).
 //
 //	KEYS[1] counter, KEYS[2] expiry index
 //	ARGV[1] expiry of a new counter, Unix ms
-//	ARGV[2] counter key (index member)
+//	ARGV[2] now, Unix ms
+//	ARGV[3] counter key (index member)
 var incrementScript = goredis.NewScript(`
-local n = redis.call('INCR', KEYS[1])
+local exp = redis.call('HGET', KEYS[1], 'exp')
+if exp and tonumber(exp) < tonumber(ARGV[2]) then
+	redis.call('DEL', KEYS[1])
+end
+local n = redis.call('HINCRBY', KEYS[1], 'n', 1)
 if n == 1 then
+	redis.call('HSET', KEYS[1], 'exp', ARGV[1])
 	redis.call('PEXPIREAT', KEYS[1], ARGV[1])
-	redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
+	redis.call('ZADD', KEYS[2], ARGV[1], ARGV[3])
 end
 return n
 `)

@@ -64,7 +64,7 @@ func (s *Store) CreateSigningKey(ctx context.Context, k store.SigningKey) error 
 // every key, doubles as the list of keys: there are a handful.
 func (s *Store) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error) {
 	const op = "list signing keys"
-	now := time.Now()
+	now := s.now()
 	ids, err := s.rdb.ZRangeArgs(ctx, goredis.ZRangeArgs{
 		Key:     s.indexKey(signingKeys.tag),
 		Start:   nowMillis(now),

@@ -38,7 +38,7 @@ var dialect = sqlstore.Dialect{
 // Open opens (creating if needed) the database at path and brings its schema
 // up to date. path is a file name, ":memory:" for a private in-memory
 // database (tests), or a "file:" URI.
-func Open(ctx context.Context, path string) (*Store, error) {
+func Open(ctx context.Context, path string, opts ...store.Option) (*Store, error) {
 	dsn, inMemory, err := makeDSN(path)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
@@ -67,7 +67,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// A private in-memory database has one connection, which a writer of
 	// its own would take from the reads.
 	d.GroupCommit = !inMemory
-	s, err := sqlstore.New(ctx, db, d)
+	s, err := sqlstore.New(ctx, db, d, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
 	}

@@ -32,6 +32,13 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
 		return open(t, filepath.Join(t.TempDir(), "mcpgate.db"))
 	})
+	storetest.RunClock(t, func(t *testing.T, now func() time.Time) store.Store {
+		s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "clock.db"), store.WithClock(now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
 }
 
 func TestConformanceInMemory(t *testing.T) {

@@ -37,7 +37,7 @@ func identityVal(i *store.Identity) any {
 
 // CreateAuthRequest implements store.Store.
 func (s *Store) CreateAuthRequest(ctx context.Context, r store.AuthRequest) error {
-	if err := s.writeStmt(ctx, func(q querier) error { return authRequests.create(ctx, q, &r) }); err != nil {
+	if err := s.writeStmt(ctx, func(q querier) error { return authRequests.create(ctx, q, s.nowMS(), &r) }); err != nil {
 		return s.fail("create auth request", err)
 	}
 	return nil
@@ -45,7 +45,7 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r store.AuthRequest) erro
 
 // GetAuthRequest implements store.Store.
 func (s *Store) GetAuthRequest(ctx context.Context, id string) (store.AuthRequest, error) {
-	r, err := authRequests.get(ctx, s.reads, false, id)
+	r, err := authRequests.get(ctx, s.reads, s.nowMS(), false, id)
 	if err != nil {
 		return store.AuthRequest{}, s.fail("get auth request", err)
 	}
@@ -60,7 +60,7 @@ func (s *Store) UpdateAuthRequest(ctx context.Context, id string, update func(*s
 
 // DeleteAuthRequest implements store.Store.
 func (s *Store) DeleteAuthRequest(ctx context.Context, id string) error {
-	if err := s.writeStmt(ctx, func(q querier) error { return authRequests.delete(ctx, q, id) }); err != nil {
+	if err := s.writeStmt(ctx, func(q querier) error { return authRequests.delete(ctx, q, s.nowMS(), id) }); err != nil {
 		return s.fail("delete auth request", err)
 	}
 	return nil

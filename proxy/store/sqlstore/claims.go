@@ -15,7 +15,7 @@ ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE claims.ex
 
 // ClaimOnce implements store.Store.
 func (s *Store) ClaimOnce(ctx context.Context, key string, expiresAt time.Time) error {
-	n, err := s.exec(ctx, claimSQL, key, expiresAt.UnixMilli(), nowMS())
+	n, err := s.exec(ctx, claimSQL, key, expiresAt.UnixMilli(), s.nowMS())
 	if err == nil && n == 0 {
 		err = store.ErrAlreadyExists
 	}

@@ -27,7 +27,7 @@ var clients = (&table[store.Client]{
 
 // CreateClient implements store.Store.
 func (s *Store) CreateClient(ctx context.Context, c store.Client) error {
-	if err := s.writeStmt(ctx, func(q querier) error { return clients.create(ctx, q, &c) }); err != nil {
+	if err := s.writeStmt(ctx, func(q querier) error { return clients.create(ctx, q, s.nowMS(), &c) }); err != nil {
 		return s.fail("create client", err)
 	}
 	return nil
@@ -35,7 +35,7 @@ func (s *Store) CreateClient(ctx context.Context, c store.Client) error {
 
 // GetClient implements store.Store.
 func (s *Store) GetClient(ctx context.Context, id string) (store.Client, error) {
-	c, err := clients.get(ctx, s.reads, false, id)
+	c, err := clients.get(ctx, s.reads, s.nowMS(), false, id)
 	if err != nil {
 		return store.Client{}, s.fail("get client", err)
 	}
@@ -50,7 +50,7 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(*store.
 
 // DeleteClient implements store.Store.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
-	if err := s.writeStmt(ctx, func(q querier) error { return clients.delete(ctx, q, id) }); err != nil {
+	if err := s.writeStmt(ctx, func(q querier) error { return clients.delete(ctx, q, s.nowMS(), id) }); err != nil {
 		return s.fail("delete client", err)
 	}
 	return nil

@@ -28,7 +28,7 @@ var authCodes = (&table[store.AuthCode]{
 
 // CreateAuthCode implements store.Store.
 func (s *Store) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
-	if err := s.writeStmt(ctx, func(q querier) error { return authCodes.create(ctx, q, &c) }); err != nil {
+	if err := s.writeStmt(ctx, func(q querier) error { return authCodes.create(ctx, q, s.nowMS(), &c) }); err != nil {
 		return s.fail("create auth code", err)
 	}
 	return nil
@@ -62,7 +62,7 @@ func (s *Store) RedeemAuthCode(ctx context.Context, hash string, redeem func(sto
 
 func (s *Store) redeem(ctx context.Context, hash string, redeem func(store.AuthCode) (*store.RefreshToken, error)) error {
 	for range maxOptimisticTries {
-		code, err := authCodes.get(ctx, s.reads, false, hash)
+		code, err := authCodes.get(ctx, s.reads, s.nowMS(), false, hash)
 		if err != nil {
 			return err
 		}
@@ -74,7 +74,7 @@ func (s *Store) redeem(ctx context.Context, hash string, redeem func(store.AuthC
 			return store.ErrAlreadyExists
 		}
 		if s.d.ModifyingCTE {
-			args := append([]any{rt.FamilyID, hash, nowMS()}, refreshTokens.args(rt)...)
+			args := append([]any{rt.FamilyID, hash, s.nowMS()}, refreshTokens.args(rt)...)
 			n, err := rowsAffected(s.db.ExecContext(ctx, redeemWithTokenSQL, args...))
 			if err != nil || n == 1 {
 				return err
@@ -82,7 +82,7 @@ func (s *Store) redeem(ctx context.Context, hash string, redeem func(store.AuthC
 			continue
 		}
 		err = s.write(ctx, func(q querier) error {
-			n, err := rowsAffected(q.ExecContext(ctx, redeemCodeSQL, rt.FamilyID, hash, nowMS()))
+			n, err := rowsAffected(q.ExecContext(ctx, redeemCodeSQL, rt.FamilyID, hash, s.nowMS()))
 			switch {
 			case err != nil:
 				return err
@@ -90,7 +90,7 @@ func (s *Store) redeem(ctx context.Context, hash string, redeem func(store.AuthC
 				return errChanged
 			}
 			// A taken token hash fails the job, which undoes the mark.
-			return refreshTokens.create(ctx, q, rt)
+			return refreshTokens.create(ctx, q, s.nowMS(), rt)
 		})
 		if !errors.Is(err, errChanged) {
 			return err

@@ -36,7 +36,7 @@ func (s *Store) PutConsent(ctx context.Context, c store.Consent) error {
 
 // GetConsent implements store.Store.
 func (s *Store) GetConsent(ctx context.Context, subject, clientID string) (store.Consent, error) {
-	c, err := consents.get(ctx, s.reads, false, subject, clientID)
+	c, err := consents.get(ctx, s.reads, s.nowMS(), false, subject, clientID)
 	if err != nil {
 		return store.Consent{}, s.fail("get consent", err)
 	}
@@ -45,7 +45,7 @@ func (s *Store) GetConsent(ctx context.Context, subject, clientID string) (store
 
 // DeleteConsent implements store.Store.
 func (s *Store) DeleteConsent(ctx context.Context, subject, clientID string) error {
-	if err := s.writeStmt(ctx, func(q querier) error { return consents.delete(ctx, q, subject, clientID) }); err != nil {
+	if err := s.writeStmt(ctx, func(q querier) error { return consents.delete(ctx, q, s.nowMS(), subject, clientID) }); err != nil {
 		return s.fail("delete consent", err)
 	}
 	return nil

@@ -28,7 +28,7 @@ var listKeysSQL = "SELECT " + signingKeys.colList + " FROM signing_keys WHERE " 
 
 // CreateSigningKey implements store.Store.
 func (s *Store) CreateSigningKey(ctx context.Context, k store.SigningKey) error {
-	if err := s.writeStmt(ctx, func(q querier) error { return signingKeys.create(ctx, q, &k) }); err != nil {
+	if err := s.writeStmt(ctx, func(q querier) error { return signingKeys.create(ctx, q, s.nowMS(), &k) }); err != nil {
 		return s.fail("create signing key", err)
 	}
 	return nil
@@ -36,7 +36,7 @@ func (s *Store) CreateSigningKey(ctx context.Context, k store.SigningKey) error 
 
 // ListSigningKeys implements store.Store.
 func (s *Store) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error) {
-	rows, err := s.reads.QueryContext(ctx, listKeysSQL, nowMS())
+	rows, err := s.reads.QueryContext(ctx, listKeysSQL, s.nowMS())
 	if err != nil {
 		return nil, s.fail("list signing keys", err)
 	}

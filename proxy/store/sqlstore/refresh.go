@@ -40,7 +40,7 @@ var (
 
 // CreateRefreshToken implements store.Store.
 func (s *Store) CreateRefreshToken(ctx context.Context, t store.RefreshToken) error {
-	if err := s.writeStmt(ctx, func(q querier) error { return refreshTokens.create(ctx, q, &t) }); err != nil {
+	if err := s.writeStmt(ctx, func(q querier) error { return refreshTokens.create(ctx, q, s.nowMS(), &t) }); err != nil {
 		return s.fail("create refresh token", err)
 	}
 	return nil
@@ -48,7 +48,7 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t store.RefreshToken) er
 
 // GetRefreshToken implements store.Store.
 func (s *Store) GetRefreshToken(ctx context.Context, hash string) (store.RefreshToken, error) {
-	t, err := refreshTokens.get(ctx, s.reads, false, hash)
+	t, err := refreshTokens.get(ctx, s.reads, s.nowMS(), false, hash)
 	if err != nil {
 		return store.RefreshToken{}, s.fail("get refresh token", err)
 	}
@@ -78,7 +78,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, rotate rota
 
 func (s *Store) rotate(ctx context.Context, hash string, rotate rotateFunc) error {
 	for range maxOptimisticTries {
-		cur, err := refreshTokens.get(ctx, s.reads, false, hash)
+		cur, err := refreshTokens.get(ctx, s.reads, s.nowMS(), false, hash)
 		if err != nil {
 			return err
 		}
@@ -93,7 +93,7 @@ func (s *Store) rotate(ctx context.Context, hash string, rotate rotateFunc) erro
 		if succ != nil && succ.Hash == hash {
 			return store.ErrAlreadyExists
 		}
-		args := append(refreshTokens.args(&cur), seen, nowMS())
+		args := append(refreshTokens.args(&cur), seen, s.nowMS())
 		if s.d.ModifyingCTE {
 			query := rotateSQL
 			if succ != nil {
@@ -116,7 +116,7 @@ func (s *Store) rotate(ctx context.Context, hash string, rotate rotateFunc) erro
 			case succ != nil:
 				// A taken successor fails the job, which undoes the
 				// update above.
-				return refreshTokens.create(ctx, q, succ)
+				return refreshTokens.create(ctx, q, s.nowMS(), succ)
 			}
 			return nil
 		})
@@ -180,7 +180,7 @@ ON CONFLICT (family_id) DO UPDATE SET revoked_at = excluded.revoked_at,
 func (s *Store) Revocations(ctx context.Context, since time.Time) ([]store.Revocation, error) {
 	rows, err := s.reads.QueryContext(ctx,
 		"SELECT family_id, revoked_at, expires_at FROM revocations WHERE revoked_at >= $1 AND expires_at >= $2",
-		since.UnixMilli(), nowMS())
+		since.UnixMilli(), s.nowMS())
 	if err != nil {
 		return nil, s.fail("list revocations", err)
 	}
@@ -211,7 +211,7 @@ RETURNING n`
 func (s *Store) Increment(ctx context.Context, key string, expiresAt time.Time) (int64, error) {
 	var n int64
 	err := s.writeStmt(ctx, func(q querier) error {
-		return q.QueryRowContext(ctx, incrementSQL, key, expiresAt.UnixMilli(), nowMS()).Scan(&n)
+		return q.QueryRowContext(ctx, incrementSQL, key, expiresAt.UnixMilli(), s.nowMS()).Scan(&n)
 	})
 	if err != nil {
 		return 0, s.fail("increment", err)

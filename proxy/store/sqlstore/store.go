@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/mcpgate/mcpgate/proxy/store"
 )
@@ -23,11 +24,15 @@ type Store struct {
 	reads querier
 	// w runs the writes with GroupCommit; nil otherwise.
 	w *writer
+	// now is the clock expiry is judged by.
+	now func() time.Time
 }
+
+func (s *Store) nowMS() int64 { return s.now().UnixMilli() }
 
 // New brings the schema of db up to date and returns the store on it. New
 // takes db over: it closes it if it fails, and Close closes it later.
-func New(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
+func New(ctx context.Context, db *sql.DB, d Dialect, opts ...store.Option) (*Store, error) {
 	if err := migrate(ctx, db, &d); err != nil {
 		db.Close()
 		// Only "cannot reach the database" is worth a sentinel here: a
@@ -37,7 +42,7 @@ func New(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
 		}
 		return nil, err
 	}
-	s := &Store{db: db, d: d, reads: db}
+	s := &Store{db: db, d: d, reads: db, now: store.Apply(opts).Now}
 	if d.CacheStatements {
 		s.reads = newCachedQuerier(db)
 	}

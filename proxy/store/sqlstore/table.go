@@ -86,8 +86,6 @@ func (t *table[R]) build() *table[R] {
 	return t
 }
 
-func nowMS() int64 { return time.Now().UnixMilli() }
-
 // placeholders is "$from, ..., $(from+n-1)".
 func placeholders(from, n int) string {
 	ps := make([]string, n)
@@ -100,8 +98,8 @@ func placeholders(from, n int) string {
 func (t *table[R]) keyOf(r *R) []any { return t.args(r)[:t.nkey] }
 
 // create inserts r unless a live record has its key.
-func (t *table[R]) create(ctx context.Context, q querier, r *R) error {
-	n, err := rowsAffected(q.ExecContext(ctx, t.insertSQL, append(t.args(r), nowMS())...))
+func (t *table[R]) create(ctx context.Context, q querier, now int64, r *R) error {
+	n, err := rowsAffected(q.ExecContext(ctx, t.insertSQL, append(t.args(r), now)...))
 	if err == nil && n == 0 {
 		return store.ErrAlreadyExists
 	}
@@ -110,13 +108,13 @@ func (t *table[R]) create(ctx context.Context, q querier, r *R) error {
 
 // get reads the live record under key; sql.ErrNoRows when there is none.
 // lock also locks its row until the transaction q ends.
-func (t *table[R]) get(ctx context.Context, q querier, lock bool, key ...any) (R, error) {
+func (t *table[R]) get(ctx context.Context, q querier, now int64, lock bool, key ...any) (R, error) {
 	query := t.getSQL
 	if lock {
 		query = t.lockSQL
 	}
 	var r R
-	err := q.QueryRowContext(ctx, query, append(key, nowMS())...).Scan(t.dest(&r)...)
+	err := q.QueryRowContext(ctx, query, append(key, now)...).Scan(t.dest(&r)...)
 	return r, err
 }
 
@@ -128,8 +126,8 @@ func (t *table[R]) update(ctx context.Context, q querier, r *R) error {
 	return err
 }
 
-func (t *table[R]) delete(ctx context.Context, q querier, key ...any) error {
-	n, err := rowsAffected(q.ExecContext(ctx, t.deleteSQL, append(key, nowMS())...))
+func (t *table[R]) delete(ctx context.Context, q querier, now int64, key ...any) error {
+	n, err := rowsAffected(q.ExecContext(ctx, t.deleteSQL, append(key, now)...))
 	if err == nil && n == 0 {
 		return store.ErrNotFound
 	}

@@ -11,7 +11,7 @@ import (
 // would silently stay under its old key.
 func modify[R any](ctx context.Context, s *Store, tx querier, t *table[R], key []any, fn func(*R) error) (R, error) {
 	var zero R
-	r, err := t.get(ctx, tx, s.d.RowLocks, key...)
+	r, err := t.get(ctx, tx, s.nowMS(), s.d.RowLocks, key...)
 	if err != nil {
 		return zero, err
 	}
