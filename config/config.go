@@ -35,6 +35,8 @@ type Config struct {
 	Session      Session      `yaml:"session"`
 	Registration Registration `yaml:"registration"`
 	Limits       Limits       `yaml:"limits"`
+	Policy       Policy       `yaml:"policy"`
+	Audit        Audit        `yaml:"audit"`
 
 	// Clients are OAuth clients registered in the configuration
 	// (pre-registered) rather than through /register. In the environment,
@@ -191,4 +193,12 @@ type Registration struct {
 	// CIMD configures clients identified by a Client ID Metadata Document
 	// (an https URL as client_id).
 	CIMD CIMD `yaml:"cimd"`
+}
+
+// Audit is the audit log: one JSON line per MCP request and per sign-in
+// decision.
+type Audit struct {
+	// Path is "stdout", or a file appended to and reopened on SIGHUP (so
+	// that logrotate can move it); empty turns the audit log off.
+	Path string `yaml:"path"`
 }

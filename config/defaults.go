@@ -55,6 +55,7 @@ func Default() *Config {
 			// access token still works on another replica.
 			RevocationPollInterval: 5 * time.Second,
 		},
+		Policy: Policy{SignIn: SignInPolicy{RequireVerifiedEmail: true}},
 		Session: Session{
 			TTL:        12 * time.Hour,
 			ConsentTTL: 0,

@@ -65,6 +65,12 @@ func decodeJSONItem(data []byte, v reflect.Value, key string) []string {
 			continue
 		}
 		seen[name] = true
+		if f, ok := fields[name]; ok && kindOf(f.typ) == kindStruct {
+			if string(val) != "null" {
+				msgs = append(msgs, decodeJSONItem(val, v.Field(f.index), joinKey(key, name))...)
+			}
+			continue
+		}
 		if f, ok := fields[name]; ok {
 			if err := setJSONField(val, v.Field(f.index), f); err != nil {
 				bad(name, "%v", err)

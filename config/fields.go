@@ -181,9 +181,10 @@ func collectLeaves(t reflect.Type, path []string, index []int, out *[]leaf) erro
 }
 
 // checkItemType checks the item type of a list of mappings at key: its
-// fields must be flat (no sections or lists of mappings of their own, which
-// neither error keys nor the JSON form of the environment would name well),
-// and no key may clash with a secret's _file key.
+// fields must be flat (no lists of mappings of their own, which neither
+// error keys nor the JSON form of the environment would name well; a
+// mapping of flat, non-secret fields, such as a policy rule's allow, is
+// fine), and no key may clash with a secret's _file key.
 func checkItemType(t reflect.Type, key string) error {
 	names := map[string]bool{}
 	claim := func(name string) error {
@@ -195,7 +196,13 @@ func checkItemType(t reflect.Type, key string) error {
 	}
 	for _, f := range structFields(t) {
 		switch k := kindOf(f.typ); {
-		case k == kindUnsupported || k == kindStruct || k == kindStructs:
+		case k == kindStruct:
+			for _, sub := range structFields(f.typ) {
+				if sk := kindOf(sub.typ); sk == kindUnsupported || sk == kindStruct || sk == kindStructs || sub.secret {
+					return fmt.Errorf("config: %s.%s.%s: unsupported field type %s in a list item's mapping", key, f.name, sub.name, sub.typ)
+				}
+			}
+		case k == kindUnsupported || k == kindStructs:
 			return fmt.Errorf("config: %s.%s: unsupported field type %s in a list item", key, f.name, f.typ)
 		case f.secret && k != kindString:
 			return fmt.Errorf("config: %s.%s: only string fields can be secret", key, f.name)

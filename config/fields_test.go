@@ -47,6 +47,9 @@ func TestEnvNames(t *testing.T) {
 		"MCPGATE_REGISTRATION_CIMD_CACHE_MIN", "MCPGATE_REGISTRATION_CIMD_CACHE_MAX",
 		"MCPGATE_LIMITS_MCP_BODY_BYTES", "MCPGATE_LIMITS_BODY_READ_TIMEOUT", "MCPGATE_LIMITS_AUTHORIZE_RATE_LIMIT",
 		"MCPGATE_CLIENTS", "MCPGATE_SERVICE_ACCOUNTS",
+		"MCPGATE_POLICY_SIGNIN_ALLOWED_EMAIL_DOMAINS", "MCPGATE_POLICY_SIGNIN_ALLOWED_EMAILS",
+		"MCPGATE_POLICY_SIGNIN_REQUIRED_GROUPS", "MCPGATE_POLICY_SIGNIN_REQUIRE_VERIFIED_EMAIL",
+		"MCPGATE_POLICY_RULES", "MCPGATE_AUDIT_PATH",
 	} {
 		if !got[name] {
 			t.Errorf("got no variable %s, want one", name)
@@ -77,13 +80,26 @@ func TestLeavesRejects(t *testing.T) {
 			wantMsg: "n: unsupported field type float64",
 		},
 		{
-			name: "section inside a list item",
+			name: "section inside a list item's mapping",
 			typ: reflect.TypeFor[struct {
 				L []struct {
-					N nested `yaml:"n"`
+					N struct {
+						M nested `yaml:"m"`
+					} `yaml:"n"`
 				} `yaml:"l"`
 			}](),
-			wantMsg: "l.n: unsupported field type",
+			wantMsg: "l.n.m: unsupported field type",
+		},
+		{
+			name: "secret inside a list item's mapping",
+			typ: reflect.TypeFor[struct {
+				L []struct {
+					N struct {
+						S string `yaml:"s" secret:"true"`
+					} `yaml:"n"`
+				} `yaml:"l"`
+			}](),
+			wantMsg: "l.n.s: unsupported field type",
 		},
 		{
 			name: "list of mappings inside a list item",

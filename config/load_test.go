@@ -67,6 +67,34 @@ func TestLoadFixtures(t *testing.T) {
 		},
 		Limits:       Limits{MCPBodyBytes: 1 << 20, BodyReadTimeout: 5 * time.Second, AuthorizeRateLimit: 300},
 		AllowedHosts: []string{"mcp.internal:8080"},
+		Policy: Policy{
+			SignIn: SignInPolicy{
+				AllowedEmailDomains: []string{"example.com"},
+				AllowedEmails:       []string{"contractor@partner.example"},
+				RequiredGroups:      []string{"mcp-users"},
+			},
+			Rules: []Rule{
+				{
+					Name:   "engineers",
+					Groups: []string{"eng"},
+					Allow: Permissions{
+						Tools:     []string{"*"},
+						Resources: []string{"file:///workspace/*"},
+						Prompts:   []string{"code_review"},
+					},
+					Deny: Permissions{Tools: []string{"system_exec"}},
+				},
+				{
+					Name:    "engineers-write",
+					Groups:  []string{"eng"},
+					Emails:  []string{"*@example.com"},
+					Clients: []string{"mcp-inspector"},
+					Scope:   "mcp:read",
+					Allow:   Permissions{Tools: []string{"write_*", "delete_*"}},
+				},
+			},
+		},
+		Audit: Audit{Path: "/var/log/mcpgate/audit.log"},
 		Clients: []Client{
 			{
 				ID:           "mcp-inspector",

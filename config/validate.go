@@ -83,6 +83,10 @@ func (c *Config) Validate() error {
 	c.Registration.validate(&p)
 	c.Limits.validate(&p)
 	c.validateClients(&p)
+	c.validatePolicy(&p)
+	if c.Audit.Path != "" && c.Audit.Path != "stdout" && !printable(c.Audit.Path) {
+		p.add("audit.path", "want stdout or a file path")
+	}
 	return p.err()
 }
 

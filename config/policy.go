@@ -1,0 +1,154 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Policy decides who may sign in and what each person may use. It is the
+// one part of the configuration that mcpgate serve re-reads on SIGHUP.
+type Policy struct {
+	SignIn SignInPolicy `yaml:"signin"`
+	// Rules, once there is one, decide every tools/call, resources/read,
+	// resources/subscribe and prompts/get: a deny from any rule that
+	// applies wins, else an allow from any rule that applies, else the
+	// call is refused. Without rules everything is allowed. In the
+	// environment, MCPGATE_POLICY_RULES holds them as a JSON array of
+	// objects with the same keys; it replaces the file's list whole.
+	Rules []Rule `yaml:"rules"`
+}
+
+// SignInPolicy says who may sign in at all. Empty lists do not restrict.
+type SignInPolicy struct {
+	// AllowedEmailDomains and AllowedEmails admit a user whose email is in
+	// one of the domains or on the list (compared ignoring case); when
+	// either is set, a user matching neither is refused.
+	AllowedEmailDomains []string `yaml:"allowed_email_domains"`
+	AllowedEmails       []string `yaml:"allowed_emails"`
+	// RequiredGroups admits only members of at least one of the groups.
+	RequiredGroups []string `yaml:"required_groups"`
+	// RequireVerifiedEmail lets only an email the IdP marked verified
+	// satisfy allowed_email_domains, allowed_emails and the emails of
+	// rules. On by default; an unverified email is only seen at all with
+	// upstream.allow_unverified_email.
+	RequireVerifiedEmail bool `yaml:"require_verified_email"`
+}
+
+// Rule grants or withholds tools, resources and prompts from the users it
+// applies to: those in any of Groups, with any of Emails, calling through
+// any of Clients (each list that is set must match; a rule that sets none
+// applies to everyone), holding Scope if it is set.
+type Rule struct {
+	Name    string   `yaml:"name"`
+	Groups  []string `yaml:"groups"`
+	Emails  []string `yaml:"emails"`
+	Clients []string `yaml:"clients"`
+	// Scope limits the rule to tokens carrying this scope, which only the
+	// users the rule's lists match may then be granted.
+	Scope string `yaml:"scope"`
+	// Allow and Deny list names (tools, prompts) and URIs (resources),
+	// matched exactly or with * standing for any run of characters.
+	Allow Permissions `yaml:"allow"`
+	Deny  Permissions `yaml:"deny"`
+}
+
+// Permissions are the patterns of a rule's allow or deny.
+type Permissions struct {
+	Tools     []string `yaml:"tools"`
+	Resources []string `yaml:"resources"`
+	Prompts   []string `yaml:"prompts"`
+}
+
+func (p Permissions) empty() bool {
+	return len(p.Tools) == 0 && len(p.Resources) == 0 && len(p.Prompts) == 0
+}
+
+// maxPatternLen bounds a rule's names and patterns; tool names are short
+// (the MCP schema suggests at most 128 characters) and URIs rarely long.
+const maxPatternLen = 2048
+
+func (c *Config) validatePolicy(p *Problems) {
+	s := &c.Policy.SignIn
+	for i, d := range s.AllowedEmailDomains {
+		key := fmt.Sprintf("policy.signin.allowed_email_domains[%d]", i)
+		if d == "" || strings.ContainsAny(d, "@*/ ") || !printable(d) {
+			p.add(key, "%q is not a domain such as example.com", d)
+		}
+	}
+	for i, e := range s.AllowedEmails {
+		checkEmail(p, fmt.Sprintf("policy.signin.allowed_emails[%d]", i), e, false)
+	}
+	checkNames(p, "policy.signin.required_groups", s.RequiredGroups)
+	names := map[string]int{}
+	for i, r := range c.Policy.Rules {
+		key := fmt.Sprintf("policy.rules[%d]", i)
+		switch prev, dup := names[r.Name]; {
+		case r.Name == "":
+			p.add(key+".name", "required: the audit log names the rule that decided")
+		case dup:
+			p.add(key+".name", "%q is already the name of policy.rules[%d]", r.Name, prev)
+		case !printable(r.Name) || len(r.Name) > 200:
+			p.add(key+".name", "want printable text of at most 200 characters")
+		default:
+			names[r.Name] = i
+		}
+		checkNames(p, key+".groups", r.Groups)
+		checkNames(p, key+".clients", r.Clients)
+		for j, e := range r.Emails {
+			checkEmail(p, fmt.Sprintf("%s.emails[%d]", key, j), e, true)
+		}
+		if r.Scope != "" && !slices.Contains(c.MCP.Scopes, r.Scope) {
+			p.add(key+".scope", "%q is not one of mcp.scopes %q", r.Scope, c.MCP.Scopes)
+		}
+		if r.Allow.empty() && r.Deny.empty() {
+			p.add(key, "allows and denies nothing: give allow or deny at least one tool, resource or prompt")
+		}
+		r.Allow.validate(p, key+".allow")
+		r.Deny.validate(p, key+".deny")
+	}
+}
+
+func (ps Permissions) validate(p *Problems, key string) {
+	checkNames(p, key+".tools", ps.Tools)
+	checkNames(p, key+".resources", ps.Resources)
+	checkNames(p, key+".prompts", ps.Prompts)
+}
+
+// checkNames checks a list of names or patterns: non-empty, printable,
+// bounded, no duplicates.
+func checkNames(p *Problems, key string, names []string) {
+	for i, n := range names {
+		k := fmt.Sprintf("%s[%d]", key, i)
+		switch {
+		case n == "":
+			p.add(k, "empty")
+		case !printable(n) || len(n) > maxPatternLen:
+			p.add(k, "want printable text of at most %d characters", maxPatternLen)
+		case slices.Contains(names[:i], n):
+			p.add(k, "%q is a duplicate", n)
+		}
+	}
+}
+
+func checkEmail(p *Problems, key, e string, wildcard bool) {
+	local, domain, ok := strings.Cut(e, "@")
+	if !ok || local == "" || domain == "" || strings.Contains(domain, "@") || !printable(e) || strings.Contains(e, " ") ||
+		(!wildcard && strings.Contains(e, "*")) {
+		want := "an address such as ada@example.com"
+		if wildcard {
+			want += " or a pattern such as *@example.com"
+		}
+		p.add(key, "%q is not %s", e, want)
+	}
+}
+
+// printable reports whether s holds no control characters.
+func printable(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
