@@ -172,4 +172,3 @@ func TestPattern(t *testing.T) {
 		}
 	}
 }
-
