@@ -1,0 +1,101 @@
+package audit
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRecordJSON(t *testing.T) {
+	tests := []struct {
+		name string
+		rec  Record
+		want map[string]any
+	}{
+		{name: "request", rec: Record{Time: time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC), Event: "mcp_request", RequestID: "r1", Subject: "https://idp#ada",
+			Email: "ada@example.com", ClientID: "c", Method: "tools/call", Kind: "tool", Target: "echo", Decision: "allow", Rule: "eng", Status: 200, Latency: 1500 * time.Microsecond},
+			want: map[string]any{"time": "2026-12-02T10:00:00Z", "event": "mcp_request", "request_id": "r1", "sub": "https://idp#ada", "email": "ada@example.com",
+				"client_id": "c", "method": "tools/call", "kind": "tool", "target": "echo", "decision": "allow", "rule": "eng", "status": 200.0, "latency_ms": 1.5}},
+		{name: "hostile strings stay one valid line", rec: Record{Time: time.Unix(0, 0), Target: "a\"\n\\\x00\xff€"},
+			want: map[string]any{"time": "1970-01-01T00:00:00Z", "target": "a\"\n\\\x00\uFFFD€"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			line := tt.rec.appendJSON(nil)
+			if strings.Count(string(line), "\n") != 1 {
+				t.Fatalf("got %q, want one line", line)
+			}
+			var got map[string]any
+			if err := json.Unmarshal(line, &got); err != nil {
+				t.Fatalf("got %q, not JSON: %v", line, err)
+			}
+			if len(got) != len(tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+			for k, v := range tt.want {
+				if got[k] != v {
+					t.Errorf("%s: got %v, want %v", k, got[k], v)
+				}
+			}
+		})
+	}
+}
+
+// TestReopen: after logrotate moves the file, a reopen writes to a new
+// file at the path; nothing is lost on either side.
+func TestReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.log")
+	l, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Write(&Record{Time: time.Now(), Event: "a"})
+	waitLines(t, path, 1)
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	l.Write(&Record{Time: time.Now(), Event: "b"}) // still the moved file
+	waitLines(t, path+".1", 2)
+	if err := l.Reopen(); err != nil {
+		t.Fatal(err)
+	}
+	for range 100 {
+		l.Write(&Record{Time: time.Now(), Event: "c"})
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := countLines(t, path); n != 100 {
+		t.Errorf("got %d lines in the new file, want 100", n)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("got %v, %v, want mode 0600", fi.Mode(), err)
+	}
+}
+
+func waitLines(t *testing.T, path string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for countLines(t, path) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: got %d lines, want %d", path, countLines(t, path), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func countLines(t *testing.T, path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	n := 0
+	for s := bufio.NewScanner(f); s.Scan(); n++ {
+	}
+	return n
+}
