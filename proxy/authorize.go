@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"time"
@@ -71,6 +72,12 @@ func (s *Server) follow(c echo.Context, out authserver.Outcome, browserID string
 	}
 	if out.Consent != nil {
 		return s.renderConsent(c, out.Consent, browserID)
+	}
+	if out.Refused != nil {
+		return s.renderPage(c, http.StatusForbidden, "refused.html", struct {
+			*authserver.SignInRefusal
+			Return template.URL
+		}{out.Refused, template.URL(out.Redirect)})
 	}
 	if out.Redirect == "" {
 		return s.renderError(c, http.StatusInternalServerError, "Something went wrong", "The sign-in could not be completed.")

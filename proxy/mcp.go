@@ -43,12 +43,57 @@ func (s *Server) mcp(c echo.Context) error {
 		forward.WriteJSONRPCError(w, http.StatusBadGateway, -32603, "no MCP backend is configured")
 		return nil
 	}
-	if err := readWholeBody(r, s.mcpBodyBytes, deadliner(c)); err != nil {
+	body, err := readWholeBody(r, s.mcpBodyBytes, deadliner(c))
+	if err != nil {
 		status, message := bodyError(err)
 		return s.refuse(c, status, message)
 	}
-	s.forwarder.Forward(w, r, v.identity)
+	var ex *exchange
+	if r.Method == http.MethodPost {
+		ex = s.inspect(w, r, v, s.policy.Load(), body)
+	} else if s.audit != nil {
+		ex = &exchange{audited: true}
+		ex.add(s.record(v, r.Method, "allow", ""))
+	}
+	if ex == nil {
+		s.forwarder.Forward(w, r, v.identity)
+		return nil
+	}
+	if !ex.answered {
+		if ex.body != nil {
+			r.Body.(*bufferedBody).Reset(ex.body)
+			r.ContentLength = int64(len(ex.body))
+		}
+		var out http.ResponseWriter = w
+		if ex.rewriter != nil {
+			out = ex.rewriter
+		}
+		s.forwarder.Forward(out, r, v.identity)
+		if ex.rewriter != nil {
+			ex.rewriter.Finish()
+		}
+	}
+	s.writeAudit(ex, now, w.Status)
 	return nil
+}
+
+// writeAudit writes the exchange's records, with the answer's status and
+// the time from the request's arrival; a request mcpgate answered itself
+// has no backend status.
+func (s *Server) writeAudit(ex *exchange, start time.Time, status int) {
+	if s.audit == nil || len(ex.records) == 0 {
+		return
+	}
+	end := time.Now()
+	id := s.requestIDs.next()
+	for i := range ex.records {
+		rec := &ex.records[i]
+		rec.Time, rec.RequestID = end, id
+		if !ex.answered {
+			rec.Status, rec.Latency = status, end.Sub(start)
+		}
+		s.audit.Write(rec)
+	}
 }
 
 // readWholeBody reads an MCP request body before anything is forwarded: a
@@ -57,9 +102,9 @@ func (s *Server) mcp(c echo.Context) error {
 // connection, and a half-sent body never reaches the backend. A body over
 // limit fails with *http.MaxBytesError; at its end the read deadline is
 // lifted, so that a streamed answer is not cut by it.
-func readWholeBody(r *http.Request, limit int64, d readDeadliner) error {
+func readWholeBody(r *http.Request, limit int64, d readDeadliner) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
-		return nil
+		return nil, nil
 	}
 	size := r.ContentLength
 	if size < 0 {
@@ -75,13 +120,13 @@ func readWholeBody(r *http.Request, limit int64, d readDeadliner) error {
 		n, err := r.Body.Read(body[len(body):cap(body)])
 		body = body[:len(body)+n]
 		if int64(len(body)) > limit {
-			return &http.MaxBytesError{Limit: limit}
+			return nil, &http.MaxBytesError{Limit: limit}
 		}
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 	}
 	_ = d.SetReadDeadline(time.Time{})
@@ -90,7 +135,7 @@ func readWholeBody(r *http.Request, limit int64, d readDeadliner) error {
 	r.Body = buffered
 	r.ContentLength = int64(len(body))
 	r.TransferEncoding = nil
-	return nil
+	return body, nil
 }
 
 // bufferedBody is a body read whole; one allocation with its reader.

@@ -12,8 +12,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/mcpgate/mcpgate/proxy/audit"
 	"github.com/mcpgate/mcpgate/proxy/authserver"
 	"github.com/mcpgate/mcpgate/proxy/forward"
+	"github.com/mcpgate/mcpgate/proxy/policy"
 	"github.com/mcpgate/mcpgate/proxy/principal"
 	"github.com/mcpgate/mcpgate/proxy/signer"
 )
@@ -70,7 +72,12 @@ type Options struct {
 	MCPBodyBytes int64
 	// BodyReadTimeout bounds how long any request body takes to arrive.
 	BodyReadTimeout time.Duration
-	Logger          *slog.Logger
+	// Policy holds the rules every MCP message is checked against; nil or
+	// a policy without rules allows everything.
+	Policy *policy.Current
+	// Audit, when set, gets a record of every MCP request.
+	Audit  *audit.Log
+	Logger *slog.Logger
 }
 
 // AssertionOptions configure the identity JWT for the backend.
@@ -114,6 +121,9 @@ type Server struct {
 	mcpBodyBytes   int64
 	bodyTimeout    time.Duration
 	hosts          *hostPolicy
+	policy         *policy.Current
+	audit          *audit.Log
+	requestIDs     *requestIDs
 }
 
 // tokenCacheSize bounds the verified-token cache: at about 1 KiB an entry,
@@ -172,6 +182,9 @@ func New(opts Options) (*Server, error) {
 		trustedProxies: opts.TrustedProxies,
 		mcpBodyBytes:   opts.MCPBodyBytes,
 		bodyTimeout:    opts.BodyReadTimeout,
+		policy:         opts.Policy,
+		audit:          opts.Audit,
+		requestIDs:     newRequestIDs(),
 	}
 	if s.hosts, err = newHostPolicy(cfg.Issuer, opts.AllowedHosts, opts.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("proxy: hosts: %w", err)

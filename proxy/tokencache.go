@@ -2,8 +2,10 @@ package proxy
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/mcpgate/mcpgate/proxy/forward"
+	"github.com/mcpgate/mcpgate/proxy/policy"
 	"github.com/mcpgate/mcpgate/proxy/principal"
 )
 
@@ -13,6 +15,24 @@ type verified struct {
 	identity  *forward.Identity
 	// expiry is the token's, assertionExpiry identity.Assertion's (unix s).
 	expiry, assertionExpiry int64
+	// view is the policy as it applies to this token, for the policy it
+	// was built from (a reload builds it anew).
+	view atomic.Pointer[policyView]
+}
+
+type policyView struct {
+	policy *policy.Policy
+	view   *policy.View
+}
+
+// viewOf returns the view of p for this token, built once per policy.
+func (v *verified) viewOf(p *policy.Policy) *policy.View {
+	if pv := v.view.Load(); pv != nil && pv.policy == p {
+		return pv.view
+	}
+	pv := &policyView{policy: p, view: p.For(v.principal)}
+	v.view.Store(pv)
+	return pv.view
 }
 
 // tokenCache remembers tokens whose signature was verified, keyed by the

@@ -14,8 +14,10 @@ import (
 
 	"github.com/mcpgate/mcpgate/config"
 	"github.com/mcpgate/mcpgate/proxy"
+	"github.com/mcpgate/mcpgate/proxy/audit"
 	"github.com/mcpgate/mcpgate/proxy/authserver"
 	"github.com/mcpgate/mcpgate/proxy/forward"
+	"github.com/mcpgate/mcpgate/proxy/policy"
 	"github.com/mcpgate/mcpgate/proxy/revocation"
 	"github.com/mcpgate/mcpgate/proxy/signer"
 	"github.com/mcpgate/mcpgate/proxy/store"
@@ -45,7 +47,11 @@ type App struct {
 	Handler *proxy.Server
 	// Revoked are the grants revoked while their access tokens may live.
 	Revoked *revocation.List
-	log     *slog.Logger
+	// Policy is the policy in force; ReloadPolicy replaces it.
+	Policy *policy.Current
+	// Audit is the audit log, nil when audit.path is not set.
+	Audit *audit.Log
+	log   *slog.Logger
 }
 
 // gcInterval is how often expired records are removed.
@@ -66,7 +72,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	}
 	a := &App{Config: cfg, Store: st, log: log}
 	if err := a.wire(ctx, opts); err != nil {
-		st.Close()
+		a.Close()
 		return nil, err
 	}
 	return a, nil
@@ -83,6 +89,12 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 		return fmt.Errorf("app: signing keys: %w", err)
 	}
 	a.Keys = keys
+	a.Policy = policy.NewCurrent(PolicyOf(cfg))
+	if cfg.Audit.Path != "" {
+		if a.Audit, err = audit.Open(cfg.Audit.Path); err != nil {
+			return fmt.Errorf("app: %w", err)
+		}
+	}
 	up := opts.Upstream
 	if up == nil {
 		if up, err = oidc.New(ctx, oidc.Config{
@@ -132,7 +144,8 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 		},
 		StaticClients:   staticClients(cfg),
 		ServiceAccounts: accounts,
-	}, authserver.Deps{Store: a.Store, Signer: keys, Upstream: up, Logger: a.log, ClientMetadata: metadata, Revoked: a.Revoked})
+		Policy:          a.Policy,
+	}, authserver.Deps{Store: a.Store, Signer: keys, Upstream: up, Logger: a.log, ClientMetadata: metadata, Revoked: a.Revoked, Audit: a.auditSignIn()})
 	if err != nil {
 		return err
 	}
@@ -175,6 +188,8 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 		ClientMetadataDocuments: metadata != nil,
 		MCPBodyBytes:            int64(cfg.Limits.MCPBodyBytes),
 		BodyReadTimeout:         cfg.Limits.BodyReadTimeout,
+		Policy:                  a.Policy,
+		Audit:                   a.Audit,
 		Logger:                  a.log,
 	})
 	return err
@@ -268,7 +283,14 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // Close releases the store.
-func (a *App) Close() error { return a.Store.Close() }
+func (a *App) Close() error {
+	if a.Audit != nil {
+		if err := a.Audit.Close(); err != nil {
+			a.log.Error("close audit log", "err", err)
+		}
+	}
+	return a.Store.Close()
+}
 
 func callbackPath(cfg *config.Config) string {
 	if u, err := url.Parse(cfg.CallbackURL()); err == nil && u.Path != "" {

@@ -11,6 +11,9 @@ import (
 // issueCode ends a successful flow: the code is bound to everything the
 // token request must repeat, and the pending request is gone.
 func (s *Server) issueCode(ctx context.Context, req store.AuthRequest, identity store.Identity) (Outcome, error) {
+	// Narrowed here too: a flow that paused for consent comes back with
+	// the scopes it asked for.
+	req.Scopes = grantable(s.cfg.Policy.Load(), principalOf(identity, req.ClientID, nil), req.Scopes)
 	code := oauth.NewSecret()
 	now := s.now()
 	err := s.store.CreateAuthCode(ctx, store.AuthCode{

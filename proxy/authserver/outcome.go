@@ -18,6 +18,20 @@ type Outcome struct {
 	// SignedIn is the user the upstream just vouched for; the HTTP layer
 	// renews the browser session with it.
 	SignedIn *store.Identity
+	// Refused is a user the sign-in policy keeps out: the HTTP layer shows
+	// the page, whose link takes the browser back to the client with
+	// access_denied (Redirect).
+	Refused *SignInRefusal
+}
+
+// SignInRefusal is what the refused user is told.
+type SignInRefusal struct {
+	// As is who the IdP signed the user in as: email, else name, else
+	// subject.
+	As     string
+	Reason string
+	// ClientName is the application the user came from.
+	ClientName string
 }
 
 // ConsentPrompt is what the consent page shows.

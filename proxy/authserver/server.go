@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/mcpgate/mcpgate/proxy/policy"
 	"github.com/mcpgate/mcpgate/proxy/signer"
 	"github.com/mcpgate/mcpgate/proxy/store"
 	"github.com/mcpgate/mcpgate/upstream"
@@ -45,6 +46,9 @@ type Config struct {
 	StaticClients []StaticClient
 	// ServiceAccounts may use the client_credentials grant.
 	ServiceAccounts []ServiceAccount
+	// Policy decides who may sign in and who may hold the scopes its
+	// rules name; nil lets everyone in.
+	Policy *policy.Current
 }
 
 // Server is the authorization server. Create it with New.
@@ -57,6 +61,7 @@ type Server struct {
 	signer   signer.Signer
 	upstream upstream.Provider
 	revoked  Revoked
+	audit    func(SignInDecision)
 	clients  *clientCache
 	log      *slog.Logger
 	// Now is the clock; tests replace it.
@@ -73,6 +78,8 @@ type Deps struct {
 	ClientMetadata MetadataResolver
 	// Revoked learns of this replica's revocations at once; may be nil.
 	Revoked Revoked
+	// Audit records every sign-in decision; may be nil.
+	Audit func(SignInDecision)
 }
 
 // New returns a Server.
@@ -93,6 +100,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		accounts: map[string]ServiceAccount{},
 		cimd:     deps.ClientMetadata,
 		revoked:  deps.Revoked,
+		audit:    deps.Audit,
 		clients:  newClientCache(),
 	}
 	for _, c := range cfg.StaticClients {

@@ -164,6 +164,15 @@ func (s *Server) refresh(ctx context.Context, client store.Client, r TokenReques
 		if err != nil {
 			return nil, err
 		}
+		// A policy reloaded since the sign-in applies from the next
+		// refresh: a user it no longer admits gets no new token, and a
+		// scope it no longer grants the user is dropped.
+		pol := s.cfg.Policy.Load()
+		who := principalOf(cur.Identity, client.ID, nil)
+		if !pol.SignIn(who).Allowed {
+			return nil, oauth.NewError(oauth.ErrInvalidGrant, "the sign-in policy no longer admits this user")
+		}
+		scopes = grantable(pol, who, scopes)
 		if cur.RotatedAt.IsZero() {
 			cur.RotatedAt = now
 		}

@@ -111,8 +111,18 @@ func (s *Server) Callback(ctx context.Context, p CallbackParams, b Browser) (Out
 	return s.signedIn(ctx, req, s.vouchable(ident))
 }
 
-// signedIn goes on with a verified identity: consent, then the code.
+// signedIn goes on with a verified identity: the sign-in policy, consent,
+// then the code.
 func (s *Server) signedIn(ctx context.Context, req store.AuthRequest, identity store.Identity) (Outcome, error) {
+	pol := s.cfg.Policy.Load()
+	who := principalOf(identity, req.ClientID, nil)
+	if d := pol.SignIn(who); !d.Allowed {
+		return s.refuseSignIn(ctx, req, identity, d.Reason), nil
+	}
+	req.Scopes = grantable(pol, who, req.Scopes)
+	if s.audit != nil {
+		s.audit(SignInDecision{Subject: identity.Subject, Email: identity.Email, ClientID: req.ClientID, Allowed: true})
+	}
 	if !req.ConsentGiven {
 		// The browser's session said this user had approved the client for
 		// all of this; make sure the user who actually signed in has.

@@ -91,9 +91,10 @@ func TestForwardStripsClientIdentity(t *testing.T) {
 	req.Header.Set("X-Forwarded-Groups", "admins")
 	req.Header.Set("X-Mcpgate-Assertion", "forged")
 	req.Header.Set("Cookie", "session=stolen")
-	for _, h := range []string{"Mcp-Session-Id", "MCP-Protocol-Version", "Mcp-Method", "Mcp-Name", "Mcp-Param-Region", "Last-Event-ID"} {
+	for _, h := range []string{"Mcp-Session-Id", "MCP-Protocol-Version", "Mcp-Name", "Mcp-Param-Region", "Last-Event-ID"} {
 		req.Header.Set(h, "value-of-"+h)
 	}
+	req.Header.Set("Mcp-Method", "tools/list") // checked against the body
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -119,10 +120,13 @@ func TestForwardStripsClientIdentity(t *testing.T) {
 	if v := got.Get("X-Forwarded-Groups"); v != "" {
 		t.Errorf("X-Forwarded-Groups: got %q, want none (the user has no groups)", v)
 	}
-	for _, h := range []string{"Mcp-Session-Id", "MCP-Protocol-Version", "Mcp-Method", "Mcp-Name", "Mcp-Param-Region", "Last-Event-ID"} {
+	for _, h := range []string{"Mcp-Session-Id", "MCP-Protocol-Version", "Mcp-Name", "Mcp-Param-Region", "Last-Event-ID"} {
 		if got.Get(h) != "value-of-"+h {
 			t.Errorf("%s: got %q, want it carried unchanged", h, got.Get(h))
 		}
+	}
+	if got.Get("Mcp-Method") != "tools/list" {
+		t.Errorf("Mcp-Method: got %q, want it carried unchanged", got.Get("Mcp-Method"))
 	}
 	// The assertion verifies against mcpgate's JWKS and names the user.
 	assertion := got.Get("X-Mcpgate-Assertion")

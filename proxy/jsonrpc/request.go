@@ -29,6 +29,9 @@ type Message struct {
 	Method string
 	// Name and URI are params.name and params.uri, when given as strings.
 	Name, URI string
+	// Raw is the message as the client sent it, for a batch rebuilt
+	// without its refused members.
+	Raw []byte
 }
 
 // IsRequest reports whether m expects an answer.
@@ -106,6 +109,8 @@ var paramKeys = []string{"name", "uri"}
 func (s *scanner) message() (Message, error) {
 	var m Message
 	var idRaw, methodRaw, paramsRaw []byte
+	s.space()
+	start := s.pos
 	err := s.object(topKeys, func(key string, val []byte) error {
 		switch key {
 		case "id":
@@ -120,6 +125,7 @@ func (s *scanner) message() (Message, error) {
 	if err != nil {
 		return m, err
 	}
+	m.Raw = s.data[start:s.pos]
 	if idRaw != nil && string(idRaw) != "null" {
 		if c := idRaw[0]; c != '"' && c != '-' && (c < '0' || c > '9') {
 			return m, ErrInvalid // an id is a string or a number

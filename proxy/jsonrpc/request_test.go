@@ -53,6 +53,12 @@ func TestParse(t *testing.T) {
 			if batch != tt.wantBatch {
 				t.Errorf("got batch %v, want %v", batch, tt.wantBatch)
 			}
+			for i := range got {
+				if raw := string(got[i].Raw); raw == "" || raw[0] != '{' || raw[len(raw)-1] != '}' {
+					t.Errorf("message %d: got raw %q, want the object", i, raw)
+				}
+				got[i].Raw = nil
+			}
 			if err == nil && !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %+v, want %+v", got, tt.want)
 			}

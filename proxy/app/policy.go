@@ -1,0 +1,67 @@
+package app
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/mcpgate/mcpgate/config"
+	"github.com/mcpgate/mcpgate/proxy/audit"
+	"github.com/mcpgate/mcpgate/proxy/authserver"
+	"github.com/mcpgate/mcpgate/proxy/policy"
+)
+
+// PolicyOf compiles the policy section of a validated configuration.
+func PolicyOf(cfg *config.Config) *policy.Policy {
+	p := cfg.Policy
+	pc := policy.Config{SignIn: policy.SignIn{
+		AllowedEmailDomains:  p.SignIn.AllowedEmailDomains,
+		AllowedEmails:        p.SignIn.AllowedEmails,
+		RequiredGroups:       p.SignIn.RequiredGroups,
+		RequireVerifiedEmail: p.SignIn.RequireVerifiedEmail,
+	}}
+	for _, r := range p.Rules {
+		pc.Rules = append(pc.Rules, policy.Rule{
+			Name: r.Name, Groups: r.Groups, Emails: r.Emails, Clients: r.Clients, Scope: r.Scope,
+			Allow: permissions(r.Allow), Deny: permissions(r.Deny),
+		})
+	}
+	return policy.New(pc)
+}
+
+func permissions(p config.Permissions) policy.Permissions {
+	return policy.Permissions{Tools: p.Tools, Resources: p.Resources, Prompts: p.Prompts}
+}
+
+// ReloadPolicy puts in force the policy of cfg, a configuration re-read
+// from the same file; it must pass validation, else the policy in force
+// stays. Only the policy changes: other keys need a restart, and the
+// audit log is reopened (for logrotate).
+func (a *App) ReloadPolicy(cfg *config.Config) error {
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("app: reload: %w", err)
+	}
+	p := PolicyOf(cfg)
+	a.Policy.Store(p)
+	a.log.Info("policy reloaded", "rules", p.Rules())
+	if a.Audit != nil {
+		if err := a.Audit.Reopen(); err != nil {
+			return fmt.Errorf("app: reload: %w", err)
+		}
+	}
+	return nil
+}
+
+// auditSignIn writes sign-in decisions to the audit log, if there is one.
+func (a *App) auditSignIn() func(authserver.SignInDecision) {
+	if a.Audit == nil {
+		return nil
+	}
+	return func(d authserver.SignInDecision) {
+		decision := "allow"
+		if !d.Allowed {
+			decision = "deny"
+		}
+		a.Audit.Write(&audit.Record{Time: time.Now(), Event: "signin", Subject: d.Subject, Email: d.Email,
+			ClientID: d.ClientID, Decision: decision, Reason: d.Reason})
+	}
+}

@@ -1,0 +1,305 @@
+package proxy
+
+import (
+	"bytes"
+	"encoding/base64"
+	"net/http"
+	"strings"
+
+	"github.com/mcpgate/mcpgate/proxy/audit"
+	"github.com/mcpgate/mcpgate/proxy/jsonrpc"
+	"github.com/mcpgate/mcpgate/proxy/policy"
+)
+
+// Error codes mcpgate answers JSON-RPC messages with itself.
+const (
+	// codePermissionDenied answers a call the policy refuses.
+	codePermissionDenied = -32001
+	// codeHeaderMismatch answers a message whose Mcp-Method or Mcp-Name
+	// header disagrees with its body (SEP-2243, 2026-07-28 revision).
+	codeHeaderMismatch = -32020
+)
+
+// headersRequiredFrom is the first protocol revision whose requests must
+// carry Mcp-Method (and Mcp-Name where the body names something).
+const headersRequiredFrom = "2026-07-28"
+
+// exchange is what mcpgate made of one MCP POST before forwarding it.
+type exchange struct {
+	audited bool
+	records []audit.Record
+	// answered is set when mcpgate has answered the request itself.
+	answered bool
+	// body replaces the request body (a batch without refused members).
+	body []byte
+	// rewriter filters the answer; nil passes it on as it is.
+	rewriter *jsonrpc.Rewriter
+}
+
+func (ex *exchange) add(r audit.Record) {
+	if ex.audited {
+		ex.records = append(ex.records, r)
+	}
+}
+
+// callOf says what a message calls that the policy decides.
+func callOf(m *jsonrpc.Message) (policy.Kind, string, bool) {
+	switch m.Method {
+	case "tools/call":
+		return policy.Tool, m.Name, true
+	case "prompts/get":
+		return policy.Prompt, m.Name, true
+	case "resources/read", "resources/subscribe":
+		return policy.Resource, m.URI, true
+	}
+	return 0, "", false
+}
+
+// inspect reads an MCP POST body when the policy, the audit log or the
+// 2026-07-28 headers need it, and decides each message. It returns nil
+// when there is nothing to do: the request is forwarded untouched.
+func (s *Server) inspect(w http.ResponseWriter, r *http.Request, v *verified, pol *policy.Policy, body []byte) *exchange {
+	_, hasMethodHeader := r.Header["Mcp-Method"]
+	strictHeaders := revisionAtLeast(r.Header.Get("Mcp-Protocol-Version"), headersRequiredFrom)
+	rules := pol.HasRules()
+	if !rules && s.audit == nil && !hasMethodHeader && !strictHeaders {
+		return nil
+	}
+	ex := &exchange{audited: s.audit != nil}
+	msgs, batch, err := jsonrpc.Parse(body)
+	if err != nil {
+		ex.add(s.record(v, "", "invalid", "the body is not a JSON-RPC message mcpgate can read"))
+		if !rules && !hasMethodHeader && !strictHeaders {
+			return ex // the backend answers what it cannot read
+		}
+		code := jsonrpc.CodeInvalidRequest
+		if err == jsonrpc.ErrParse {
+			code = jsonrpc.CodeParseError
+		}
+		writeJSON(w, http.StatusBadRequest, jsonrpc.ErrorResponse(nil, code, "the request is not a valid JSON-RPC message", nil))
+		ex.answered = true
+		return ex
+	}
+	if !batch && (hasMethodHeader || strictHeaders) {
+		if why := headerMismatch(r.Header, &msgs[0], strictHeaders); why != "" {
+			ex.add(s.record(v, msgs[0].Method, "invalid", why))
+			writeJSON(w, http.StatusBadRequest, jsonrpc.ErrorResponse(msgs[0].ID, codeHeaderMismatch, why, nil))
+			ex.answered = true
+			return ex
+		}
+	}
+	var view *policy.View
+	if rules {
+		view = v.viewOf(pol)
+	}
+	var (
+		refused  [][]byte // answers to refused requests
+		kept     [][]byte // raw members to forward
+		lists    map[string]jsonrpc.List
+		stepUp   []string
+		forwards bool
+	)
+	for i := range msgs {
+		m := &msgs[i]
+		rec := s.record(v, m.Method, "allow", "")
+		kind, target, isCall := callOf(m)
+		if isCall {
+			rec.Kind, rec.Target = kind.String(), target
+		}
+		if view != nil && isCall {
+			d := view.Decide(kind, target)
+			rec.Rule = d.Rule
+			switch {
+			case !d.Allowed && len(d.NeedScopes) > 0:
+				rec.Decision = "step_up"
+				stepUp = appendMissing(stepUp, d.NeedScopes...)
+			case !d.Allowed:
+				rec.Decision = "deny"
+				if m.ID != nil {
+					refused = append(refused, permissionDenied(m.ID, kind, target))
+				}
+			}
+		}
+		if l := jsonrpc.ListOf(m.Method); l != 0 && view != nil && !view.Open() && m.ID != nil {
+			if lists == nil {
+				lists = map[string]jsonrpc.List{}
+			}
+			lists[jsonrpc.IDKey(m.ID)] = l
+		}
+		if rec.Decision == "allow" {
+			kept = append(kept, m.Raw)
+			forwards = true
+		}
+		ex.add(rec)
+	}
+	switch {
+	case len(stepUp) > 0:
+		s.insufficientScope(w, v, stepUp)
+		ex.answered = true
+	case !forwards:
+		ex.answered = true
+		switch {
+		case len(refused) == 0:
+			w.WriteHeader(http.StatusAccepted) // refused notifications: nothing to answer
+		case batch:
+			writeJSON(w, http.StatusOK, joinJSONArray(refused))
+		default:
+			writeJSON(w, http.StatusOK, refused[0])
+		}
+	default:
+		if len(kept) < len(msgs) {
+			ex.body = joinJSONArray(kept)
+		}
+		if lists != nil || len(refused) > 0 {
+			ex.rewriter = jsonrpc.NewRewriter(w, lists, func(l jsonrpc.List, name string) bool { return listed(view, l, name) }, refused)
+		}
+	}
+	return ex
+}
+
+// listed reports whether a listed item is one the principal may use. A
+// resource template is listed when the URI it gives with every variable
+// empty is allowed ("file:///workspace/{path}" under "file:///workspace/*").
+func listed(view *policy.View, l jsonrpc.List, name string) bool {
+	switch l {
+	case jsonrpc.Tools:
+		return view.Decide(policy.Tool, name).Allowed
+	case jsonrpc.Prompts:
+		return view.Decide(policy.Prompt, name).Allowed
+	case jsonrpc.ResourceTemplates:
+		return view.Decide(policy.Resource, expandEmpty(name)).Allowed
+	}
+	return view.Decide(policy.Resource, name).Allowed
+}
+
+// expandEmpty expands an RFC 6570 URI template with every variable empty.
+func expandEmpty(template string) string {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(template, '{')
+		if i < 0 {
+			b.WriteString(template)
+			return b.String()
+		}
+		b.WriteString(template[:i])
+		j := strings.IndexByte(template[i:], '}')
+		if j < 0 {
+			return b.String()
+		}
+		template = template[i+j+1:]
+	}
+}
+
+func permissionDenied(id []byte, kind policy.Kind, target string) []byte {
+	return jsonrpc.ErrorResponse(id, codePermissionDenied, "permission denied: "+kind.String()+" "+target,
+		map[string]string{"required_permission": kind.String() + ":" + target})
+}
+
+// headerMismatch checks the Mcp-Method and Mcp-Name headers against the
+// message they describe, and says how they disagree, or "". With strict
+// (2026-07-28 and later) they must be there; before, only when present.
+func headerMismatch(h http.Header, m *jsonrpc.Message, strict bool) string {
+	if m.Method == "" {
+		return ""
+	}
+	method, ok := headerValue(h, "Mcp-Method")
+	if (ok || strict) && method != m.Method {
+		return "the Mcp-Method header does not match the method in the body"
+	}
+	var want string
+	switch m.Method {
+	case "tools/call", "prompts/get":
+		want = m.Name
+	case "resources/read":
+		want = m.URI
+	default:
+		return ""
+	}
+	name, present := headerValue(h, "Mcp-Name")
+	if present {
+		var valid bool
+		if name, valid = decodeHeaderValue(name); !valid {
+			return "the Mcp-Name header is not valid base64"
+		}
+	}
+	if (present || strict) && name != want {
+		return "the Mcp-Name header does not match the name in the body"
+	}
+	return ""
+}
+
+func headerValue(h http.Header, name string) (string, bool) {
+	vs, ok := h[name]
+	if !ok || len(vs) != 1 {
+		return "", ok && len(vs) > 0 // several values never match one body
+	}
+	return strings.Trim(vs[0], " \t"), true
+}
+
+// decodeHeaderValue undoes the =?base64?...?= wrapping of SEP-2243, used
+// for values that are not plain ASCII.
+func decodeHeaderValue(v string) (string, bool) {
+	inner, ok := strings.CutPrefix(v, "=?base64?")
+	if !ok {
+		return v, true
+	}
+	inner, ok = strings.CutSuffix(inner, "?=")
+	if !ok {
+		return "", false
+	}
+	b, err := base64.StdEncoding.Strict().DecodeString(inner)
+	return string(b), err == nil
+}
+
+func appendMissing(to []string, ss ...string) []string {
+	for _, s := range ss {
+		if !containsString(to, s) {
+			to = append(to, s)
+		}
+	}
+	return to
+}
+
+func containsString(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func joinJSONArray(msgs [][]byte) []byte {
+	return append(append([]byte{'['}, bytes.Join(msgs, []byte{','})...), ']')
+}
+
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func (s *Server) record(v *verified, method, decision, reason string) audit.Record {
+	p := v.principal
+	return audit.Record{Event: "mcp_request", Subject: p.Subject, Email: p.Email, ClientID: p.ClientID,
+		Method: method, Decision: decision, Reason: reason}
+}
+
+// insufficientScope asks the client to step up (RFC 6750 §3.1, MCP
+// scope challenge): the scopes named are those the call needs plus those
+// the token holds, so that the new token keeps what the old one could do.
+func (s *Server) insufficientScope(w http.ResponseWriter, v *verified, need []string) {
+	scopes := appendMissing(append([]string(nil), v.principal.Scopes...), need...)
+	w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", scope="`+strings.Join(scopes, " ")+
+		`", resource_metadata="`+s.issuer+`/.well-known/oauth-protected-resource`+s.mcpPath+
+		`", error_description="this call needs the scope `+strings.Join(need, " ")+`"`)
+	writeJSON(w, http.StatusForbidden, jsonrpc.ErrorResponse(nil, codePermissionDenied, "insufficient scope: this call needs "+strings.Join(need, " "), nil))
+}
+
+// revisionAtLeast reports whether version, a revision date such as
+// 2026-07-28, is rev or later; anything else is not.
+func revisionAtLeast(version, rev string) bool {
+	return len(version) == len(rev) && version[4] == '-' && version[7] == '-' && version >= rev
+}
