@@ -25,7 +25,8 @@ var version = "dev"
 const usage = `mcpgate: enterprise sign-in in front of MCP servers
 
 Usage:
-  mcpgate serve   [--config FILE]   run the gateway
+  mcpgate serve   [--config FILE]   run the gateway; SIGHUP re-reads the policy
+                                    and reopens the audit log
   mcpgate check   [--config FILE]   validate a configuration and print every problem
   mcpgate keys rotate [--config FILE]
                                     add a new signing key; replicas pick it up
@@ -93,7 +94,43 @@ func loadConfig(name string, args, environ []string, stderr io.Writer) (*config.
 		}
 		return nil, 1
 	}
+	configPath = *path
 	return cfg, 0
+}
+
+// configPath is the file serve re-reads on SIGHUP.
+var configPath string
+
+// watchReloads calls reload for every signal until ctx ends.
+func watchReloads(ctx context.Context, signals <-chan os.Signal, reload func()) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-signals:
+			reload()
+		}
+	}
+}
+
+// reloadPolicy re-reads the configuration and puts its policy in force; a
+// configuration with problems is refused, each problem logged, and the
+// policy in force stays.
+func reloadPolicy(a *app.App, path string, environ []string, log *slog.Logger) {
+	cfg, err := config.Load(path, environ)
+	if err == nil {
+		err = a.ReloadPolicy(cfg)
+	}
+	var ps config.Problems
+	switch {
+	case errors.As(err, &ps):
+		for _, p := range ps {
+			log.Error("reload refused: configuration problem", "key", p.Key, "problem", p.Message)
+		}
+		log.Error("reload refused; the policy in force stays", "problems", len(ps))
+	case err != nil:
+		log.Error("reload refused; the policy in force stays", "err", err)
+	}
 }
 
 func check(args, environ []string, stdout, stderr io.Writer) int {
@@ -101,7 +138,7 @@ func check(args, environ []string, stdout, stderr io.Writer) int {
 	if cfg == nil {
 		return code
 	}
-	fmt.Fprintf(stdout, "configuration OK: issuer %s, resource %s, upstream %s\n", cfg.Issuer(), cfg.ResourceURL(), cfg.Upstream.Issuer)
+	fmt.Fprintf(stdout, "configuration OK: issuer %s, resource %s, upstream %s, %d policy rule(s)\n", cfg.Issuer(), cfg.ResourceURL(), cfg.Upstream.Issuer, len(cfg.Policy.Rules))
 	return 0
 }
 
@@ -120,6 +157,11 @@ func serve(args, environ []string, stderr io.Writer) int {
 		return 1
 	}
 	defer a.Close()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	path := configPath
+	go watchReloads(ctx, hup, func() { reloadPolicy(a, path, environ, log) })
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		log.Error("listen failed", "addr", cfg.Listen, "err", err)

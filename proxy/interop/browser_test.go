@@ -3,6 +3,7 @@
 package interop_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"html"
@@ -22,6 +23,8 @@ import (
 // for the JavaScript clients.
 type browser struct {
 	client *http.Client
+	// refused is mcpgate's sign-in refusal page, when the sign-in met one.
+	refused string
 }
 
 func newBrowser() *browser {
@@ -34,6 +37,8 @@ func newBrowser() *browser {
 }
 
 const maxHops = 25
+
+var returnLink = regexp.MustCompile(`<a href="([^"]+)">Return to`)
 
 var (
 	formTag   = regexp.MustCompile(`(?is)<form\b[^>]*>(.*?)</form>`)
@@ -137,6 +142,15 @@ func (b *browser) signIn(ctx context.Context, start, stopAt string) (*url.URL, e
 				return nil, fmt.Errorf("stopped on a page before reaching %s after %v:\n%s", stopAt, hops, snippet(page))
 			}
 			return u, nil
+		case resp.StatusCode == http.StatusForbidden && bytes.Contains(page, []byte("Access not allowed")):
+			// mcpgate's sign-in refusal: read it, then follow its link back
+			// to the client as the user would.
+			b.refused = string(page)
+			m := returnLink.FindSubmatch(page)
+			if m == nil {
+				return nil, fmt.Errorf("refusal page without a way back after %v", hops)
+			}
+			next, method, body = html.UnescapeString(string(m[1])), http.MethodGet, ""
 		default:
 			return nil, fmt.Errorf("status %d after %v:\n%s", resp.StatusCode, hops, snippet(page))
 		}

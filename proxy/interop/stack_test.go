@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -38,6 +39,9 @@ type stack struct {
 	issuer  string // mcpgate's public URL and OAuth issuer
 	idp     string // upstream issuer
 	backend string // the backend's MCP URL
+	gw      *proc  // the mcpgate process
+	// lastRefusal is the refusal page the last refused sign-in showed.
+	lastRefusal string
 }
 
 func (s *stack) resource() string { return s.issuer + "/mcp" }
@@ -47,6 +51,13 @@ type stackOptions struct {
 	allowedOrigins []string
 	// allowedHosts are Host values mcpgate answers for besides its own.
 	allowedHosts []string
+	// configFile is passed with --config (the policy tests reload it).
+	configFile string
+	// env is more environment for mcpgate.
+	env []string
+	// viaBackend, when set, gives the URL mcpgate forwards to in place of
+	// the backend's (a recorder in front of it).
+	viaBackend func(backend string) string
 }
 
 func startStack(t *testing.T, tc *toolchain, o stackOptions) *stack {
@@ -85,7 +96,15 @@ func startStack(t *testing.T, tc *toolchain, o stackOptions) *stack {
 		t.Fatal(err)
 	}
 
-	gw := startProc(t, ctx, "mcpgate", []string{tc.mcpgate, "serve"}, childEnv(home,
+	backendURL := s.backend
+	if o.viaBackend != nil {
+		backendURL = o.viaBackend(s.backend)
+	}
+	args := []string{tc.mcpgate, "serve"}
+	if o.configFile != "" {
+		args = append(args, "--config", o.configFile)
+	}
+	gw := startProc(t, ctx, "mcpgate", args, childEnv(home, append([]string{
 		"MCPGATE_PUBLIC_URL="+s.issuer,
 		"MCPGATE_LISTEN=127.0.0.1:"+strconv.Itoa(ports[0]),
 		// SQLite, as deployed, in a fresh directory.
@@ -95,14 +114,15 @@ func startStack(t *testing.T, tc *toolchain, o stackOptions) *stack {
 		"MCPGATE_UPSTREAM_CLIENT_SECRET="+secret,
 		// groups is a scope of its own at the IdP, as at Okta.
 		"MCPGATE_UPSTREAM_SCOPES=openid,email,profile,groups",
-		"MCPGATE_BACKEND_URL="+s.backend,
+		"MCPGATE_BACKEND_URL="+backendURL,
 		"MCPGATE_MCP_ALLOWED_ORIGINS="+strings.Join(o.allowedOrigins, ","),
 		"MCPGATE_ALLOWED_HOSTS="+strings.Join(o.allowedHosts, ","),
 		// A pre-registered public client for mcp-remote's
 		// --static-oauth-client-info (loopback: any port).
 		`MCPGATE_CLIENTS=[{"id":"`+staticMCPRemoteClient+`","name":"mcp-remote (pre-registered)","redirect_uris":["http://localhost/oauth/callback"]}]`,
 		"MCPGATE_LOG_LEVEL=debug",
-	), procOptions{})
+	}, o.env...)...), procOptions{})
+	s.gw = gw
 	if err := gw.waitHTTP(s.issuer+"/.well-known/oauth-authorization-server", http.StatusOK, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -169,12 +189,30 @@ func (s *stack) register(t *testing.T, name, redirectURI string) registration {
 // consent and upstream login in the headless browser, code exchange.
 func (s *stack) signIn(t *testing.T) *oauth2.Token {
 	t.Helper()
+	return s.signInAs(t, "", "mcp")
+}
+
+// signInAs signs in the IdP's test user with subject user ("" for the
+// first), asking for scopes.
+func (s *stack) signInAs(t *testing.T, user string, scopes ...string) *oauth2.Token {
+	t.Helper()
+	tok, back := s.trySignInAs(t, user, scopes...)
+	if tok == nil {
+		t.Fatalf("sign-in as %q: got redirect %s, want a code", user, redact(back.String()))
+	}
+	return tok
+}
+
+// trySignInAs is signInAs for a sign-in that may be refused: it returns
+// a nil token and the redirect back to the client when there is no code.
+func (s *stack) trySignInAs(t *testing.T, user string, scopes ...string) (*oauth2.Token, *url.URL) {
+	t.Helper()
 	const redirectURI = "http://127.0.0.1:7777/interop/callback"
 	reg := s.register(t, "mcpgate interop: Go sign-in", redirectURI)
 	cfg := oauth2.Config{
 		ClientID:    reg.ClientID,
 		RedirectURL: redirectURI,
-		Scopes:      []string{"mcp"},
+		Scopes:      scopes,
 		Endpoint: oauth2.Endpoint{
 			AuthURL:   s.issuer + "/authorize",
 			TokenURL:  s.issuer + "/token",
@@ -186,11 +224,20 @@ func (s *stack) signIn(t *testing.T) *oauth2.Token {
 	resource := oauth2.SetAuthURLParam("resource", s.resource())
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	back, err := newBrowser().signIn(ctx, cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), resource), redirectURI)
+	b := newBrowser()
+	if user != "" {
+		idpURL, _ := url.Parse(s.idp)
+		b.client.Jar.SetCookies(idpURL, []*http.Cookie{{Name: "idp_user", Value: user, Path: "/"}})
+	}
+	back, err := b.signIn(ctx, cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), resource), redirectURI)
 	if err != nil {
 		t.Fatalf("browser: %v", err)
 	}
 	q := back.Query()
+	if q.Get("code") == "" {
+		s.lastRefusal = b.refused
+		return nil, back
+	}
 	if q.Get("state") != state {
 		t.Fatalf("state: the redirect did not carry the state sent")
 	}
@@ -203,7 +250,7 @@ func (s *stack) signIn(t *testing.T) *oauth2.Token {
 	}
 	addSecret(tok.AccessToken)
 	addSecret(tok.RefreshToken)
-	return tok
+	return tok, back
 }
 
 // accessClaims are the claims of an mcpgate access token the tests check.

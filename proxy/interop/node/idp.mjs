@@ -25,14 +25,33 @@ const need = (name) => {
 const port = Number(need('IDP_PORT'));
 const issuer = `http://127.0.0.1:${port}`;
 
-// The fixed test user; the Go tests assert these claims come through.
-const user = {
-  sub: 'interop-user-1',
-  email: 'ada@example.com',
-  email_verified: true,
-  name: 'Ada Lovelace',
-  groups: ['engineering', 'mcp-users'],
+// The test users; the Go tests assert these claims come through. The
+// first signs in unless the browser carries an idp_user cookie naming
+// another (the policy tests sign in people of different groups).
+const users = {
+  'interop-user-1': {
+    sub: 'interop-user-1',
+    email: 'ada@example.com',
+    email_verified: true,
+    name: 'Ada Lovelace',
+    groups: ['engineering', 'mcp-users'],
+  },
+  'interop-user-2': {
+    sub: 'interop-user-2',
+    email: 'bo@example.com',
+    email_verified: true,
+    name: 'Bo Sales',
+    groups: ['sales', 'mcp-users'],
+  },
+  'interop-user-3': {
+    sub: 'interop-user-3',
+    email: 'eve@outside.example',
+    email_verified: true,
+    name: 'Eve Outsider',
+    groups: [],
+  },
 };
+const defaultUser = 'interop-user-1';
 
 const provider = new Provider(issuer, {
   clients: [
@@ -55,7 +74,8 @@ const provider = new Provider(issuer, {
     groups: ['groups'],
   },
   async findAccount(_ctx, sub) {
-    if (sub !== user.sub) return undefined;
+    const user = users[sub];
+    if (!user) return undefined;
     return { accountId: sub, async claims() { return { ...user }; } };
   },
   // Consent is granted for whatever the client asks: the consent that
@@ -90,7 +110,9 @@ provider.use(async (ctx, next) => {
       ctx.body = `idp: unexpected prompt ${details.prompt.name}`;
       return;
     }
-    await provider.interactionFinished(ctx.req, ctx.res, { login: { accountId: user.sub } }, { mergeWithLastSubmission: false });
+    const chosen = ctx.cookies.get('idp_user');
+    const accountId = users[chosen] ? chosen : defaultUser;
+    await provider.interactionFinished(ctx.req, ctx.res, { login: { accountId } }, { mergeWithLastSubmission: false });
     ctx.respond = false;
     return;
   }

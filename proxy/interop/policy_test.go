@@ -1,0 +1,436 @@
+//go:build linux
+
+package interop_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const (
+	userEng   = "interop-user-1" // ada@example.com, groups engineering
+	userSales = "interop-user-2" // bo@example.com, groups sales
+	userOut   = "interop-user-3" // eve@outside.example
+)
+
+// policyYAML is the policy under test; reloadable is swapped in by the
+// reload step.
+const policyYAML = `mcp:
+  scopes: [mcp, "mcp:write"]
+policy:
+  signin:
+    allowed_email_domains: [example.com]
+  rules:
+    - name: engineers
+      groups: [engineering]
+      allow:
+        tools: ["test_*"]
+        resources: ["test://*"]
+        prompts: ["test_*"]
+      deny:
+        tools: [test_error_handling]
+    - name: engineers-write
+      groups: [engineering]
+      scope: "mcp:write"
+      allow:
+        tools: [json_schema_2020_12_tool]
+    - name: sales
+      groups: [sales]
+      allow:
+        tools: [test_image_content]
+        resources: ["test://static-binary"]
+        prompts: [test_prompt_with_arguments]
+%s
+audit:
+  path: %s
+`
+
+// backendRecorder stands behind mcpgate (it changes nothing a client
+// sent) and records the JSON-RPC bodies the backend receives.
+type backendRecorder struct {
+	mu     sync.Mutex
+	bodies []string
+}
+
+func (br *backendRecorder) start(t *testing.T, backend string) string {
+	u, _ := url.Parse(backend)
+	rp := httputil.NewSingleHostReverseProxy(u)
+	rp.FlushInterval = -1
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		br.mu.Lock()
+		br.bodies = append(br.bodies, string(body))
+		br.mu.Unlock()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + u.Path
+}
+
+func (br *backendRecorder) saw(s string) bool {
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	for _, b := range br.bodies {
+		if strings.Contains(b, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// mcpSession is a raw streamable HTTP session with one token.
+type mcpSession struct {
+	t       *testing.T
+	url     string
+	token   string
+	session string
+}
+
+// rpcAnswer is one HTTP exchange's outcome.
+type rpcAnswer struct {
+	status      int
+	contentType string
+	header      http.Header
+	msgs        []map[string]any
+}
+
+func (s *mcpSession) post(body string) rpcAnswer {
+	s.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, s.url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	if s.session != "" {
+		req.Header.Set("Mcp-Session-Id", s.session)
+		req.Header.Set("MCP-Protocol-Version", "2025-06-18")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("POST %s: %v", s.url, err)
+	}
+	defer resp.Body.Close()
+	a := rpcAnswer{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), header: resp.Header}
+	raw, _ := io.ReadAll(resp.Body)
+	if strings.HasPrefix(a.contentType, "text/event-stream") {
+		for _, line := range strings.Split(string(raw), "\n") {
+			if d, ok := strings.CutPrefix(strings.TrimRight(line, "\r"), "data: "); ok {
+				var m map[string]any
+				if json.Unmarshal([]byte(d), &m) == nil {
+					a.msgs = append(a.msgs, m)
+				}
+			}
+		}
+	} else if len(bytes.TrimSpace(raw)) > 0 {
+		var one map[string]any
+		var many []map[string]any
+		if json.Unmarshal(raw, &one) == nil {
+			a.msgs = []map[string]any{one}
+		} else if json.Unmarshal(raw, &many) == nil {
+			a.msgs = many
+		}
+	}
+	if sid := resp.Header.Get("Mcp-Session-Id"); sid != "" && s.session == "" {
+		s.session = sid
+	}
+	return a
+}
+
+func (s *mcpSession) initialize() {
+	s.t.Helper()
+	a := s.post(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"policy-test","version":"1"}}}`)
+	if a.status != http.StatusOK || s.session == "" {
+		s.t.Fatalf("initialize: got %d session %q", a.status, s.session)
+	}
+	s.post(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+}
+
+// response returns the answer to id among a's messages.
+func (a rpcAnswer) response(t *testing.T, id float64) map[string]any {
+	t.Helper()
+	for _, m := range a.msgs {
+		if m["id"] == id {
+			return m
+		}
+	}
+	t.Fatalf("no answer with id %v in %d %v", id, a.status, a.msgs)
+	return nil
+}
+
+func names(t *testing.T, m map[string]any, list, key string) []string {
+	t.Helper()
+	result, _ := m["result"].(map[string]any)
+	items, _ := result[list].([]any)
+	var out []string
+	for _, it := range items {
+		out = append(out, fmt.Sprint(it.(map[string]any)[key]))
+	}
+	return out
+}
+
+func has(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// deniedWith checks a -32001 answer for id naming what was refused.
+func deniedWith(t *testing.T, a rpcAnswer, id float64, permission string) {
+	t.Helper()
+	m := a.response(t, id)
+	e, _ := m["error"].(map[string]any)
+	data, _ := e["data"].(map[string]any)
+	if e == nil || e["code"] != float64(-32001) || data["required_permission"] != permission {
+		t.Errorf("got %v, want error -32001 with required_permission %q", m, permission)
+	}
+}
+
+// TestPolicyThroughMCPGate: two users of different groups, signed in
+// through oidc-provider, reach the go-sdk conformance backend through
+// mcpgate; each sees and calls only what the policy gives their group.
+func TestPolicyThroughMCPGate(t *testing.T) {
+	tc := requireToolchain(t)
+	dir := t.TempDir()
+	auditPath := filepath.Join(dir, "audit.log")
+	cfgPath := filepath.Join(dir, "mcpgate.yaml")
+	writeConfig := func(extraRule string) {
+		if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(policyYAML, extraRule, auditPath)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeConfig("")
+	rec := &backendRecorder{}
+	s := startStack(t, tc, stackOptions{configFile: cfgPath, viaBackend: func(b string) string { return rec.start(t, b) }})
+
+	eng := &mcpSession{t: t, url: s.resource(), token: s.signInAs(t, userEng, "mcp").AccessToken}
+	sales := &mcpSession{t: t, url: s.resource(), token: s.signInAs(t, userSales, "mcp", "mcp:write").AccessToken}
+	if got := claimsOf(t, sales.token).Scope; got != "mcp" {
+		t.Errorf("sales asked for mcp:write: got scope %q, want it narrowed to mcp (no rule gives sales mcp:write)", got)
+	}
+	eng.initialize()
+	sales.initialize()
+
+	t.Run("tools", func(t *testing.T) {
+		engTools := names(t, eng.post(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`).response(t, 1), "tools", "name")
+		list := sales.post(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)
+		if !strings.HasPrefix(list.contentType, "text/event-stream") {
+			t.Errorf("got %q, want the backend's SSE answer filtered", list.contentType)
+		}
+		salesTools := names(t, list.response(t, 1), "tools", "name")
+		if !has(engTools, "test_simple_text") || has(engTools, "test_error_handling") || has(engTools, "json_schema_2020_12_tool") {
+			t.Errorf("engineer sees %v: want test_simple_text, not the denied test_error_handling nor the mcp:write tool", engTools)
+		}
+		if len(salesTools) != 1 || salesTools[0] != "test_image_content" {
+			t.Errorf("sales sees %v, want only test_image_content", salesTools)
+		}
+		ok := eng.post(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"test_simple_text","arguments":{}}}`).response(t, 2)
+		if ok["result"] == nil {
+			t.Errorf("engineer's call: got %v, want a result", ok)
+		}
+		before := rec.saw(`"id":4242`)
+		a := sales.post(`{"jsonrpc":"2.0","id":4242,"method":"tools/call","params":{"name":"test_simple_text","arguments":{}}}`)
+		if a.status != http.StatusOK {
+			t.Errorf("refused call: got HTTP %d, want 200 with a JSON-RPC error", a.status)
+		}
+		deniedWith(t, a, 4242, "tool:test_simple_text")
+		if before || rec.saw(`"id":4242`) {
+			t.Error("the backend received the refused call")
+		}
+		deniedWith(t, eng.post(`{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"test_error_handling","arguments":{}}}`), 5, "tool:test_error_handling")
+	})
+
+	t.Run("resources and prompts", func(t *testing.T) {
+		salesRes := names(t, sales.post(`{"jsonrpc":"2.0","id":10,"method":"resources/list"}`).response(t, 10), "resources", "uri")
+		if len(salesRes) != 1 || salesRes[0] != "test://static-binary" {
+			t.Errorf("sales sees resources %v, want only test://static-binary", salesRes)
+		}
+		if r := eng.post(`{"jsonrpc":"2.0","id":11,"method":"resources/read","params":{"uri":"test://static-text"}}`).response(t, 11); r["result"] == nil {
+			t.Errorf("engineer's read: got %v, want a result", r)
+		}
+		deniedWith(t, sales.post(`{"jsonrpc":"2.0","id":12,"method":"resources/read","params":{"uri":"test://static-text"}}`), 12, "resource:test://static-text")
+		salesPrompts := names(t, sales.post(`{"jsonrpc":"2.0","id":13,"method":"prompts/list"}`).response(t, 13), "prompts", "name")
+		if len(salesPrompts) != 1 || salesPrompts[0] != "test_prompt_with_arguments" {
+			t.Errorf("sales sees prompts %v, want only test_prompt_with_arguments", salesPrompts)
+		}
+		if r := eng.post(`{"jsonrpc":"2.0","id":14,"method":"prompts/get","params":{"name":"test_simple_prompt"}}`).response(t, 14); r["result"] == nil {
+			t.Errorf("engineer's prompt: got %v, want a result", r)
+		}
+		deniedWith(t, sales.post(`{"jsonrpc":"2.0","id":15,"method":"prompts/get","params":{"name":"test_simple_prompt"}}`), 15, "prompt:test_simple_prompt")
+		if rec.saw(`"id":12`) || rec.saw(`"id":15`) {
+			t.Error("the backend received a refused read or prompt")
+		}
+	})
+
+	t.Run("step up", func(t *testing.T) {
+		call := `{"jsonrpc":"2.0","id":20,"method":"tools/call","params":{"name":"json_schema_2020_12_tool","arguments":{}}}`
+		a := eng.post(call)
+		challenge := a.header.Get("WWW-Authenticate")
+		if a.status != http.StatusForbidden || !strings.Contains(challenge, `error="insufficient_scope"`) ||
+			!strings.Contains(challenge, `scope="mcp mcp:write"`) || !strings.Contains(challenge, `resource_metadata="`+s.issuer) {
+			t.Fatalf("got %d %q, want 403 insufficient_scope asking for mcp mcp:write", a.status, challenge)
+		}
+		// What a client does with the challenge: sign in again for the
+		// scopes it names.
+		writer := &mcpSession{t: t, url: s.resource(), token: s.signInAs(t, userEng, "mcp", "mcp:write").AccessToken}
+		writer.initialize()
+		r := writer.post(strings.Replace(call, `"id":20`, `"id":21`, 1))
+		if r.status != http.StatusOK || r.response(t, 21)["error"] != nil {
+			t.Errorf("after step-up: got %d %v, want the call to reach the tool", r.status, r.msgs)
+		}
+		deniedWith(t, sales.post(strings.Replace(call, `"id":20`, `"id":22`, 1)), 22, "tool:json_schema_2020_12_tool")
+	})
+
+	t.Run("sign-in refused", func(t *testing.T) {
+		tok, back := s.trySignInAs(t, userOut, "mcp")
+		if tok != nil || back.Query().Get("error") != "access_denied" {
+			t.Fatalf("got token %v, redirect error %q; want access_denied and no token", tok != nil, back.Query().Get("error"))
+		}
+		if !strings.Contains(s.lastRefusal, "eve@outside.example") || !strings.Contains(s.lastRefusal, "not one of those allowed") {
+			t.Errorf("refusal page does not say who and why:\n%s", s.lastRefusal)
+		}
+	})
+
+	t.Run("reload", func(t *testing.T) {
+		// A stream open across the reloads must stay open.
+		stream := openStream(t, eng)
+		defer stream.Close()
+		writeConfig(`    - name: no-simple-text
+      deny:
+        tools: [test_simple_text]`)
+		reload(t, s, "policy reloaded")
+		deniedWith(t, eng.post(`{"jsonrpc":"2.0","id":30,"method":"tools/call","params":{"name":"test_simple_text","arguments":{}}}`), 30, "tool:test_simple_text")
+		writeConfig(`    - groups: [engineering]
+      allow:
+        tools: [x]`) // no name: refused
+		reload(t, s, "reload refused")
+		deniedWith(t, eng.post(`{"jsonrpc":"2.0","id":31,"method":"tools/call","params":{"name":"test_simple_text","arguments":{}}}`), 31, "tool:test_simple_text")
+		if r := eng.post(`{"jsonrpc":"2.0","id":32,"method":"tools/call","params":{"name":"test_image_content","arguments":{}}}`).response(t, 32); r["result"] == nil {
+			t.Errorf("after a refused reload: got %v, want the old policy still allowing test_image_content", r)
+		}
+		if err := stream.stillOpen(); err != nil {
+			t.Errorf("the stream opened before the reloads: %v", err)
+		}
+	})
+
+	t.Run("audit", func(t *testing.T) {
+		checkAuditLog(t, auditPath)
+	})
+}
+
+// eventStream is an open GET stream of an MCP session.
+type eventStream struct {
+	resp *http.Response
+	errs chan error
+}
+
+func openStream(t *testing.T, s *mcpSession) *eventStream {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.url, nil)
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Mcp-Session-Id", s.session)
+	req.Header.Set("MCP-Protocol-Version", "2025-06-18")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET stream: %v %v", err, resp)
+	}
+	es := &eventStream{resp: resp, errs: make(chan error, 1)}
+	go func() {
+		_, err := io.Copy(io.Discard, resp.Body)
+		es.errs <- fmt.Errorf("stream ended: %v", err)
+	}()
+	return es
+}
+
+func (es *eventStream) stillOpen() error {
+	select {
+	case err := <-es.errs:
+		return err
+	case <-time.After(200 * time.Millisecond):
+		return nil
+	}
+}
+
+func (es *eventStream) Close() { es.resp.Body.Close() }
+
+// reload sends SIGHUP and waits for mcpgate to log want.
+func reload(t *testing.T, s *stack, want string) {
+	t.Helper()
+	before := strings.Count(s.gw.out.String(), want)
+	if err := syscall.Kill(s.gw.cmd.Process.Pid, syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(s.gw.out.String(), want) == before {
+		if time.Now().After(deadline) {
+			t.Fatalf("mcpgate did not log %q after SIGHUP", want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// checkAuditLog: one line per request with the documented fields, and no
+// token, code or secret in it.
+func checkAuditLog(t *testing.T, path string) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if redact(string(raw)) != string(raw) {
+		t.Error("the audit log holds a token, code or secret")
+	}
+	var calls, denies, signins, stepUps int
+	for sc := bufio.NewScanner(bytes.NewReader(raw)); sc.Scan(); {
+		var rec map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatalf("audit line %q: %v", sc.Text(), err)
+		}
+		for _, k := range []string{"time", "event", "sub", "decision"} {
+			if rec[k] == nil {
+				t.Errorf("audit line %s: no %s", sc.Text(), k)
+			}
+		}
+		switch {
+		case rec["event"] == "signin":
+			signins++
+		case rec["method"] == "tools/call":
+			calls++
+			if rec["request_id"] == nil || rec["client_id"] == nil || rec["target"] == nil || rec["email"] == nil {
+				t.Errorf("audit line %s: want request_id, client_id, email and target", sc.Text())
+			}
+			if rec["decision"] == "allow" && (rec["status"] == nil || rec["latency_ms"] == nil || rec["rule"] == nil) {
+				t.Errorf("audit line %s: want status, latency and rule for a forwarded call", sc.Text())
+			}
+		}
+		switch rec["decision"] {
+		case "deny":
+			denies++
+		case "step_up":
+			stepUps++
+		}
+		if strings.Contains(sc.Text(), "arguments") {
+			t.Errorf("audit line %s holds call arguments", sc.Text())
+		}
+	}
+	if calls < 8 || denies < 6 || signins != 4 || stepUps != 1 {
+		t.Errorf("got %d tool calls, %d denials, %d sign-ins, %d step-ups audited; want at least 8 and 6, and exactly 4 (3 admitted, 1 refused) and 1", calls, denies, signins, stepUps)
+	}
+}
