@@ -105,21 +105,21 @@ func startStack(t *testing.T, tc *toolchain, o stackOptions) *stack {
 		args = append(args, "--config", o.configFile)
 	}
 	gw := startProc(t, ctx, "mcpgate", args, childEnv(home, append([]string{
-		"MCPGATE_PUBLIC_URL="+s.issuer,
-		"MCPGATE_LISTEN=127.0.0.1:"+strconv.Itoa(ports[0]),
+		"MCPGATE_PUBLIC_URL=" + s.issuer,
+		"MCPGATE_LISTEN=127.0.0.1:" + strconv.Itoa(ports[0]),
 		// SQLite, as deployed, in a fresh directory.
-		"MCPGATE_STORE=sqlite://"+filepath.Join(t.TempDir(), "mcpgate.db"),
-		"MCPGATE_UPSTREAM_ISSUER="+s.idp,
-		"MCPGATE_UPSTREAM_CLIENT_ID="+upstreamClientID,
-		"MCPGATE_UPSTREAM_CLIENT_SECRET="+secret,
+		"MCPGATE_STORE=sqlite://" + filepath.Join(t.TempDir(), "mcpgate.db"),
+		"MCPGATE_UPSTREAM_ISSUER=" + s.idp,
+		"MCPGATE_UPSTREAM_CLIENT_ID=" + upstreamClientID,
+		"MCPGATE_UPSTREAM_CLIENT_SECRET=" + secret,
 		// groups is a scope of its own at the IdP, as at Okta.
 		"MCPGATE_UPSTREAM_SCOPES=openid,email,profile,groups",
-		"MCPGATE_BACKEND_URL="+backendURL,
-		"MCPGATE_MCP_ALLOWED_ORIGINS="+strings.Join(o.allowedOrigins, ","),
-		"MCPGATE_ALLOWED_HOSTS="+strings.Join(o.allowedHosts, ","),
+		"MCPGATE_BACKEND_URL=" + backendURL,
+		"MCPGATE_MCP_ALLOWED_ORIGINS=" + strings.Join(o.allowedOrigins, ","),
+		"MCPGATE_ALLOWED_HOSTS=" + strings.Join(o.allowedHosts, ","),
 		// A pre-registered public client for mcp-remote's
 		// --static-oauth-client-info (loopback: any port).
-		`MCPGATE_CLIENTS=[{"id":"`+staticMCPRemoteClient+`","name":"mcp-remote (pre-registered)","redirect_uris":["http://localhost/oauth/callback"]}]`,
+		`MCPGATE_CLIENTS=[{"id":"` + staticMCPRemoteClient + `","name":"mcp-remote (pre-registered)","redirect_uris":["http://localhost/oauth/callback"]}]`,
 		"MCPGATE_LOG_LEVEL=debug",
 	}, o.env...)...), procOptions{})
 	s.gw = gw
