@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/mcpgate/mcpgate/config"
@@ -78,14 +80,22 @@ func StartGateway(ctx context.Context, backendURL string) (*Gateway, error) {
 }
 
 func newApp(ctx context.Context, base, issuer, backendURL string) (*app.App, error) {
-	cfg, err := config.Load("", []string{
-		"MCPGATE_PUBLIC_URL=" + base,
-		"MCPGATE_BACKEND_URL=" + backendURL,
+	// MCPGATE_* variables of the load test reach mcpgate (its policy and
+	// audit log, for runs that measure them).
+	var extra []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "MCPGATE_POLICY_") || strings.HasPrefix(kv, "MCPGATE_AUDIT_") {
+			extra = append(extra, kv)
+		}
+	}
+	cfg, err := config.Load("", append(extra,
+		"MCPGATE_PUBLIC_URL="+base,
+		"MCPGATE_BACKEND_URL="+backendURL,
 		"MCPGATE_STORE=memory:",
-		"MCPGATE_UPSTREAM_ISSUER=" + issuer,
-		"MCPGATE_UPSTREAM_CLIENT_ID=" + upstreamClientID,
-		"MCPGATE_UPSTREAM_CLIENT_SECRET=" + upstreamClientSecret,
-	})
+		"MCPGATE_UPSTREAM_ISSUER="+issuer,
+		"MCPGATE_UPSTREAM_CLIENT_ID="+upstreamClientID,
+		"MCPGATE_UPSTREAM_CLIENT_SECRET="+upstreamClientSecret,
+	))
 	if err != nil {
 		return nil, fmt.Errorf("benchmark: config: %w", err)
 	}

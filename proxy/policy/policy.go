@@ -3,6 +3,7 @@ package policy
 import (
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/mcpgate/mcpgate/proxy/principal"
@@ -84,6 +85,9 @@ type Policy struct {
 	// scoped are the scopes some rule names: only the principals such a
 	// rule matches may be granted them.
 	scoped map[string]bool
+	// views are the views built so far, by viewKey.
+	views     sync.Map
+	viewCount atomic.Int64
 }
 
 type signIn struct {

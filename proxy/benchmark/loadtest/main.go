@@ -66,8 +66,16 @@ func main() {
 	flag.StringVar(&o.jsonPath, "json", "", "also write the results as JSON to this file (- for stdout)")
 	flag.DurationVar(&o.timeout, "timeout", 20*time.Minute, "bound on the whole run")
 	flag.StringVar(&role, "role", "", "internal: serve as a child process (backend, bare or mcpgate)")
+	var policyRules int
+	var auditPath string
+	flag.IntVar(&policyRules, "policy-rules", 0, "give mcpgate this many policy rules, all applying to the caller (policy.SyntheticRules)")
+	flag.StringVar(&auditPath, "audit", "", "give mcpgate an audit log at this path")
 	flag.StringVar(&backendURL, "backend-url", "", "internal: the backend the bare and mcpgate roles forward to")
 	flag.Parse()
+	if err := configureMCPGate(policyRules, auditPath); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(2)
+	}
 
 	if role != "" {
 		if err := serveRole(role, o.backend, backendURL, profile, o.timeout); err != nil {
