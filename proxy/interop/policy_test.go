@@ -5,6 +5,8 @@ package interop_test
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,9 +18,14 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/modelcontextprotocol/go-sdk/oauthex"
 )
 
 const (
@@ -297,6 +304,10 @@ func TestPolicyThroughMCPGate(t *testing.T) {
 		deniedWith(t, sales.post(strings.Replace(call, `"id":20`, `"id":22`, 1)), 22, "tool:json_schema_2020_12_tool")
 	})
 
+	t.Run("step up with the go-sdk client", func(t *testing.T) {
+		testGoSDKStepUp(t, s)
+	})
+
 	t.Run("sign-in refused", func(t *testing.T) {
 		tok, back := s.trySignInAs(t, userOut, "mcp")
 		if tok != nil || back.Query().Get("error") != "access_denied" {
@@ -430,7 +441,85 @@ func checkAuditLog(t *testing.T, path string) {
 			t.Errorf("audit line %s holds call arguments", sc.Text())
 		}
 	}
-	if calls < 8 || denies < 6 || signins != 4 || stepUps != 1 {
-		t.Errorf("got %d tool calls, %d denials, %d sign-ins, %d step-ups audited; want at least 8 and 6, and exactly 4 (3 admitted, 1 refused) and 1", calls, denies, signins, stepUps)
+	if calls < 8 || denies < 6 || signins != 6 || stepUps != 2 {
+		t.Errorf("got %d tool calls, %d denials, %d sign-ins, %d step-ups audited; want at least 8 and 6, and exactly 6 (5 admitted, 1 refused) and 2 (one per step-up test)", calls, denies, signins, stepUps)
+	}
+}
+
+// testGoSDKStepUp: the go-sdk client signs in with mcp only (its scope
+// filter drops the rest the first time), calls a tool that needs
+// mcp:write, meets the 403 insufficient_scope challenge, re-authorizes
+// for the scopes it names, and the call succeeds.
+func testGoSDKStepUp(t *testing.T, s *stack) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	const redirectURI = "http://127.0.0.1:7777/go-sdk-step-up/callback"
+	b := newBrowser()
+	var fetched, filtered atomic.Int32
+	var asked []string
+	h, err := auth.NewAuthorizationCodeHandler(&auth.AuthorizationCodeHandlerConfig{
+		DynamicClientRegistrationConfig: &auth.DynamicClientRegistrationConfig{
+			Metadata: &oauthex.ClientRegistrationMetadata{
+				ClientName:              "mcpgate interop: go-sdk step-up",
+				RedirectURIs:            []string{redirectURI},
+				TokenEndpointAuthMethod: "none",
+				GrantTypes:              []string{"authorization_code", "refresh_token"},
+			},
+		},
+		ScopeFilter: func(discovered []string) []string {
+			if filtered.Add(1) == 1 {
+				return []string{"mcp"}
+			}
+			return discovered
+		},
+		AuthorizationCodeFetcher: func(ctx context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
+			fetched.Add(1)
+			u, _ := url.Parse(args.URL)
+			asked = append(asked, u.Query().Get("scope"))
+			back, err := b.signIn(ctx, args.URL, redirectURI)
+			if err != nil {
+				return nil, err
+			}
+			q := back.Query()
+			if q.Get("code") == "" {
+				return nil, errors.New("no code in the redirect (error=" + q.Get("error") + ")")
+			}
+			return &auth.AuthorizationResult{Code: q.Get("code"), State: q.Get("state"), Iss: q.Get("iss")}, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := mcp.NewClient(&mcp.Implementation{Name: "mcpgate-interop-go-sdk-step-up", Version: "1.0.0"}, nil)
+	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: s.resource(), OAuthHandler: h}, nil)
+	if err != nil {
+		t.Fatalf("connect: %v", redact(err.Error()))
+	}
+	defer session.Close()
+	res, err := session.CallTool(ctx, &mcp.CallToolParams{Name: "json_schema_2020_12_tool", Arguments: map[string]any{}})
+	if err != nil {
+		t.Fatalf("tools/call after step-up: %v", redact(err.Error()))
+	}
+	if res == nil {
+		t.Fatal("tools/call: no result")
+	}
+	if n := fetched.Load(); n != 2 {
+		t.Errorf("authorization code fetched %d times, want 2 (sign-in, step-up)", n)
+	}
+	if len(asked) != 2 || asked[0] != "mcp" || !strings.Contains(asked[1], "mcp:write") {
+		t.Errorf("scopes asked: %q, want mcp, then the step-up's mcp:write", asked)
+	}
+	ts, err := h.TokenSource(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := ts.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addSecret(tok.AccessToken)
+	addSecret(tok.RefreshToken)
+	if got := claimsOf(t, tok.AccessToken).Scope; !strings.Contains(got, "mcp:write") {
+		t.Errorf("token after step-up: scope %q, want mcp:write in it", got)
 	}
 }
