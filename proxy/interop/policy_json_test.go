@@ -92,7 +92,8 @@ func TestPolicyJSONAnswers(t *testing.T) {
 
 	// A batch (2025-03-26): the refused member is answered by mcpgate, the
 	// allowed one by the backend, in one array.
-	batch := &mcpSession{t: t, url: s.resource(), token: eng.token, session: eng.session}
+	batch := &mcpSession{t: t, url: s.resource(), token: eng.token, version: "2025-03-26"}
+	batch.initialize()
 	a := batch.post(`[{"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"test_simple_text","arguments":{}}},` +
 		`{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"test_error_handling","arguments":{}}}]`)
 	if a.status != http.StatusOK || len(a.msgs) != 2 {

@@ -106,6 +106,15 @@ type mcpSession struct {
 	url     string
 	token   string
 	session string
+	// version is the protocol revision to speak; 2025-06-18 when empty.
+	version string
+}
+
+func (s *mcpSession) revision() string {
+	if s.version == "" {
+		return "2025-06-18"
+	}
+	return s.version
 }
 
 // rpcAnswer is one HTTP exchange's outcome.
@@ -124,7 +133,7 @@ func (s *mcpSession) post(body string) rpcAnswer {
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	if s.session != "" {
 		req.Header.Set("Mcp-Session-Id", s.session)
-		req.Header.Set("MCP-Protocol-Version", "2025-06-18")
+		req.Header.Set("MCP-Protocol-Version", s.revision())
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -159,7 +168,7 @@ func (s *mcpSession) post(body string) rpcAnswer {
 
 func (s *mcpSession) initialize() {
 	s.t.Helper()
-	a := s.post(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"policy-test","version":"1"}}}`)
+	a := s.post(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"` + s.revision() + `","capabilities":{},"clientInfo":{"name":"policy-test","version":"1"}}}`)
 	if a.status != http.StatusOK || s.session == "" {
 		s.t.Fatalf("initialize: got %d session %q", a.status, s.session)
 	}
