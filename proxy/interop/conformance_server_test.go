@@ -128,6 +128,18 @@ func testConformanceServer(t *testing.T, s *stack, shim *bearerShim) {
 					t.Errorf("scenario %s: passes directly, fails through mcpgate: %v", name, failures(via[name]))
 				}
 			}
+			// The scenario mcpgate takes part in itself (SEP-2243: it checks
+			// Mcp-Method and Mcp-Name against the body before forwarding).
+			if checks, ok := via["http-header-validation"]; ok {
+				t.Logf("http-header-validation: direct %d/%d checks, through mcpgate %d/%d",
+					countStatus(map[string][]suiteCheck{"": direct["http-header-validation"]}, "SUCCESS"), len(direct["http-header-validation"]),
+					countStatus(map[string][]suiteCheck{"": checks}, "SUCCESS"), len(checks))
+				for _, c := range checks {
+					if c.Status != "SUCCESS" {
+						t.Logf("  through mcpgate: %s %s: %s", c.Name, c.Status, c.ErrorMessage)
+					}
+				}
+			}
 			// Check by check as well: a scenario failing directly may still
 			// have checks that pass, and those must survive the proxy.
 			for _, name := range sortedKeys(direct) {
