@@ -3,7 +3,6 @@ package policy
 import (
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/mcpgate/mcpgate/proxy/principal"
@@ -85,9 +84,8 @@ type Policy struct {
 	// scoped are the scopes some rule names: only the principals such a
 	// rule matches may be granted them.
 	scoped map[string]bool
-	// views are the views built so far, by viewKey.
-	views     sync.Map
-	viewCount atomic.Int64
+	// allow and deny index every rule's patterns, by kind.
+	allow, deny [kinds]index
 }
 
 type signIn struct {
@@ -133,6 +131,14 @@ func New(c Config) *Policy {
 		}
 		if r.Scope != "" {
 			p.scoped[r.Scope] = true
+		}
+		for k := range kinds {
+			for _, pat := range cr.allow[k] {
+				p.allow[k].add(pat, len(p.rules))
+			}
+			for _, pat := range cr.deny[k] {
+				p.deny[k].add(pat, len(p.rules))
+			}
 		}
 		p.rules = append(p.rules, cr)
 	}
