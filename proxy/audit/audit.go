@@ -1,15 +1,15 @@
 // Package audit writes the audit log: one JSON line per MCP request and
 // per sign-in decision, never a token, cookie, secret or call argument.
 //
-// Lines are queued and written by one goroutine, so that the hot path
-// pays for encoding only; the queue is flushed whenever it runs empty and
-// on Close, and a full queue makes writers wait rather than lose lines.
+// A request appends its line to a buffer in memory; the buffer is written
+// out every flushInterval, at once when it grows past bufferLimit, and on
+// Close. So the hot path pays for encoding and a lock, not for a system
+// call and a goroutine wake-up per line; a crash loses at most the last
+// flushInterval of lines.
 package audit
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"sync"
@@ -43,67 +43,73 @@ type Record struct {
 	Latency time.Duration
 }
 
-// Log is an audit log; the zero value is not usable, see Open.
-type Log struct {
-	path  string
-	queue chan []byte
-	done  chan struct{}
+const (
+	flushInterval = 20 * time.Millisecond
+	bufferLimit   = 256 << 10
+)
 
-	mu   sync.Mutex // guards file and w against Reopen
+// Log is an audit log; see Open.
+type Log struct {
+	path string
+	stop chan struct{}
+	done chan struct{}
+
+	mu   sync.Mutex // guards buf and file
+	buf  []byte
 	file *os.File
-	w    *bufio.Writer
-	pool sync.Pool
+	err  error // the last write error, reported by Close
 }
 
 // Open starts an audit log writing to path: "stdout" or a file, created
 // with mode 0600 and appended to.
 func Open(path string) (*Log, error) {
-	l := &Log{path: path, queue: make(chan []byte, 4096), done: make(chan struct{})}
-	l.pool.New = func() any { b := make([]byte, 0, 512); return &b }
-	if err := l.open(); err != nil {
+	l := &Log{path: path, stop: make(chan struct{}), done: make(chan struct{}), buf: make([]byte, 0, bufferLimit)}
+	f, err := l.open()
+	if err != nil {
 		return nil, err
 	}
-	go l.run()
+	l.file = f
+	go l.flusher()
 	return l, nil
 }
 
-func (l *Log) open() error {
-	var f *os.File
+func (l *Log) open() (*os.File, error) {
 	if l.path == "stdout" {
-		f = os.Stdout
-	} else {
-		var err error
-		if f, err = os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err != nil {
-			return fmt.Errorf("audit: open %s: %w", l.path, err)
-		}
+		return os.Stdout, nil
 	}
-	l.file, l.w = f, bufio.NewWriterSize(f, 64<<10)
-	return nil
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("audit: open %s: %w", l.path, err)
+	}
+	return f, nil
 }
 
-// Reopen closes and reopens the file (after logrotate moved it).
+// Reopen writes what is buffered to the old file, then appends to a file
+// opened anew at the path (after logrotate moved the old one).
 func (l *Log) Reopen() error {
 	if l.path == "stdout" {
 		return nil
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	_ = l.w.Flush()
-	old := l.file
-	if err := l.open(); err != nil {
-		l.file, l.w = old, bufio.NewWriterSize(old, 64<<10)
+	f, err := l.open()
+	if err != nil {
 		return err
 	}
+	l.mu.Lock()
+	l.flushLocked()
+	old := l.file
+	l.file = f
+	l.mu.Unlock()
 	return old.Close()
 }
 
-// Close writes what is queued and closes the file.
+// Close writes what is buffered and closes the file.
 func (l *Log) Close() error {
-	close(l.queue)
+	close(l.stop)
 	<-l.done
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	err := l.w.Flush()
+	l.flushLocked()
+	err := l.err
 	if l.file != os.Stdout {
 		if cerr := l.file.Close(); err == nil {
 			err = cerr
@@ -112,29 +118,41 @@ func (l *Log) Close() error {
 	return err
 }
 
-func (l *Log) run() {
+func (l *Log) flusher() {
 	defer close(l.done)
-	for line := range l.queue {
-		l.mu.Lock()
-		_, _ = l.w.Write(line)
-		if len(l.queue) == 0 {
-			_ = l.w.Flush()
+	t := time.NewTicker(flushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+			l.mu.Lock()
+			l.flushLocked()
+			l.mu.Unlock()
 		}
-		l.mu.Unlock()
 	}
 }
 
-// Write queues r.
-func (l *Log) Write(r *Record) {
-	bp := l.pool.Get().(*[]byte)
-	*bp = r.appendJSON((*bp)[:0])
-	line := make([]byte, len(*bp))
-	copy(line, *bp)
-	l.pool.Put(bp)
-	l.queue <- line
+func (l *Log) flushLocked() {
+	if len(l.buf) == 0 {
+		return
+	}
+	if _, err := l.file.Write(l.buf); err != nil {
+		l.err = fmt.Errorf("audit: write %s: %w", l.path, err)
+	}
+	l.buf = l.buf[:0]
 }
 
-var _ io.Closer = (*Log)(nil)
+// Write adds r to the log.
+func (l *Log) Write(r *Record) {
+	l.mu.Lock()
+	l.buf = r.appendJSON(l.buf)
+	if len(l.buf) >= bufferLimit {
+		l.flushLocked()
+	}
+	l.mu.Unlock()
+}
 
 func (r *Record) appendJSON(b []byte) []byte {
 	b = append(b, `{"time":"`...)

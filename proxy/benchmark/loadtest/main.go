@@ -43,6 +43,10 @@ type options struct {
 	candidate   string
 	profileDir  string
 	timeout     time.Duration
+	// mcpgateArgs configure the mcpgate target's policy and audit log
+	// (never the candidate's, so that -candidate of this same binary is
+	// mcpgate without them).
+	mcpgateArgs []string
 }
 
 func main() {
@@ -72,9 +76,17 @@ func main() {
 	flag.StringVar(&auditPath, "audit", "", "give mcpgate an audit log at this path")
 	flag.StringVar(&backendURL, "backend-url", "", "internal: the backend the bare and mcpgate roles forward to")
 	flag.Parse()
-	if err := configureMCPGate(policyRules, auditPath); err != nil {
-		fmt.Fprintln(os.Stderr, "loadtest:", err)
-		os.Exit(2)
+	if role == "mcpgate" || (role == "" && o.servers == "inproc") {
+		if err := configureMCPGate(policyRules, auditPath); err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest:", err)
+			os.Exit(2)
+		}
+	}
+	if policyRules > 0 {
+		o.mcpgateArgs = append(o.mcpgateArgs, "-policy-rules", strconv.Itoa(policyRules))
+	}
+	if auditPath != "" {
+		o.mcpgateArgs = append(o.mcpgateArgs, "-audit", auditPath)
 	}
 
 	if role != "" {
@@ -102,7 +114,7 @@ func main() {
 func run(o options) error {
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
-	targets, procs, stop, err := startServers(o.servers, o.backend, o.candidate, o.profileDir, o.timeout+time.Minute)
+	targets, procs, stop, err := startServers(o.servers, o.backend, o.candidate, o.profileDir, o.timeout+time.Minute, o.mcpgateArgs)
 	if err != nil {
 		return err
 	}

@@ -164,7 +164,7 @@ func (c *child) stop() {
 // changed tree: its mcpgate joins as a fourth target, "candidate", in
 // front of the same backend, so a hot-path change is measured against the
 // current code in the same interleaved run.
-func startServers(mode, backend, candidate, profileDir string, lifetime time.Duration) ([]benchmark.Target, procSet, func(), error) {
+func startServers(mode, backend, candidate, profileDir string, lifetime time.Duration, mcpgateArgs []string) ([]benchmark.Target, procSet, func(), error) {
 	if mode == "inproc" {
 		if candidate != "" {
 			return nil, nil, nil, errors.New("-candidate needs -servers process")
@@ -206,7 +206,11 @@ func startServers(mode, backend, candidate, profileDir string, lifetime time.Dur
 	}
 	targets := direct
 	for _, role := range []string{"bare", "mcpgate"} {
-		ts, err := start(role, "", "-role", role, "-backend-url", direct[0].URL)
+		args := []string{"-role", role, "-backend-url", direct[0].URL}
+		if role == "mcpgate" {
+			args = append(args, mcpgateArgs...)
+		}
+		ts, err := start(role, "", args...)
 		if err != nil {
 			return nil, nil, nil, err
 		}
