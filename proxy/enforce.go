@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/mcpgate/mcpgate/proxy/audit"
@@ -253,20 +254,11 @@ func decodeHeaderValue(v string) (string, bool) {
 
 func appendMissing(to []string, ss ...string) []string {
 	for _, s := range ss {
-		if !containsString(to, s) {
+		if !slices.Contains(to, s) {
 			to = append(to, s)
 		}
 	}
 	return to
-}
-
-func containsString(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func joinJSONArray(msgs [][]byte) []byte {

@@ -5,10 +5,14 @@ package interop_test
 import (
 	"context"
 	"errors"
+	"net/url"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/oauth2"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -22,43 +26,15 @@ import (
 func testGoSDK(t *testing.T, s *stack) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	const redirectURI = "http://127.0.0.1:7777/go-sdk/callback"
-	b := newBrowser()
-	// The fetcher may run on the transport's goroutine.
-	var fetched atomic.Int32
-	h, err := auth.NewAuthorizationCodeHandler(&auth.AuthorizationCodeHandlerConfig{
-		DynamicClientRegistrationConfig: &auth.DynamicClientRegistrationConfig{
-			Metadata: &oauthex.ClientRegistrationMetadata{
-				ClientName:              "mcpgate interop: go-sdk",
-				RedirectURIs:            []string{redirectURI},
-				TokenEndpointAuthMethod: "none",
-				GrantTypes:              []string{"authorization_code", "refresh_token"},
-			},
-		},
-		AuthorizationCodeFetcher: func(ctx context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
-			fetched.Add(1)
-			back, err := b.signIn(ctx, args.URL, redirectURI)
-			if err != nil {
-				return nil, err
-			}
-			q := back.Query()
-			if q.Get("code") == "" {
-				return nil, errors.New("no code in the redirect (error=" + q.Get("error") + ")")
-			}
-			return &auth.AuthorizationResult{Code: q.Get("code"), State: q.Get("state"), Iss: q.Get("iss")}, nil
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-
+	sdk := newGoSDKAuth(t, "mcpgate interop: go-sdk", "http://127.0.0.1:7777/go-sdk/callback", nil)
+	h := sdk.handler
 	client := mcp.NewClient(&mcp.Implementation{Name: "mcpgate-interop-go-sdk", Version: "1.0.0"}, nil)
 	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: s.resource(), OAuthHandler: h}, nil)
 	if err != nil {
 		t.Fatalf("connect: %v", redact(err.Error()))
 	}
 	defer session.Close()
-	if n := fetched.Load(); n != 1 {
+	if n := sdk.fetched.Load(); n != 1 {
 		t.Errorf("authorization code fetched %d times, want 1", n)
 	}
 	if got := session.InitializeResult().ServerInfo.Name; got != "mcp-conformance-test-server" {
@@ -88,7 +64,65 @@ func testGoSDK(t *testing.T, s *stack) {
 		t.Errorf("tools/call: got %#v, want text %q", res.Content[0], simpleText)
 	}
 
-	ts, err := h.TokenSource(ctx)
+	tok := sdk.token(ctx, t)
+	s.checkIdentity(t, claimsOf(t, tok.AccessToken))
+}
+
+// goSDKAuth is the go-sdk client's OAuth handler (discovery, DCR, PKCE,
+// code exchange, step-up), its browser part driven through consent and
+// oidc-provider's login.
+type goSDKAuth struct {
+	handler *auth.AuthorizationCodeHandler
+	// fetched counts authorizations; asked are the scopes each asked for.
+	// The fetcher may run on the transport's goroutine.
+	fetched atomic.Int32
+	mu      sync.Mutex
+	asked   []string
+}
+
+func newGoSDKAuth(t *testing.T, name, redirectURI string, scopeFilter func([]string) []string) *goSDKAuth {
+	t.Helper()
+	a := &goSDKAuth{}
+	b := newBrowser()
+	h, err := auth.NewAuthorizationCodeHandler(&auth.AuthorizationCodeHandlerConfig{
+		DynamicClientRegistrationConfig: &auth.DynamicClientRegistrationConfig{
+			Metadata: &oauthex.ClientRegistrationMetadata{
+				ClientName:              name,
+				RedirectURIs:            []string{redirectURI},
+				TokenEndpointAuthMethod: "none",
+				GrantTypes:              []string{"authorization_code", "refresh_token"},
+			},
+		},
+		ScopeFilter: scopeFilter,
+		AuthorizationCodeFetcher: func(ctx context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
+			a.fetched.Add(1)
+			if u, err := url.Parse(args.URL); err == nil {
+				a.mu.Lock()
+				a.asked = append(a.asked, u.Query().Get("scope"))
+				a.mu.Unlock()
+			}
+			back, err := b.signIn(ctx, args.URL, redirectURI)
+			if err != nil {
+				return nil, err
+			}
+			q := back.Query()
+			if q.Get("code") == "" {
+				return nil, errors.New("no code in the redirect (error=" + q.Get("error") + ")")
+			}
+			return &auth.AuthorizationResult{Code: q.Get("code"), State: q.Get("state"), Iss: q.Get("iss")}, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.handler = h
+	return a
+}
+
+// token is the handler's current token, its secrets kept out of logs.
+func (a *goSDKAuth) token(ctx context.Context, t *testing.T) *oauth2.Token {
+	t.Helper()
+	ts, err := a.handler.TokenSource(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,5 +132,5 @@ func testGoSDK(t *testing.T, s *stack) {
 	}
 	addSecret(tok.AccessToken)
 	addSecret(tok.RefreshToken)
-	s.checkIdentity(t, claimsOf(t, tok.AccessToken))
+	return tok
 }

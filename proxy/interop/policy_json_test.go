@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -71,7 +72,7 @@ func TestPolicyJSONAnswers(t *testing.T) {
 	if got := names(t, list.response(t, 1), "tools", "name"); len(got) != 1 || got[0] != "test_image_content" {
 		t.Errorf("sales sees tools %v in JSON, want only test_image_content", got)
 	}
-	if got := names(t, eng.post(`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`).response(t, 2), "tools", "name"); len(got) != 2 || has(got, "test_error_handling") {
+	if got := names(t, eng.post(`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`).response(t, 2), "tools", "name"); len(got) != 2 || slices.Contains(got, "test_error_handling") {
 		t.Errorf("engineer sees tools %v, want the two not denied", got)
 	}
 	if got := names(t, sales.post(`{"jsonrpc":"2.0","id":3,"method":"resources/list"}`).response(t, 3), "resources", "uri"); len(got) != 1 || got[0] != "test://static-binary" {

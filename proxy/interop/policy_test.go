@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,9 +23,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-	"github.com/modelcontextprotocol/go-sdk/oauthex"
 )
 
 const (
@@ -198,15 +196,6 @@ func names(t *testing.T, m map[string]any, list, key string) []string {
 	return out
 }
 
-func has(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // deniedWith checks a -32001 answer for id naming what was refused.
 func deniedWith(t *testing.T, a rpcAnswer, id float64, permission string) {
 	t.Helper()
@@ -250,7 +239,7 @@ func TestPolicyThroughMCPGate(t *testing.T) {
 			t.Errorf("got %q, want the backend's SSE answer filtered", list.contentType)
 		}
 		salesTools := names(t, list.response(t, 1), "tools", "name")
-		if !has(engTools, "test_simple_text") || has(engTools, "test_error_handling") || has(engTools, "json_schema_2020_12_tool") {
+		if !slices.Contains(engTools, "test_simple_text") || slices.Contains(engTools, "test_error_handling") || slices.Contains(engTools, "json_schema_2020_12_tool") {
 			t.Errorf("engineer sees %v: want test_simple_text, not the denied test_error_handling nor the mcp:write tool", engTools)
 		}
 		if len(salesTools) != 1 || salesTools[0] != "test_image_content" {
@@ -462,43 +451,14 @@ func checkAuditLog(t *testing.T, path string) {
 func testGoSDKStepUp(t *testing.T, s *stack) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	const redirectURI = "http://127.0.0.1:7777/go-sdk-step-up/callback"
-	b := newBrowser()
-	var fetched, filtered atomic.Int32
-	var asked []string
-	h, err := auth.NewAuthorizationCodeHandler(&auth.AuthorizationCodeHandlerConfig{
-		DynamicClientRegistrationConfig: &auth.DynamicClientRegistrationConfig{
-			Metadata: &oauthex.ClientRegistrationMetadata{
-				ClientName:              "mcpgate interop: go-sdk step-up",
-				RedirectURIs:            []string{redirectURI},
-				TokenEndpointAuthMethod: "none",
-				GrantTypes:              []string{"authorization_code", "refresh_token"},
-			},
-		},
-		ScopeFilter: func(discovered []string) []string {
-			if filtered.Add(1) == 1 {
-				return []string{"mcp"}
-			}
-			return discovered
-		},
-		AuthorizationCodeFetcher: func(ctx context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
-			fetched.Add(1)
-			u, _ := url.Parse(args.URL)
-			asked = append(asked, u.Query().Get("scope"))
-			back, err := b.signIn(ctx, args.URL, redirectURI)
-			if err != nil {
-				return nil, err
-			}
-			q := back.Query()
-			if q.Get("code") == "" {
-				return nil, errors.New("no code in the redirect (error=" + q.Get("error") + ")")
-			}
-			return &auth.AuthorizationResult{Code: q.Get("code"), State: q.Get("state"), Iss: q.Get("iss")}, nil
-		},
+	var filtered atomic.Int32
+	sdk := newGoSDKAuth(t, "mcpgate interop: go-sdk step-up", "http://127.0.0.1:7777/go-sdk-step-up/callback", func(discovered []string) []string {
+		if filtered.Add(1) == 1 {
+			return []string{"mcp"}
+		}
+		return discovered
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := sdk.handler
 	client := mcp.NewClient(&mcp.Implementation{Name: "mcpgate-interop-go-sdk-step-up", Version: "1.0.0"}, nil)
 	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: s.resource(), OAuthHandler: h}, nil)
 	if err != nil {
@@ -512,22 +472,13 @@ func testGoSDKStepUp(t *testing.T, s *stack) {
 	if res == nil {
 		t.Fatal("tools/call: no result")
 	}
-	if n := fetched.Load(); n != 2 {
+	if n := sdk.fetched.Load(); n != 2 {
 		t.Errorf("authorization code fetched %d times, want 2 (sign-in, step-up)", n)
 	}
-	if len(asked) != 2 || asked[0] != "mcp" || !strings.Contains(asked[1], "mcp:write") {
+	if asked := sdk.asked; len(asked) != 2 || asked[0] != "mcp" || !strings.Contains(asked[1], "mcp:write") {
 		t.Errorf("scopes asked: %q, want mcp, then the step-up's mcp:write", asked)
 	}
-	ts, err := h.TokenSource(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := ts.Token()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addSecret(tok.AccessToken)
-	addSecret(tok.RefreshToken)
+	tok := sdk.token(ctx, t)
 	if got := claimsOf(t, tok.AccessToken).Scope; !strings.Contains(got, "mcp:write") {
 		t.Errorf("token after step-up: scope %q, want mcp:write in it", got)
 	}
