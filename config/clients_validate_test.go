@@ -47,12 +47,7 @@ func TestValidateClients(t *testing.T) {
 		}
 	}
 	missing := filepath.Join(t.TempDir(), "missing.json")
-	tests := []struct {
-		name     string
-		change   func(c *Config)
-		wantKeys []string // nil: valid
-		wantMsg  string   // in the first problem
-	}{
+	tests := []validateCase{
 		{name: "public client", change: func(c *Config) { c.Clients = []Client{client("inspector")} }},
 		{
 			name: "every field set",
@@ -281,29 +276,7 @@ func TestValidateClients(t *testing.T) {
 			},
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := validConfig()
-			tt.change(c)
-			err := c.Validate()
-			if tt.wantKeys == nil {
-				if err != nil {
-					t.Fatalf("got %v, want nil", err)
-				}
-				return
-			}
-			ps := problemsOf(t, err)
-			if got := keysOf(ps); !slices.Equal(got, tt.wantKeys) {
-				t.Fatalf("got keys %q, want %q (problems: %v)", got, tt.wantKeys, ps)
-			}
-			if !strings.Contains(ps[0].Message, tt.wantMsg) {
-				t.Errorf("got message %q, want it to contain %q", ps[0].Message, tt.wantMsg)
-			}
-			if strings.Contains(err.Error(), "leakme") || strings.Contains(err.Error(), "DUshltXw") {
-				t.Errorf("got %q, want no secret in it", err)
-			}
-		})
-	}
+	runValidateCases(t, tests, "leakme", "DUshltXw")
 }
 
 func TestValidateRegistration(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -46,4 +48,44 @@ func validConfig() *Config {
 	c.Upstream.ClientID = "mcpgate-client"
 	c.Backend.URL = "http://localhost:3000/mcp"
 	return c
+}
+
+// validateCase is one case of a Validate table: a change to validConfig
+// and the problems it must cause (none when wantKeys is nil).
+type validateCase struct {
+	name     string
+	change   func(c *Config)
+	wantKeys []string // nil: valid
+	wantMsg  string   // in the first problem
+}
+
+// runValidateCases checks each case's problem keys and first message, and
+// that no secret named in secrets reaches the error text.
+func runValidateCases(t *testing.T, tests []validateCase, secrets ...string) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := validConfig()
+			tt.change(c)
+			err := c.Validate()
+			if tt.wantKeys == nil {
+				if err != nil {
+					t.Fatalf("got %v, want nil", err)
+				}
+				return
+			}
+			ps := problemsOf(t, err)
+			if got := keysOf(ps); !slices.Equal(got, tt.wantKeys) {
+				t.Fatalf("got keys %q, want %q (problems: %v)", got, tt.wantKeys, ps)
+			}
+			if !strings.Contains(ps[0].Message, tt.wantMsg) {
+				t.Errorf("got message %q, want it to contain %q", ps[0].Message, tt.wantMsg)
+			}
+			for _, s := range secrets {
+				if strings.Contains(err.Error(), s) {
+					t.Errorf("got %q, want no secret in it", err)
+				}
+			}
+		})
+	}
 }

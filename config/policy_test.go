@@ -10,12 +10,7 @@ func TestValidatePolicy(t *testing.T) {
 	engineers := func() Rule {
 		return Rule{Name: "engineers", Groups: []string{"eng"}, Allow: Permissions{Tools: []string{"*"}}}
 	}
-	tests := []struct {
-		name     string
-		change   func(c *Config)
-		wantKeys []string // nil: valid
-		wantMsg  string   // in the first problem
-	}{
+	tests := []validateCase{
 		{name: "no policy", change: func(*Config) {}},
 		{name: "sign-in lists", change: func(c *Config) {
 			c.Policy.SignIn = SignInPolicy{AllowedEmailDomains: []string{"example.com"}, AllowedEmails: []string{"ada@partner.example"}, RequiredGroups: []string{"mcp-users"}}
@@ -65,26 +60,7 @@ func TestValidatePolicy(t *testing.T) {
 		{name: "audit to stdout", change: func(c *Config) { c.Audit.Path = "stdout" }},
 		{name: "audit to a file", change: func(c *Config) { c.Audit.Path = "/var/log/mcpgate/audit.log" }},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := validConfig()
-			tt.change(c)
-			err := c.Validate()
-			if tt.wantKeys == nil {
-				if err != nil {
-					t.Fatalf("got %v, want nil", err)
-				}
-				return
-			}
-			ps := problemsOf(t, err)
-			if got := keysOf(ps); !slices.Equal(got, tt.wantKeys) {
-				t.Fatalf("got keys %q, want %q (problems: %v)", got, tt.wantKeys, ps)
-			}
-			if !strings.Contains(ps[0].Message, tt.wantMsg) {
-				t.Errorf("got message %q, want it to contain %q", ps[0].Message, tt.wantMsg)
-			}
-		})
-	}
+	runValidateCases(t, tests)
 }
 
 // TestLoadPolicyFromEnv: rules come from MCPGATE_POLICY_RULES as JSON, the
