@@ -2,7 +2,6 @@ package config
 
 import (
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -326,24 +325,9 @@ func TestValidateRegistration(t *testing.T) {
 		{name: "cimd ca_file missing", change: func(r *Registration) { r.CIMD.CAFile = "testdata/absent.pem" }, wantKeys: []string{"registration.cimd.ca_file"}, wantMsg: "no such file"},
 		{name: "cimd ca_file without certificates", change: func(r *Registration) { r.CIMD.CAFile = "testdata/ci_jwks.json" }, wantKeys: []string{"registration.cimd.ca_file"}, wantMsg: "holds no PEM certificate"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := validConfig()
-			tt.change(&c.Registration)
-			err := c.Validate()
-			if tt.wantKeys == nil {
-				if err != nil {
-					t.Fatalf("got %v, want nil", err)
-				}
-				return
-			}
-			ps := problemsOf(t, err)
-			if got := keysOf(ps); !slices.Equal(got, tt.wantKeys) {
-				t.Fatalf("got keys %q, want %q (problems: %v)", got, tt.wantKeys, ps)
-			}
-			if !strings.Contains(ps[0].Message, tt.wantMsg) {
-				t.Errorf("got message %q, want it to contain %q", ps[0].Message, tt.wantMsg)
-			}
-		})
+	cases := make([]validateCase, len(tests))
+	for i, tt := range tests {
+		cases[i] = validateCase{name: tt.name, change: func(c *Config) { tt.change(&c.Registration) }, wantKeys: tt.wantKeys, wantMsg: tt.wantMsg}
 	}
+	runValidateCases(t, cases)
 }
