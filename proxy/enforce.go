@@ -93,6 +93,9 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request, v *verified, po
 	if rules {
 		view = v.viewOf(pol)
 	}
+	if ex.audited {
+		ex.records = make([]audit.Record, 0, len(msgs))
+	}
 	var (
 		refused  [][]byte // answers to refused requests
 		kept     [][]byte // raw members to forward
@@ -128,8 +131,17 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request, v *verified, po
 			lists[jsonrpc.IDKey(m.ID)] = l
 		}
 		if rec.Decision == "allow" {
-			kept = append(kept, m.Raw)
 			forwards = true
+		} else if kept == nil && batch {
+			// The first refused member of a batch: the members before it
+			// were all kept.
+			kept = make([][]byte, 0, len(msgs))
+			for j := range i {
+				kept = append(kept, msgs[j].Raw)
+			}
+		}
+		if kept != nil && rec.Decision == "allow" {
+			kept = append(kept, m.Raw)
 		}
 		ex.add(rec)
 	}
@@ -148,7 +160,7 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request, v *verified, po
 			writeJSON(w, http.StatusOK, refused[0])
 		}
 	default:
-		if len(kept) < len(msgs) {
+		if kept != nil {
 			ex.body = joinJSONArray(kept)
 		}
 		if lists != nil || len(refused) > 0 {

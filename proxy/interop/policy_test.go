@@ -39,6 +39,7 @@ const policyYAML = `mcp:
 policy:
   signin:
     allowed_email_domains: [example.com]
+    required_groups: [mcp-users]
   rules:
     - name: engineers
       groups: [engineering]

@@ -1,9 +1,9 @@
 package jsonrpc
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
-	"strings"
 )
 
 // Standard JSON-RPC 2.0 error codes.
@@ -175,7 +175,7 @@ func (s *scanner) object(keys []string, f func(key string, val []byte) error) er
 			return nil
 		}
 		rawKey := s.str()
-		key, err := stringValue(rawKey)
+		key, err := keyValue(rawKey)
 		if err != nil {
 			return err
 		}
@@ -186,10 +186,10 @@ func (s *scanner) object(keys []string, f func(key string, val []byte) error) er
 		s.value()
 		val := s.data[start:s.pos]
 		for i, k := range keys {
-			if !strings.EqualFold(key, k) {
+			if !bytes.EqualFold(key, []byte(k)) {
 				continue
 			}
-			if key != k || seen&(1<<i) != 0 {
+			if string(key) != k || seen&(1<<i) != 0 {
 				return ErrInvalid
 			}
 			seen |= 1 << i
@@ -254,6 +254,20 @@ func (s *scanner) value() {
 			s.pos++
 		}
 	}
+}
+
+// keyValue is a member name as bytes: the raw inner bytes when it has no
+// escapes (no copy), else decoded.
+func keyValue(raw []byte) ([]byte, error) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return nil, ErrInvalid
+	}
+	inner := raw[1 : len(raw)-1]
+	if bytes.IndexByte(inner, '\\') < 0 {
+		return inner, nil
+	}
+	v, err := stringValue(raw)
+	return []byte(v), err
 }
 
 // stringValue decodes a JSON string, escapes and all; the fast path
