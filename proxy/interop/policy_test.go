@@ -341,6 +341,13 @@ func TestPolicyThroughMCPGate(t *testing.T) {
 
 	t.Run("audit", func(t *testing.T) {
 		checkAuditLog(t, auditPath)
+		// And every other log of the deployment: mcpgate's, the IdP's and
+		// the backend's output hold no token, code or secret either.
+		for _, p := range []*proc{s.gw, s.idpProc, s.backProc} {
+			if out := p.out.String(); out == "" || redact(out) != out {
+				t.Errorf("%s's log (%d bytes) is empty or holds a token, code or secret", p.name, len(out))
+			}
+		}
 	})
 }
 

@@ -35,11 +35,13 @@ const upstreamClientID = "mcpgate-interop"
 // stack is one running deployment: oidc-provider upstream, the go-sdk
 // conformance server as backend, and the mcpgate binary in front.
 type stack struct {
-	tc      *toolchain
-	issuer  string // mcpgate's public URL and OAuth issuer
-	idp     string // upstream issuer
-	backend string // the backend's MCP URL
-	gw      *proc  // the mcpgate process
+	tc       *toolchain
+	issuer   string // mcpgate's public URL and OAuth issuer
+	idp      string // upstream issuer
+	backend  string // the backend's MCP URL
+	gw       *proc  // the mcpgate process
+	idpProc  *proc  // oidc-provider
+	backProc *proc  // the conformance backend
 	// lastRefusal is the refusal page the last refused sign-in showed.
 	lastRefusal string
 }
@@ -122,7 +124,7 @@ func startStack(t *testing.T, tc *toolchain, o stackOptions) *stack {
 		`MCPGATE_CLIENTS=[{"id":"` + staticMCPRemoteClient + `","name":"mcp-remote (pre-registered)","redirect_uris":["http://localhost/oauth/callback"]}]`,
 		"MCPGATE_LOG_LEVEL=debug",
 	}, o.env...)...), procOptions{})
-	s.gw = gw
+	s.gw, s.idpProc, s.backProc = gw, idpProc, backend
 	if err := gw.waitHTTP(s.issuer+"/.well-known/oauth-authorization-server", http.StatusOK, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -234,6 +236,7 @@ func (s *stack) trySignInAs(t *testing.T, user string, scopes ...string) (*oauth
 		t.Fatalf("browser: %v", err)
 	}
 	q := back.Query()
+	addSecret(q.Get("code"))
 	if q.Get("code") == "" {
 		s.lastRefusal = b.refused
 		return nil, back
