@@ -53,17 +53,25 @@ type Log struct {
 	path string
 	stop chan struct{}
 	done chan struct{}
+	pool sync.Pool // encoding buffers
 
-	mu   sync.Mutex // guards buf and file
-	buf  []byte
-	file *os.File
-	err  error // the last write error, reported by Close
+	// mu guards buf, held only to append a line or swap buffers, so that
+	// requests never wait for the disk.
+	mu  sync.Mutex
+	buf []byte
+	// out serialises writes (in order) and guards file, spare and err.
+	out   sync.Mutex
+	file  *os.File
+	spare []byte
+	err   error // the last write error, reported by Close
 }
 
 // Open starts an audit log writing to path: "stdout" or a file, created
 // with mode 0600 and appended to.
 func Open(path string) (*Log, error) {
-	l := &Log{path: path, stop: make(chan struct{}), done: make(chan struct{}), buf: make([]byte, 0, bufferLimit)}
+	l := &Log{path: path, stop: make(chan struct{}), done: make(chan struct{}),
+		buf: make([]byte, 0, bufferLimit), spare: make([]byte, 0, bufferLimit)}
+	l.pool.New = func() any { b := make([]byte, 0, 512); return &b }
 	f, err := l.open()
 	if err != nil {
 		return nil, err
@@ -94,11 +102,11 @@ func (l *Log) Reopen() error {
 	if err != nil {
 		return err
 	}
-	l.mu.Lock()
-	l.flushLocked()
+	l.out.Lock()
+	defer l.out.Unlock()
+	l.flushOut()
 	old := l.file
 	l.file = f
-	l.mu.Unlock()
 	return old.Close()
 }
 
@@ -106,9 +114,9 @@ func (l *Log) Reopen() error {
 func (l *Log) Close() error {
 	close(l.stop)
 	<-l.done
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.flushLocked()
+	l.out.Lock()
+	defer l.out.Unlock()
+	l.flushOut()
 	err := l.err
 	if l.file != os.Stdout {
 		if cerr := l.file.Close(); err == nil {
@@ -127,31 +135,45 @@ func (l *Log) flusher() {
 		case <-l.stop:
 			return
 		case <-t.C:
-			l.mu.Lock()
-			l.flushLocked()
-			l.mu.Unlock()
+			l.flush()
 		}
 	}
 }
 
-func (l *Log) flushLocked() {
-	if len(l.buf) == 0 {
-		return
+func (l *Log) flush() {
+	l.out.Lock()
+	defer l.out.Unlock()
+	l.flushOut()
+}
+
+// flushOut swaps the buffer for the spare one and writes it; l.out is
+// held.
+func (l *Log) flushOut() {
+	l.mu.Lock()
+	full := l.buf
+	l.buf = l.spare[:0]
+	l.mu.Unlock()
+	if len(full) > 0 {
+		if _, err := l.file.Write(full); err != nil {
+			l.err = fmt.Errorf("audit: write %s: %w", l.path, err)
+		}
 	}
-	if _, err := l.file.Write(l.buf); err != nil {
-		l.err = fmt.Errorf("audit: write %s: %w", l.path, err)
-	}
-	l.buf = l.buf[:0]
+	l.spare = full[:0]
 }
 
 // Write adds r to the log.
 func (l *Log) Write(r *Record) {
+	bp := l.pool.Get().(*[]byte)
+	line := r.appendJSON((*bp)[:0])
 	l.mu.Lock()
-	l.buf = r.appendJSON(l.buf)
-	if len(l.buf) >= bufferLimit {
-		l.flushLocked()
-	}
+	l.buf = append(l.buf, line...)
+	full := len(l.buf) >= bufferLimit
 	l.mu.Unlock()
+	*bp = line
+	l.pool.Put(bp)
+	if full {
+		l.flush()
+	}
 }
 
 func (r *Record) appendJSON(b []byte) []byte {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -98,4 +99,44 @@ func countLines(t *testing.T, path string) int {
 	for s := bufio.NewScanner(f); s.Scan(); n++ {
 	}
 	return n
+}
+
+// TestConcurrentWrites: lines from many requests at once are all written,
+// whole, whatever the flushes in between.
+func TestConcurrentWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.log")
+	l, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 2000 {
+				l.Write(&Record{Time: time.Now(), Event: "mcp_request", Target: strings.Repeat("x", (g*i)%700)})
+			}
+		}()
+	}
+	wg.Wait()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 4096), 4096)
+	for ; sc.Scan(); n++ {
+		if !json.Valid(sc.Bytes()) {
+			t.Fatalf("line %d is not JSON: %q", n, sc.Text())
+		}
+	}
+	if n != 16000 {
+		t.Errorf("got %d lines, want 16000", n)
+	}
 }
