@@ -38,6 +38,13 @@ type Config struct {
 	Policy       Policy       `yaml:"policy"`
 	Audit        Audit        `yaml:"audit"`
 
+	// Backends are more MCP servers behind this mcpgate, each at a path of
+	// its own (mcp.path + "/" + name by default) and its own protected
+	// resource, all with one sign-in. In the environment,
+	// MCPGATE_BACKENDS holds them as a JSON array of objects with the same
+	// keys; it replaces the file's list whole.
+	Backends []NamedBackend `yaml:"backends"`
+
 	// Clients are OAuth clients registered in the configuration
 	// (pre-registered) rather than through /register. In the environment,
 	// MCPGATE_CLIENTS holds them as a JSON array of objects with the same

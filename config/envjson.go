@@ -71,6 +71,21 @@ func decodeJSONItem(data []byte, v reflect.Value, key string) []string {
 			}
 			continue
 		}
+		if f, ok := fields[name]; ok && kindOf(f.typ) == kindStructs {
+			if string(val) != "null" {
+				list, more := parseJSONItems(f.typ, joinKey(key, name), string(val))
+				for _, m := range more {
+					if !strings.HasPrefix(m, joinKey(key, name)) {
+						m = joinKey(key, name) + ": " + m
+					}
+					msgs = append(msgs, m)
+				}
+				if list.IsValid() {
+					v.Field(f.index).Set(list)
+				}
+			}
+			continue
+		}
 		if f, ok := fields[name]; ok {
 			if err := setJSONField(val, v.Field(f.index), f); err != nil {
 				bad(name, "%v", err)

@@ -198,11 +198,21 @@ func checkItemType(t reflect.Type, key string) error {
 		switch k := kindOf(f.typ); {
 		case k == kindStruct:
 			for _, sub := range structFields(f.typ) {
-				if sk := kindOf(sub.typ); sk == kindUnsupported || sk == kindStruct || sk == kindStructs || sub.secret {
-					return fmt.Errorf("config: %s.%s.%s: unsupported field type %s in a list item's mapping", key, f.name, sub.name, sub.typ)
+				subKey := key + "." + f.name + "." + sub.name
+				switch sk := kindOf(sub.typ); {
+				case sk == kindStructs:
+					if err := checkNestedItemType(sub.typ.Elem(), subKey); err != nil {
+						return err
+					}
+				case sk == kindUnsupported || sk == kindStruct || sub.secret:
+					return fmt.Errorf("config: %s: unsupported field type %s in a list item's mapping", subKey, sub.typ)
 				}
 			}
-		case k == kindUnsupported || k == kindStructs:
+		case k == kindStructs:
+			if err := checkNestedItemType(f.typ.Elem(), key+"."+f.name); err != nil {
+				return err
+			}
+		case k == kindUnsupported:
 			return fmt.Errorf("config: %s.%s: unsupported field type %s in a list item", key, f.name, f.typ)
 		case f.secret && k != kindString:
 			return fmt.Errorf("config: %s.%s: only string fields can be secret", key, f.name)
@@ -217,4 +227,17 @@ func checkItemType(t reflect.Type, key string) error {
 		}
 	}
 	return nil
+}
+
+// checkNestedItemType checks a list of mappings inside a list item (a
+// backend's policy rules): its items follow the rules of any list item,
+// but hold no secrets (the environment's JSON gives them inline) and no
+// further lists.
+func checkNestedItemType(t reflect.Type, key string) error {
+	for _, f := range structFields(t) {
+		if f.secret || kindOf(f.typ) == kindStructs {
+			return fmt.Errorf("config: %s.%s: unsupported field type %s in a nested list item", key, f.name, f.typ)
+		}
+	}
+	return checkItemType(t, key)
 }

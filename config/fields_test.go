@@ -49,7 +49,7 @@ func TestEnvNames(t *testing.T) {
 		"MCPGATE_CLIENTS", "MCPGATE_SERVICE_ACCOUNTS",
 		"MCPGATE_POLICY_SIGNIN_ALLOWED_EMAIL_DOMAINS", "MCPGATE_POLICY_SIGNIN_ALLOWED_EMAILS",
 		"MCPGATE_POLICY_SIGNIN_REQUIRED_GROUPS", "MCPGATE_POLICY_SIGNIN_REQUIRE_VERIFIED_EMAIL",
-		"MCPGATE_POLICY_RULES", "MCPGATE_AUDIT_PATH",
+		"MCPGATE_POLICY_RULES", "MCPGATE_AUDIT_PATH", "MCPGATE_BACKENDS",
 	} {
 		if !got[name] {
 			t.Errorf("got no variable %s, want one", name)
@@ -102,13 +102,26 @@ func TestLeavesRejects(t *testing.T) {
 			wantMsg: "l.n.s: unsupported field type",
 		},
 		{
-			name: "list of mappings inside a list item",
+			name: "list inside a list inside a list item",
 			typ: reflect.TypeFor[struct {
 				L []struct {
-					N []nested `yaml:"n"`
+					N []struct {
+						M []nested `yaml:"m"`
+					} `yaml:"n"`
 				} `yaml:"l"`
 			}](),
-			wantMsg: "l.n: unsupported field type",
+			wantMsg: "l.n.m: unsupported field type",
+		},
+		{
+			name: "secret in a list inside a list item",
+			typ: reflect.TypeFor[struct {
+				L []struct {
+					N []struct {
+						S string `yaml:"s" secret:"true"`
+					} `yaml:"n"`
+				} `yaml:"l"`
+			}](),
+			wantMsg: "l.n.s: unsupported field type",
 		},
 		{
 			name: "secret that is not a string in a list item",

@@ -80,32 +80,38 @@ func (c *Config) validatePolicy(p *Problems) {
 		checkEmail(p, fmt.Sprintf("policy.signin.allowed_emails[%d]", i), e, false)
 	}
 	checkNames(p, "policy.signin.required_groups", s.RequiredGroups)
+	validateRules(p, "policy.rules", c.Policy.Rules, c.MCP.Scopes, "mcp.scopes")
+}
+
+// validateRules checks the rules at key, whose scopes must be among
+// scopes (the list at scopesKey).
+func validateRules(p *Problems, key string, rules []Rule, scopes []string, scopesKey string) {
 	names := map[string]int{}
-	for i, r := range c.Policy.Rules {
-		key := fmt.Sprintf("policy.rules[%d]", i)
+	for i, r := range rules {
+		rk := fmt.Sprintf("%s[%d]", key, i)
 		switch prev, dup := names[r.Name]; {
 		case r.Name == "":
-			p.add(key+".name", "required: the audit log names the rule that decided")
+			p.add(rk+".name", "required: the audit log names the rule that decided")
 		case dup:
-			p.add(key+".name", "%q is already the name of policy.rules[%d]", r.Name, prev)
+			p.add(rk+".name", "%q is already the name of %s[%d]", r.Name, key, prev)
 		case !printable(r.Name) || len(r.Name) > 200:
-			p.add(key+".name", "want printable text of at most 200 characters")
+			p.add(rk+".name", "want printable text of at most 200 characters")
 		default:
 			names[r.Name] = i
 		}
-		checkNames(p, key+".groups", r.Groups)
-		checkNames(p, key+".clients", r.Clients)
+		checkNames(p, rk+".groups", r.Groups)
+		checkNames(p, rk+".clients", r.Clients)
 		for j, e := range r.Emails {
-			checkEmail(p, fmt.Sprintf("%s.emails[%d]", key, j), e, true)
+			checkEmail(p, fmt.Sprintf("%s.emails[%d]", rk, j), e, true)
 		}
-		if r.Scope != "" && !slices.Contains(c.MCP.Scopes, r.Scope) {
-			p.add(key+".scope", "%q is not one of mcp.scopes %q", r.Scope, c.MCP.Scopes)
+		if r.Scope != "" && !slices.Contains(scopes, r.Scope) {
+			p.add(rk+".scope", "%q is not one of %s %q", r.Scope, scopesKey, scopes)
 		}
 		if r.Allow.empty() && r.Deny.empty() {
-			p.add(key, "allows and denies nothing: give allow or deny at least one tool, resource or prompt")
+			p.add(rk, "allows and denies nothing: give allow or deny at least one tool, resource or prompt")
 		}
-		r.Allow.validate(p, key+".allow")
-		r.Deny.validate(p, key+".deny")
+		r.Allow.validate(p, rk+".allow")
+		r.Deny.validate(p, rk+".deny")
 	}
 }
 

@@ -50,12 +50,14 @@ func (c *Config) Validate() error {
 	}
 	c.Upstream.validate(&p)
 	c.checkRedirectURL(&p)
-	checkURL(&p, "backend.url", c.Backend.URL, urlRules{required: true})
+	// backend.url is the default backend at mcp.path; with backends
+	// listed it may be left out.
+	checkURL(&p, "backend.url", c.Backend.URL, urlRules{required: len(c.Backends) == 0})
 	c.Backend.validate(&p)
 	for i, o := range c.MCP.AllowedOrigins {
 		checkOrigin(&p, fmt.Sprintf("mcp.allowed_origins[%d]", i), o)
 	}
-	checkMCPPath(&p, c.MCP.Path)
+	checkMCPPath(&p, "mcp.path", c.MCP.Path)
 	if len(c.MCP.Scopes) == 0 {
 		p.add("mcp.scopes", "at least one scope is required")
 	}
@@ -84,6 +86,7 @@ func (c *Config) Validate() error {
 	c.Limits.validate(&p)
 	c.validateClients(&p)
 	c.validatePolicy(&p)
+	c.validateBackends(&p)
 	if c.Audit.Path != "" && c.Audit.Path != "stdout" && !printable(c.Audit.Path) {
 		p.add("audit.path", "want stdout or a file path")
 	}
@@ -260,8 +263,7 @@ func ownPaths() []string {
 	}
 }
 
-func checkMCPPath(p *Problems, mcpPath string) {
-	const key = "mcp.path"
+func checkMCPPath(p *Problems, key, mcpPath string) {
 	switch {
 	case mcpPath == "":
 		p.add(key, "required")

@@ -175,7 +175,10 @@ func (d *yamlDecoder) items(n *yaml.Node, v reflect.Value, f field, key string) 
 		return
 	}
 	list := reflect.MakeSlice(f.typ, len(n.Content), len(n.Content))
-	d.list = key
+	outer := d.list // a list inside a list item keeps the outer list's key
+	if outer == "" {
+		d.list = key
+	}
 	for i, item := range n.Content {
 		item = resolveAlias(item)
 		ik := fmt.Sprintf("%s[%d]", key, i)
@@ -185,7 +188,7 @@ func (d *yamlDecoder) items(n *yaml.Node, v reflect.Value, f field, key string) 
 		}
 		d.mapping(item, list.Index(i), ik)
 	}
-	d.list = ""
+	d.list = outer
 	// The secret refs point into list's backing array, which v now shares.
 	v.Set(list)
 }

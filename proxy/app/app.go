@@ -80,6 +80,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 
 func (a *App) wire(ctx context.Context, opts Options) error {
 	cfg := a.Config
+	if len(cfg.Backends) > 0 {
+		return errors.New("app: backends are not served yet; use backend.url")
+	}
 	keyOpts, err := SignerOptions(cfg, a.log)
 	if err != nil {
 		return err
