@@ -36,14 +36,13 @@ func bearerToken(r *http.Request) (string, *bearerFailure) {
 
 // challenge answers 401 with the RFC 9728 pointer to the resource
 // metadata, which is how MCP clients discover where to sign in.
-func (s *Server) challenge(c echo.Context, f *bearerFailure) error {
+func (s *Server) challenge(c echo.Context, rt *Route, f *bearerFailure) error {
 	w := c.Response()
 	if f.status != 0 {
 		forward.WriteJSONRPCError(w, f.status, -32603, "internal error")
 		return nil
 	}
-	v := `Bearer resource_metadata="` + s.issuer + `/.well-known/oauth-protected-resource` + s.mcpPath +
-		`", scope="` + strings.Join(s.as.Config().Scopes, " ") + `"`
+	v := `Bearer resource_metadata="` + rt.metadataURL(s.issuer) + `", scope="` + strings.Join(rt.Scopes, " ") + `"`
 	if f.invalid {
 		v += `, error="invalid_token", error_description="` + f.description + `"`
 	}

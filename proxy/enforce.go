@@ -59,7 +59,8 @@ func callOf(m *jsonrpc.Message) (policy.Kind, string, bool) {
 // inspect reads an MCP POST body when the policy, the audit log or the
 // 2026-07-28 headers need it, and decides each message. It returns nil
 // when there is nothing to do: the request is forwarded untouched.
-func (s *Server) inspect(w http.ResponseWriter, r *http.Request, v *verified, pol *policy.Policy, body []byte) *exchange {
+func (s *Server) inspect(w http.ResponseWriter, r *http.Request, rt *Route, v *verified, body []byte) *exchange {
+	pol := rt.Policy.Load()
 	_, hasMethodHeader := r.Header["Mcp-Method"]
 	strictHeaders := revisionAtLeast(r.Header.Get("Mcp-Protocol-Version"), headersRequiredFrom)
 	rules := pol.HasRules()
@@ -69,7 +70,7 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request, v *verified, po
 	ex := &exchange{audited: s.audit != nil}
 	msgs, batch, err := jsonrpc.Parse(body)
 	if err != nil {
-		ex.add(s.record(v, "", "invalid", "the body is not a JSON-RPC message mcpgate can read"))
+		ex.add(s.record(rt, v, "", "invalid", "the body is not a JSON-RPC message mcpgate can read"))
 		if !rules && !hasMethodHeader && !strictHeaders {
 			return ex // the backend answers what it cannot read
 		}
@@ -83,7 +84,7 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request, v *verified, po
 	}
 	if !batch && (hasMethodHeader || strictHeaders) {
 		if why := headerMismatch(r.Header, &msgs[0], strictHeaders); why != "" {
-			ex.add(s.record(v, msgs[0].Method, "invalid", why))
+			ex.add(s.record(rt, v, msgs[0].Method, "invalid", why))
 			writeJSON(w, http.StatusBadRequest, jsonrpc.ErrorResponse(msgs[0].ID, codeHeaderMismatch, why, nil))
 			ex.answered = true
 			return ex
@@ -105,7 +106,7 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request, v *verified, po
 	)
 	for i := range msgs {
 		m := &msgs[i]
-		rec := s.record(v, m.Method, "allow", "")
+		rec := s.record(rt, v, m.Method, "allow", "")
 		kind, target, isCall := callOf(m)
 		if isCall {
 			rec.Kind, rec.Target = kind.String(), target
@@ -147,7 +148,7 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request, v *verified, po
 	}
 	switch {
 	case len(stepUp) > 0:
-		s.insufficientScope(w, v, stepUp)
+		s.insufficientScope(w, rt, v, stepUp)
 		ex.answered = true
 	case !forwards:
 		ex.answered = true
@@ -285,19 +286,19 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	_, _ = w.Write(body)
 }
 
-func (s *Server) record(v *verified, method, decision, reason string) audit.Record {
+func (s *Server) record(rt *Route, v *verified, method, decision, reason string) audit.Record {
 	p := v.principal
-	return audit.Record{Event: "mcp_request", Subject: p.Subject, Email: p.Email, ClientID: p.ClientID,
+	return audit.Record{Event: "mcp_request", Backend: rt.Name, Subject: p.Subject, Email: p.Email, ClientID: p.ClientID,
 		Method: method, Decision: decision, Reason: reason}
 }
 
 // insufficientScope asks the client to step up (RFC 6750 §3.1, MCP
 // scope challenge): the scopes named are those the call needs plus those
 // the token holds, so that the new token keeps what the old one could do.
-func (s *Server) insufficientScope(w http.ResponseWriter, v *verified, need []string) {
+func (s *Server) insufficientScope(w http.ResponseWriter, rt *Route, v *verified, need []string) {
 	scopes := appendMissing(append([]string(nil), v.principal.Scopes...), need...)
 	w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", scope="`+strings.Join(scopes, " ")+
-		`", resource_metadata="`+s.issuer+`/.well-known/oauth-protected-resource`+s.mcpPath+
+		`", resource_metadata="`+rt.metadataURL(s.issuer)+
 		`", error_description="this call needs the scope `+strings.Join(need, " ")+`"`)
 	writeJSON(w, http.StatusForbidden, jsonrpc.ErrorResponse(nil, codePermissionDenied, "insufficient scope: this call needs "+strings.Join(need, " "), nil))
 }

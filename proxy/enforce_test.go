@@ -64,17 +64,18 @@ func TestInspect(t *testing.T) {
 	who := &principal.Principal{Subject: "ada", Groups: []string{"eng"}, Scopes: []string{"mcp"}, ClientID: "c"}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := &Server{issuer: "https://mcp.example.com", mcpPath: "/mcp", audit: &audit.Log{}}
+			s := &Server{issuer: "https://mcp.example.com", audit: &audit.Log{}}
 			p := pol
 			if tt.noRules {
 				p = policy.New(policy.Config{})
 			}
+			rt := &Route{Path: "/mcp", Resource: "https://mcp.example.com/mcp", Policy: policy.NewCurrent(p)}
 			r := httptest.NewRequest(http.MethodPost, "/mcp", strings.NewReader(tt.body))
 			for k, v := range tt.header {
 				r.Header.Set(k, v)
 			}
 			w := httptest.NewRecorder()
-			ex := s.inspect(w, r, &verified{principal: who}, p, []byte(tt.body))
+			ex := s.inspect(w, r, rt, &verified{principal: who}, []byte(tt.body))
 			if ex == nil {
 				t.Fatal("got nil exchange, want one (rules or audit are on)")
 			}
@@ -104,9 +105,10 @@ func TestInspect(t *testing.T) {
 }
 
 func TestNoRulesNoAuditReadsNothing(t *testing.T) {
-	s := &Server{issuer: "https://mcp.example.com", mcpPath: "/mcp"}
+	s := &Server{issuer: "https://mcp.example.com"}
+	rt := &Route{Path: "/mcp", Resource: "https://mcp.example.com/mcp", Policy: policy.NewCurrent(policy.New(policy.Config{}))}
 	r := httptest.NewRequest(http.MethodPost, "/mcp", strings.NewReader(`not even JSON`))
-	if ex := s.inspect(httptest.NewRecorder(), r, &verified{principal: &principal.Principal{}}, policy.New(policy.Config{}), []byte(`not even JSON`)); ex != nil {
+	if ex := s.inspect(httptest.NewRecorder(), r, rt, &verified{principal: &principal.Principal{}}, []byte(`not even JSON`)); ex != nil {
 		t.Errorf("got %+v, want nil: without rules, audit or MCP headers the body is not read", ex)
 	}
 }
@@ -119,8 +121,8 @@ func BenchmarkInspect(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer log.Close()
-	s := &Server{issuer: "https://mcp.example.com", mcpPath: "/mcp", audit: log, requestIDs: newRequestIDs()}
-	pol := policy.New(policy.Config{Rules: policy.SyntheticRules(1000)})
+	s := &Server{issuer: "https://mcp.example.com", audit: log, requestIDs: newRequestIDs()}
+	rt := &Route{Path: "/mcp", Resource: "https://mcp.example.com/mcp", Policy: policy.NewCurrent(policy.New(policy.Config{Rules: policy.SyntheticRules(1000)}))}
 	body := []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello from the load test"}}}`)
 	v := &verified{principal: &principal.Principal{Subject: "https://idp.example.com#ada", Email: "ada@example.com", ClientID: "client-1", Scopes: []string{"mcp"}}}
 	r := httptest.NewRequest(http.MethodPost, "/mcp", nil)
@@ -128,7 +130,7 @@ func BenchmarkInspect(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		start := time.Now()
-		ex := s.inspect(w, r, v, pol, body)
+		ex := s.inspect(w, r, rt, v, body)
 		s.writeAudit(ex, start, http.StatusOK)
 	}
 }

@@ -19,7 +19,7 @@ import (
 // mcp is the protected MCP endpoint: Origin check, token check, forward.
 // It does no store lookup: a token is checked by signature and claims, and
 // the result is cached until the token expires.
-func (s *Server) mcp(c echo.Context) error {
+func (s *Server) mcp(c echo.Context, rt *Route) error {
 	r := c.Request()
 	w := c.Response()
 	origin := r.Header.Get("Origin")
@@ -36,10 +36,15 @@ func (s *Server) mcp(c echo.Context) error {
 	}
 	now := time.Now()
 	v, fail := s.authenticate(r.Context(), r, now)
-	if fail != nil {
-		return s.challenge(c, fail)
+	if fail == nil && v.principal.Audience != rt.Resource {
+		// Tokens are audience-bound: one for another backend is no good
+		// here, whatever it could do there.
+		fail = errOtherResource
 	}
-	if s.forwarder == nil {
+	if fail != nil {
+		return s.challenge(c, rt, fail)
+	}
+	if rt.Forwarder == nil {
 		forward.WriteJSONRPCError(w, http.StatusBadGateway, -32603, "no MCP backend is configured")
 		return nil
 	}
@@ -50,13 +55,13 @@ func (s *Server) mcp(c echo.Context) error {
 	}
 	var ex *exchange
 	if r.Method == http.MethodPost {
-		ex = s.inspect(w, r, v, s.policy.Load(), body)
+		ex = s.inspect(w, r, rt, v, body)
 	} else if s.audit != nil {
 		ex = &exchange{audited: true}
-		ex.add(s.record(v, r.Method, "allow", ""))
+		ex.add(s.record(rt, v, r.Method, "allow", ""))
 	}
 	if ex == nil {
-		s.forwarder.Forward(w, r, v.identity)
+		rt.Forwarder.Forward(w, r, v.identity)
 		return nil
 	}
 	if !ex.answered {
@@ -68,7 +73,7 @@ func (s *Server) mcp(c echo.Context) error {
 		if ex.rewriter != nil {
 			out = ex.rewriter
 		}
-		s.forwarder.Forward(out, r, v.identity)
+		rt.Forwarder.Forward(out, r, v.identity)
 		if ex.rewriter != nil {
 			ex.rewriter.Finish()
 		}
@@ -182,7 +187,10 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, now time.Tim
 	return v, nil
 }
 
-var errTokenRevoked = &bearerFailure{invalid: true, description: "the access token has been revoked"}
+var (
+	errTokenRevoked  = &bearerFailure{invalid: true, description: "the access token has been revoked"}
+	errOtherResource = &bearerFailure{invalid: true, description: "the access token is for another resource"}
+)
 
 // revoked checks the token's grant on every request, cached or not: a
 // revocation must reach tokens verified before it.

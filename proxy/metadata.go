@@ -49,15 +49,21 @@ func (s *Server) authServerMetadata(c echo.Context) error {
 	return metadataJSON(c, md)
 }
 
-// resourceMetadata serves RFC 9728 for the MCP endpoint.
-func (s *Server) resourceMetadata(c echo.Context) error {
-	return metadataJSON(c, map[string]any{
-		"resource":                 s.resource,
-		"authorization_servers":    []string{s.issuer},
-		"scopes_supported":         s.as.Config().Scopes,
-		"bearer_methods_supported": []string{"header"},
-		"resource_name":            "MCP server behind mcpgate",
-	})
+// resourceMetadata serves RFC 9728 for an MCP endpoint.
+func (s *Server) resourceMetadata(rt *Route) echo.HandlerFunc {
+	name := "MCP server behind mcpgate"
+	if rt.Name != "" {
+		name = rt.Name + " (MCP server behind mcpgate)"
+	}
+	return func(c echo.Context) error {
+		return metadataJSON(c, map[string]any{
+			"resource":                 rt.Resource,
+			"authorization_servers":    []string{s.issuer},
+			"scopes_supported":         rt.Scopes,
+			"bearer_methods_supported": []string{"header"},
+			"resource_name":            name,
+		})
+	}
 }
 
 func metadataJSON(c echo.Context, v any) error {

@@ -43,14 +43,12 @@ func (s *Server) renderError(c echo.Context, status int, title, message string) 
 
 type consentView struct {
 	*authserver.ConsentPrompt
-	Resource string
-	CSRF     string
+	CSRF string
 }
 
 func (s *Server) renderConsent(c echo.Context, p *authserver.ConsentPrompt, browserID string) error {
 	return s.renderPage(c, http.StatusOK, "consent.html", consentView{
 		ConsentPrompt: p,
-		Resource:      s.resource,
 		CSRF:          s.cookies.csrfToken(p.RequestID, browserID),
 	})
 }

@@ -14,8 +14,6 @@ import (
 
 	"github.com/mcpgate/mcpgate/proxy/audit"
 	"github.com/mcpgate/mcpgate/proxy/authserver"
-	"github.com/mcpgate/mcpgate/proxy/forward"
-	"github.com/mcpgate/mcpgate/proxy/policy"
 	"github.com/mcpgate/mcpgate/proxy/principal"
 	"github.com/mcpgate/mcpgate/proxy/signer"
 )
@@ -30,16 +28,14 @@ type Options struct {
 	AuthServer *authserver.Server
 	// Keys publishes the JWKS and verifies mcpgate's own tokens.
 	Keys keySet
-	// MCPPath is the path of the protected MCP endpoint, e.g. /mcp.
-	MCPPath string
+	// Routes are the protected MCP endpoints, each its own resource.
+	Routes []Route
 	// CallbackPath is where the upstream IdP sends the browser back to.
 	CallbackPath string
 	// CookieSecret signs browser cookies; at least 32 bytes.
 	CookieSecret []byte
 	// SessionTTL is how long a browser stays signed in with mcpgate.
 	SessionTTL time.Duration
-	// Forwarder carries authorized MCP requests to the backend.
-	Forwarder *forward.Forwarder
 	// AllowedOrigins are browser origins allowed at the MCP endpoint
 	// besides mcpgate's own.
 	AllowedOrigins []string
@@ -72,9 +68,6 @@ type Options struct {
 	MCPBodyBytes int64
 	// BodyReadTimeout bounds how long any request body takes to arrive.
 	BodyReadTimeout time.Duration
-	// Policy holds the rules every MCP message is checked against; nil or
-	// a policy without rules allows everything.
-	Policy *policy.Current
 	// Audit, when set, gets a record of every MCP request.
 	Audit  *audit.Log
 	Logger *slog.Logger
@@ -96,12 +89,14 @@ type RevocationList interface {
 
 // Server is the HTTP layer. It is an http.Handler.
 type Server struct {
-	echo     *echo.Echo
-	as       *authserver.Server
-	keys     keySet
-	issuer   string
-	resource string
-	mcpPath  string
+	echo   *echo.Echo
+	as     *authserver.Server
+	keys   keySet
+	issuer string
+	routes []Route
+	// mcpPaths are the routes' paths, for the middleware that treats the
+	// MCP endpoints apart.
+	mcpPaths map[string]bool
 	// machine and cimd decide what the metadata advertises.
 	machine, cimd bool
 	// callbackPath is where the upstream IdP sends the browser back.
@@ -109,7 +104,6 @@ type Server struct {
 	cookies      *cookieCodec
 	log          *slog.Logger
 
-	forwarder      *forward.Forwarder
 	verifier       principal.Verifier
 	revocations    RevocationList
 	allowedOrigins []string
@@ -121,7 +115,6 @@ type Server struct {
 	mcpBodyBytes   int64
 	bodyTimeout    time.Duration
 	hosts          *hostPolicy
-	policy         *policy.Current
 	audit          *audit.Log
 	requestIDs     *requestIDs
 }
@@ -147,8 +140,11 @@ func New(opts Options) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	if opts.CallbackPath == "" || opts.MCPPath == "" {
-		return nil, errors.New("proxy: the MCP and callback paths are required")
+	if opts.CallbackPath == "" {
+		return nil, errors.New("proxy: the callback path is required")
+	}
+	if err := checkRoutes(opts.Routes); err != nil {
+		return nil, err
 	}
 	if opts.SessionTTL == 0 {
 		opts.SessionTTL = 12 * time.Hour
@@ -163,8 +159,8 @@ func New(opts Options) (*Server, error) {
 		as:       opts.AuthServer,
 		keys:     opts.Keys,
 		issuer:   cfg.Issuer,
-		resource: cfg.Resource,
-		mcpPath:  opts.MCPPath,
+		routes:   opts.Routes,
+		mcpPaths: map[string]bool{},
 
 		callbackPath: opts.CallbackPath,
 		machine:      opts.MachineClients,
@@ -172,8 +168,7 @@ func New(opts Options) (*Server, error) {
 		cookies:      newCookieCodec(opts.CookieSecret, u.Scheme == "https", opts.SessionTTL),
 		log:          log,
 
-		forwarder:      opts.Forwarder,
-		verifier:       &principal.JWTVerifier{Keys: opts.Keys, Issuer: cfg.Issuer, Resources: []string{cfg.Resource}},
+		verifier:       &principal.JWTVerifier{Keys: opts.Keys, Issuer: cfg.Issuer, Resources: routeResources(opts.Routes)},
 		revocations:    opts.Revocations,
 		allowedOrigins: opts.AllowedOrigins,
 		tokens:         newTokenCache(tokenCacheSize),
@@ -182,9 +177,11 @@ func New(opts Options) (*Server, error) {
 		trustedProxies: opts.TrustedProxies,
 		mcpBodyBytes:   opts.MCPBodyBytes,
 		bodyTimeout:    opts.BodyReadTimeout,
-		policy:         opts.Policy,
 		audit:          opts.Audit,
 		requestIDs:     newRequestIDs(),
+	}
+	for _, rt := range opts.Routes {
+		s.mcpPaths[rt.Path] = true
 	}
 	if s.hosts, err = newHostPolicy(cfg.Issuer, opts.AllowedHosts, opts.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("proxy: hosts: %w", err)
@@ -192,13 +189,13 @@ func New(opts Options) (*Server, error) {
 	if opts.Assertion.Enabled {
 		s.assertion = &backendAssertion{signer: opts.Keys, issuer: cfg.Issuer, audience: opts.Assertion.Audience, ttl: opts.Assertion.TTL}
 	}
-	s.echo = s.routes()
+	s.echo = s.handlers()
 	return s, nil
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
-func (s *Server) routes() *echo.Echo {
+func (s *Server) handlers() *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -207,8 +204,13 @@ func (s *Server) routes() *echo.Echo {
 
 	e.GET("/.well-known/oauth-authorization-server", s.authServerMetadata)
 	e.GET("/.well-known/openid-configuration", s.authServerMetadata)
-	e.GET("/.well-known/oauth-protected-resource", s.resourceMetadata)
-	e.GET("/.well-known/oauth-protected-resource"+s.mcpPath, s.resourceMetadata)
+	for i := range s.routes {
+		rt := &s.routes[i]
+		if rt.Name == "" {
+			e.GET("/.well-known/oauth-protected-resource", s.resourceMetadata(rt))
+		}
+		e.GET("/.well-known/oauth-protected-resource"+rt.Path, s.resourceMetadata(rt))
+	}
 	e.GET("/jwks", s.jwks)
 
 	e.GET("/authorize", s.authorize)
@@ -225,7 +227,10 @@ func (s *Server) routes() *echo.Echo {
 	api.OPTIONS("/revoke", preflight)
 	api.OPTIONS("/register", preflight)
 
-	e.Any(s.mcpPath, s.mcp)
+	for i := range s.routes {
+		rt := &s.routes[i]
+		e.Any(rt.Path, func(c echo.Context) error { return s.mcp(c, rt) })
+	}
 	return e
 }
 
@@ -290,7 +295,15 @@ func (s *Server) guard(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-func (s *Server) isMCPRoute(route string) bool { return route == s.mcpPath }
+func (s *Server) isMCPRoute(route string) bool { return s.mcpPaths[route] }
+
+func routeResources(routes []Route) []string {
+	out := make([]string, len(routes))
+	for i, rt := range routes {
+		out[i] = rt.Resource
+	}
+	return out
+}
 
 // Shutdown stops the echo server's background parts.
 func (s *Server) Shutdown(ctx context.Context) error { return s.echo.Shutdown(ctx) }

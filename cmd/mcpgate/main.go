@@ -138,7 +138,14 @@ func check(args, environ []string, stdout, stderr io.Writer) int {
 	if cfg == nil {
 		return code
 	}
-	fmt.Fprintf(stdout, "configuration OK: issuer %s, resource %s, upstream %s, %d policy rule(s)\n", cfg.Issuer(), cfg.ResourceURL(), cfg.Upstream.Issuer, len(cfg.Policy.Rules))
+	var resources []string
+	rules := 0
+	for _, rt := range cfg.Routes() {
+		resources = append(resources, rt.Resource)
+		rules += len(rt.Rules)
+	}
+	fmt.Fprintf(stdout, "configuration OK: issuer %s, resource %s, upstream %s, %d policy rule(s)\n",
+		cfg.Issuer(), strings.Join(resources, ", "), cfg.Upstream.Issuer, rules)
 	return 0
 }
 
@@ -167,7 +174,11 @@ func serve(args, environ []string, stderr io.Writer) int {
 		log.Error("listen failed", "addr", cfg.Listen, "err", err)
 		return 1
 	}
-	log.Info("mcpgate serving", "version", version, "listen", ln.Addr().String(), "issuer", cfg.Issuer(), "resource", cfg.ResourceURL())
+	var resources []string
+	for _, rt := range cfg.Routes() {
+		resources = append(resources, rt.Resource)
+	}
+	log.Info("mcpgate serving", "version", version, "listen", ln.Addr().String(), "issuer", cfg.Issuer(), "resources", resources)
 	if err := a.Serve(ctx, ln); err != nil {
 		log.Error("serve failed", "err", err)
 		return 1

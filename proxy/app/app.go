@@ -47,8 +47,12 @@ type App struct {
 	Handler *proxy.Server
 	// Revoked are the grants revoked while their access tokens may live.
 	Revoked *revocation.List
-	// Policy is the policy in force; ReloadPolicy replaces it.
+	// Policy is the policy in force: the sign-in policy, and the rules of
+	// the default backend; ReloadPolicy replaces it.
 	Policy *policy.Current
+	// backendPolicies are the named backends' policies (the same sign-in
+	// policy, their own rules), by name.
+	backendPolicies map[string]*policy.Current
 	// Audit is the audit log, nil when audit.path is not set.
 	Audit *audit.Log
 	log   *slog.Logger
@@ -80,9 +84,6 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 
 func (a *App) wire(ctx context.Context, opts Options) error {
 	cfg := a.Config
-	if len(cfg.Backends) > 0 {
-		return errors.New("app: backends are not served yet; use backend.url")
-	}
 	keyOpts, err := SignerOptions(cfg, a.log)
 	if err != nil {
 		return err
@@ -93,6 +94,12 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 	}
 	a.Keys = keys
 	a.Policy = policy.NewCurrent(PolicyOf(cfg))
+	a.backendPolicies = map[string]*policy.Current{}
+	for _, rt := range cfg.Routes() {
+		if rt.Name != "" {
+			a.backendPolicies[rt.Name] = policy.NewCurrent(policyWith(cfg, rt.Rules))
+		}
+	}
 	if cfg.Audit.Path != "" {
 		if a.Audit, err = audit.Open(cfg.Audit.Path); err != nil {
 			return fmt.Errorf("app: %w", err)
@@ -148,6 +155,7 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 		StaticClients:   staticClients(cfg),
 		ServiceAccounts: accounts,
 		Policy:          a.Policy,
+		Resources:       a.resources(),
 	}, authserver.Deps{Store: a.Store, Signer: keys, Upstream: up, Logger: a.log, ClientMetadata: metadata, Revoked: a.Revoked, Audit: a.auditSignIn()})
 	if err != nil {
 		return err
@@ -159,7 +167,7 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	fwd, err := a.forwarder()
+	routes, err := a.routes()
 	if err != nil {
 		return err
 	}
@@ -170,11 +178,10 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 	a.Handler, err = proxy.New(proxy.Options{
 		AuthServer:     as,
 		Keys:           keys,
-		MCPPath:        cfg.MCP.Path,
+		Routes:         routes,
 		CallbackPath:   callbackPath(cfg),
 		CookieSecret:   secret,
 		SessionTTL:     cfg.Session.TTL,
-		Forwarder:      fwd,
 		AllowedOrigins: cfg.MCP.AllowedOrigins,
 		Revocations:    a.Revoked,
 		Assertion: proxy.AssertionOptions{
@@ -191,16 +198,47 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 		ClientMetadataDocuments: metadata != nil,
 		MCPBodyBytes:            int64(cfg.Limits.MCPBodyBytes),
 		BodyReadTimeout:         cfg.Limits.BodyReadTimeout,
-		Policy:                  a.Policy,
 		Audit:                   a.Audit,
 		Logger:                  a.log,
 	})
 	return err
 }
 
-func (a *App) forwarder() (*forward.Forwarder, error) {
+// routes are the MCP endpoints of the configuration, each forwarding to
+// its backend under its own policy.
+func (a *App) routes() ([]proxy.Route, error) {
+	var out []proxy.Route
+	for _, rt := range a.Config.Routes() {
+		fwd, err := a.forwarder(rt.URL)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, proxy.Route{Name: rt.Name, Path: rt.Path, Resource: rt.Resource, Scopes: rt.Scopes,
+			Forwarder: fwd, Policy: a.policyOf(rt.Name)})
+	}
+	return out, nil
+}
+
+// resources are the routes as the authorization server sees them.
+func (a *App) resources() []authserver.Resource {
+	var out []authserver.Resource
+	for _, rt := range a.Config.Routes() {
+		out = append(out, authserver.Resource{URL: rt.Resource, Scopes: rt.Scopes, Policy: a.policyOf(rt.Name)})
+	}
+	return out
+}
+
+// policyOf is the policy of the backend named name ("" the default).
+func (a *App) policyOf(name string) *policy.Current {
+	if name == "" {
+		return a.Policy
+	}
+	return a.backendPolicies[name]
+}
+
+func (a *App) forwarder(backendURL string) (*forward.Forwarder, error) {
 	b := a.Config.Backend
-	u, err := url.Parse(b.URL)
+	u, err := url.Parse(backendURL)
 	if err != nil {
 		return nil, fmt.Errorf("app: backend url: %w", err)
 	}

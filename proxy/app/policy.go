@@ -10,8 +10,12 @@ import (
 	"github.com/mcpgate/mcpgate/proxy/policy"
 )
 
-// PolicyOf compiles the policy section of a validated configuration.
-func PolicyOf(cfg *config.Config) *policy.Policy {
+// PolicyOf compiles the policy section of a validated configuration: the
+// sign-in policy and the default backend's rules.
+func PolicyOf(cfg *config.Config) *policy.Policy { return policyWith(cfg, cfg.Policy.Rules) }
+
+// policyWith is the sign-in policy of cfg with rules.
+func policyWith(cfg *config.Config, rules []config.Rule) *policy.Policy {
 	p := cfg.Policy
 	pc := policy.Config{SignIn: policy.SignIn{
 		AllowedEmailDomains:  p.SignIn.AllowedEmailDomains,
@@ -19,7 +23,7 @@ func PolicyOf(cfg *config.Config) *policy.Policy {
 		RequiredGroups:       p.SignIn.RequiredGroups,
 		RequireVerifiedEmail: p.SignIn.RequireVerifiedEmail,
 	}}
-	for _, r := range p.Rules {
+	for _, r := range rules {
 		pc.Rules = append(pc.Rules, policy.Rule{
 			Name: r.Name, Groups: r.Groups, Emails: r.Emails, Clients: r.Clients, Scope: r.Scope,
 			Allow: permissions(r.Allow), Deny: permissions(r.Deny),
@@ -42,7 +46,21 @@ func (a *App) ReloadPolicy(cfg *config.Config) error {
 	}
 	p := PolicyOf(cfg)
 	a.Policy.Store(p)
-	a.log.Info("policy reloaded", "rules", p.Rules())
+	rules := p.Rules()
+	for _, rt := range cfg.Routes() {
+		if rt.Name == "" {
+			continue
+		}
+		cur, ok := a.backendPolicies[rt.Name]
+		if !ok {
+			a.log.Warn("policy reload: a backend added since the start is served only after a restart", "backend", rt.Name)
+			continue
+		}
+		bp := policyWith(cfg, rt.Rules)
+		cur.Store(bp)
+		rules += bp.Rules()
+	}
+	a.log.Info("policy reloaded", "rules", rules)
 	if a.Audit != nil {
 		if err := a.Audit.Reopen(); err != nil {
 			return fmt.Errorf("app: reload: %w", err)

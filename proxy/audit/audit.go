@@ -23,9 +23,11 @@ type Record struct {
 	// Event is "mcp_request" or "signin".
 	Event     string
 	RequestID string
-	Subject   string
-	Email     string
-	ClientID  string
+	// Backend names the backend of an MCP request; "" for the default.
+	Backend  string
+	Subject  string
+	Email    string
+	ClientID string
 	// Method is the JSON-RPC method (or the HTTP method of a request
 	// without a body: GET, DELETE).
 	Method string
@@ -182,6 +184,7 @@ func (r *Record) appendJSON(b []byte) []byte {
 	b = append(b, '"')
 	b = field(b, "event", r.Event)
 	b = field(b, "request_id", r.RequestID)
+	b = field(b, "backend", r.Backend)
 	b = field(b, "sub", r.Subject)
 	b = field(b, "email", r.Email)
 	b = field(b, "client_id", r.ClientID)

@@ -85,7 +85,7 @@ func (s *Server) Authorize(ctx context.Context, p AuthorizeParams, b Browser) (O
 	if desc != "" {
 		return fail(oauth.ErrInvalidTarget, desc)
 	}
-	scopes, desc := s.resolveScopes(p.Scope, client)
+	scopes, desc := s.resolveScopes(p.Scope, client, resource)
 	if desc != "" {
 		return fail(oauth.ErrInvalidScope, desc)
 	}
@@ -170,6 +170,7 @@ func consentPrompt(req store.AuthRequest, client store.Client, email string, pri
 	}
 	p := &ConsentPrompt{
 		Provenance:       provenance,
+		Resource:         req.Resource,
 		RequestID:        req.ID,
 		ClientID:         client.ID,
 		ClientName:       name,

@@ -13,7 +13,7 @@ import (
 func (s *Server) issueCode(ctx context.Context, req store.AuthRequest, identity store.Identity) (Outcome, error) {
 	// Narrowed here too: a flow that paused for consent comes back with
 	// the scopes it asked for.
-	req.Scopes = grantable(s.cfg.Policy.Load(), principalOf(identity, req.ClientID, nil), req.Scopes)
+	req.Scopes = grantable(s.rulesFor(req.Resource), principalOf(identity, req.ClientID, nil), req.Scopes)
 	code := oauth.NewSecret()
 	now := s.now()
 	err := s.store.CreateAuthCode(ctx, store.AuthCode{

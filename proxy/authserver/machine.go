@@ -157,7 +157,7 @@ func (s *Server) clientCredentialsGrant(ctx context.Context, client store.Client
 	}
 	allowed := a.Scopes
 	if len(allowed) == 0 {
-		allowed = s.cfg.Scopes
+		allowed = s.resource(resource).Scopes
 	}
 	scopes := allowed
 	if req := oauth.ParseScope(r.Scope); len(req) > 0 {

@@ -36,7 +36,9 @@ type SignInRefusal struct {
 
 // ConsentPrompt is what the consent page shows.
 type ConsentPrompt struct {
-	RequestID    string
+	RequestID string
+	// Resource is the MCP server the client asks access to.
+	Resource     string
 	ClientID     string
 	ClientName   string
 	ClientURI    string

@@ -11,7 +11,13 @@ import (
 )
 
 // resources are the protected resources mcpgate issues tokens for.
-func (s *Server) resources() []string { return []string{s.cfg.Resource} }
+func (s *Server) resources() []string {
+	out := make([]string, len(s.cfg.Resources))
+	for i, r := range s.cfg.Resources {
+		out[i] = r.URL
+	}
+	return out
+}
 
 // resolveResource picks the resource a request is for (RFC 8707). Without
 // a resource parameter it is the one resource served, the default RFC 8707
@@ -83,14 +89,15 @@ func canonicalResource(raw string) string {
 // them keeps those clients working without granting anything.
 var toleratedScopes = []string{"openid", "profile", "email"}
 
-// resolveScopes decides what an authorization request is granted. Scopes
-// mcpgate does not offer, and scopes a client did not register, are
+// resolveScopes decides what an authorization request for resource is
+// granted. Scopes the resource does not offer, and scopes a client did not register, are
 // dropped (RFC 6749 §3.3 lets the server grant less than asked, and the
 // token response names what was granted): clients ask for "claudeai",
 // "openid profile" or nothing at all. A request left with nothing gets the
 // resource's scopes (those the client registered, if it restricted
 // itself). With StrictScopes the dropped scopes are refused instead.
-func (s *Server) resolveScopes(raw string, client store.Client) ([]string, string) {
+func (s *Server) resolveScopes(raw string, client store.Client, resource string) ([]string, string) {
+	offered := s.resource(resource).Scopes
 	var registered []string
 	if client.Scope != "" {
 		registered = oauth.ParseScope(client.Scope)
@@ -102,7 +109,7 @@ func (s *Server) resolveScopes(raw string, client store.Client) ([]string, strin
 	for _, sc := range oauth.ParseScope(raw) {
 		switch {
 		case slices.Contains(toleratedScopes, sc):
-		case !slices.Contains(s.KnownScopes(), sc):
+		case sc != oauth.ScopeOfflineAccess && !slices.Contains(offered, sc):
 			if s.cfg.StrictScopes {
 				return nil, fmt.Sprintf("unknown scope %q", sc)
 			}
@@ -118,7 +125,7 @@ func (s *Server) resolveScopes(raw string, client store.Client) ([]string, strin
 		// offline_access alone says nothing about the resource: the
 		// resource's scopes come with it.
 		var defaults []string
-		for _, sc := range s.cfg.Scopes {
+		for _, sc := range offered {
 			if allowed(sc) {
 				defaults = append(defaults, sc)
 			}

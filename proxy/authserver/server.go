@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
+	"github.com/mcpgate/mcpgate/proxy/oauth"
 	"github.com/mcpgate/mcpgate/proxy/policy"
 	"github.com/mcpgate/mcpgate/proxy/signer"
 	"github.com/mcpgate/mcpgate/proxy/store"
@@ -49,6 +51,20 @@ type Config struct {
 	// Policy decides who may sign in and who may hold the scopes its
 	// rules name; nil lets everyone in.
 	Policy *policy.Current
+	// Resources are every protected resource tokens are issued for, when
+	// there are several; empty means the one Resource with Scopes and
+	// Policy. New sets Resource and Scopes to the first.
+	Resources []Resource
+}
+
+// Resource is one protected resource (an MCP backend) tokens are issued
+// for: its identifier, its scopes, and the policy whose rules decide who
+// may hold the scopes they name.
+type Resource struct {
+	URL    string
+	Scopes []string
+	// Policy is nil to use Config.Policy.
+	Policy *policy.Current
 }
 
 // Server is the authorization server. Create it with New.
@@ -87,6 +103,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Store == nil || deps.Signer == nil || deps.Upstream == nil {
 		return nil, errors.New("authserver: store, signer and upstream are required")
 	}
+	if len(cfg.Resources) == 0 {
+		cfg.Resources = []Resource{{URL: cfg.Resource, Scopes: cfg.Scopes, Policy: cfg.Policy}}
+	}
+	cfg.Resource, cfg.Scopes = cfg.Resources[0].URL, cfg.Resources[0].Scopes
 	if cfg.FlowTTL == 0 {
 		cfg.FlowTTL = 10 * time.Minute
 	}
@@ -118,10 +138,37 @@ func New(cfg Config, deps Deps) (*Server, error) {
 // Config returns the server's configuration.
 func (s *Server) Config() Config { return s.cfg }
 
-// KnownScopes are the scopes a client may ask for: the resource's, and
+// KnownScopes are the scopes a client may ask for: every resource's, and
 // offline_access, which every MCP client gets anyway.
 func (s *Server) KnownScopes() []string {
-	return append(append([]string(nil), s.cfg.Scopes...), "offline_access")
+	var out []string
+	for _, r := range s.cfg.Resources {
+		for _, sc := range r.Scopes {
+			if !slices.Contains(out, sc) {
+				out = append(out, sc)
+			}
+		}
+	}
+	return append(out, oauth.ScopeOfflineAccess)
+}
+
+// resource returns the served resource with identifier url (one that
+// resolveResource returned, or a grant is bound to).
+func (s *Server) resource(url string) *Resource {
+	for i := range s.cfg.Resources {
+		if s.cfg.Resources[i].URL == url {
+			return &s.cfg.Resources[i]
+		}
+	}
+	return &Resource{URL: url}
+}
+
+// rulesFor is the policy whose rules apply to tokens for resource.
+func (s *Server) rulesFor(resource string) *policy.Policy {
+	if r := s.resource(resource); r.Policy != nil {
+		return r.Policy.Load()
+	}
+	return s.cfg.Policy.Load()
 }
 
 // unavailable reports whether err means the store is down: the HTTP layer

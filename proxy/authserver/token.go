@@ -172,7 +172,7 @@ func (s *Server) refresh(ctx context.Context, client store.Client, r TokenReques
 		if !pol.SignIn(who).Allowed {
 			return nil, oauth.NewError(oauth.ErrInvalidGrant, "the sign-in policy no longer admits this user")
 		}
-		scopes = grantable(pol, who, scopes)
+		scopes = grantable(s.rulesFor(cur.Resource), who, scopes)
 		if cur.RotatedAt.IsZero() {
 			cur.RotatedAt = now
 		}

@@ -119,7 +119,7 @@ func (s *Server) signedIn(ctx context.Context, req store.AuthRequest, identity s
 	if d := pol.SignIn(who); !d.Allowed {
 		return s.refuseSignIn(ctx, req, identity, d.Reason), nil
 	}
-	req.Scopes = grantable(pol, who, req.Scopes)
+	req.Scopes = grantable(s.rulesFor(req.Resource), who, req.Scopes)
 	if s.audit != nil {
 		s.audit(SignInDecision{Subject: identity.Subject, Email: identity.Email, ClientID: req.ClientID, Allowed: true})
 	}

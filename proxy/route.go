@@ -1,0 +1,51 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/mcpgate/mcpgate/proxy/forward"
+	"github.com/mcpgate/mcpgate/proxy/policy"
+)
+
+// Route is one protected MCP resource mcpgate serves: where, what it is
+// called, which scopes it knows, where its requests go and the rules they
+// meet. Several backends are several routes.
+type Route struct {
+	// Name appears in the audit log; "" for the default backend, which
+	// also answers /.well-known/oauth-protected-resource alone.
+	Name string
+	// Path is the MCP endpoint's path; Resource the RFC 8707 identifier
+	// (the issuer + Path), the audience of its tokens.
+	Path     string
+	Resource string
+	Scopes   []string
+	// Forwarder carries authorized requests to the backend; nil answers
+	// 502.
+	Forwarder *forward.Forwarder
+	// Policy holds the route's rules (and the global sign-in policy).
+	Policy *policy.Current
+}
+
+// metadataURL is where the route's protected resource metadata is
+// (RFC 9728 §3.1: the well-known prefix before the resource's path).
+func (rt *Route) metadataURL(issuer string) string {
+	return issuer + "/.well-known/oauth-protected-resource" + rt.Path
+}
+
+func checkRoutes(routes []Route) error {
+	if len(routes) == 0 {
+		return errors.New("proxy: at least one MCP route is required")
+	}
+	paths := map[string]bool{}
+	for _, rt := range routes {
+		if rt.Path == "" || rt.Resource == "" {
+			return errors.New("proxy: every route needs a path and a resource")
+		}
+		if paths[rt.Path] {
+			return fmt.Errorf("proxy: two routes at %s", rt.Path)
+		}
+		paths[rt.Path] = true
+	}
+	return nil
+}
