@@ -1,0 +1,402 @@
+// Package stdio serves an MCP server that speaks over stdin and stdout (a
+// local program: most of the ecosystem's servers start with npx or uvx)
+// to clients as streamable HTTP. Each client session gets a process of
+// its own; every JSON-RPC message is relayed both ways unchanged, the
+// server's requests and notifications included.
+package stdio
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgate/mcpgate/proxy/forward"
+)
+
+// Options configure a Backend.
+type Options struct {
+	// Name tags the process's stderr in the log.
+	Name string
+	// Command is the program and its arguments.
+	Command []string
+	// Env is set in the process's environment, on top of the few
+	// variables it inherits (PATH, HOME, LANG, LC_ALL, TZ, TMPDIR).
+	Env map[string]string
+	// IdentityEnv passes the user's identity to the process as
+	// MCP_USER_SUB, MCP_USER_EMAIL, MCP_USER_NAME, MCP_USER_GROUPS
+	// (comma-separated) and MCP_CLIENT_ID.
+	IdentityEnv bool
+	// IdleTimeout ends a session (and its process) that saw no request
+	// for this long; 0 means 10 minutes.
+	IdleTimeout time.Duration
+	// MaxProcesses bounds the sessions at once; 0 means 50.
+	MaxProcesses int
+	Logger       *slog.Logger
+}
+
+// inherited are the only variables of mcpgate's own environment a child
+// sees: never MCPGATE_* or anything else that may hold a secret.
+var inherited = []string{"PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR"}
+
+// Backend runs one process per client session.
+type Backend struct {
+	opts     Options
+	mu       sync.Mutex
+	sessions map[string]*session
+	closed   bool
+	stop     chan struct{}
+	done     chan struct{}
+}
+
+// New returns a Backend; Close stops its processes.
+func New(opts Options) (*Backend, error) {
+	if len(opts.Command) == 0 || opts.Command[0] == "" {
+		return nil, errors.New("stdio: a command is required")
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = 10 * time.Minute
+	}
+	if opts.MaxProcesses <= 0 {
+		opts.MaxProcesses = 50
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	b := &Backend{opts: opts, sessions: map[string]*session{}, stop: make(chan struct{}), done: make(chan struct{})}
+	go b.reapIdle()
+	return b, nil
+}
+
+// Forward serves one request of a client session.
+func (b *Backend) Forward(w http.ResponseWriter, r *http.Request, id *forward.Identity) {
+	sid := r.Header.Get("Mcp-Session-Id")
+	if sid == "" {
+		b.start(w, r, id)
+		return
+	}
+	s := b.session(sid, owner(id))
+	if s == nil {
+		// Unknown, ended, or another user's: the spec's answer to an
+		// expired session, which makes clients start a new one.
+		forward.WriteJSONRPCError(w, http.StatusNotFound, -32001, "session not found")
+		return
+	}
+	s.touch()
+	if r.Method == http.MethodDelete {
+		b.end(s, "ended by the client")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	s.transport.ServeHTTP(w, r)
+}
+
+// start begins a session: only an initialize request may, as a POST
+// without a session id.
+func (b *Backend) start(w http.ResponseWriter, r *http.Request, id *forward.Identity) {
+	if r.Method != http.MethodPost || !isInitialize(r) {
+		forward.WriteJSONRPCError(w, http.StatusBadRequest, -32600, "Mcp-Session-Id is required: start with initialize")
+		return
+	}
+	s, err := b.newSession(id)
+	switch {
+	case errors.Is(err, errTooMany):
+		forward.WriteJSONRPCError(w, http.StatusServiceUnavailable, -32603, "too many sessions of this MCP server are open; try again later")
+		return
+	case err != nil:
+		b.opts.Logger.Error("stdio: start process", "backend", b.opts.Name, "err", err)
+		forward.WriteJSONRPCError(w, http.StatusBadGateway, -32603, "the MCP server could not be started")
+		return
+	}
+	s.transport.ServeHTTP(w, r)
+}
+
+var errTooMany = errors.New("stdio: too many processes")
+
+func (b *Backend) newSession(id *forward.Identity) (*session, error) {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil, errors.New("stdio: backend closed")
+	}
+	if len(b.sessions) >= b.opts.MaxProcesses {
+		b.mu.Unlock()
+		return nil, errTooMany
+	}
+	s := &session{id: rand.Text(), owner: owner(id), backend: b}
+	b.sessions[s.id] = s // reserved while starting, so the bound holds
+	b.mu.Unlock()
+	if err := s.open(b.opts, id); err != nil {
+		b.mu.Lock()
+		delete(b.sessions, s.id)
+		b.mu.Unlock()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (b *Backend) session(sid, who string) *session {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if s := b.sessions[sid]; s != nil && s.owner == who {
+		return s
+	}
+	return nil
+}
+
+// end stops a session's process and forgets it.
+func (b *Backend) end(s *session, why string) {
+	b.mu.Lock()
+	_, live := b.sessions[s.id]
+	delete(b.sessions, s.id)
+	b.mu.Unlock()
+	if live {
+		b.opts.Logger.Info("stdio: session ended", "backend", b.opts.Name, "why", why)
+	}
+	s.close()
+}
+
+// Sessions is the number of live sessions (processes).
+func (b *Backend) Sessions() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.sessions)
+}
+
+// Close ends every session; no process outlives it.
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	all := make([]*session, 0, len(b.sessions))
+	for _, s := range b.sessions {
+		all = append(all, s)
+	}
+	b.mu.Unlock()
+	close(b.stop)
+	<-b.done
+	for _, s := range all {
+		b.end(s, "mcpgate stopping")
+	}
+	return nil
+}
+
+func (b *Backend) reapIdle() {
+	defer close(b.done)
+	tick := time.NewTicker(min(b.opts.IdleTimeout/4, 10*time.Second))
+	defer tick.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case now := <-tick.C:
+			var idle []*session
+			b.mu.Lock()
+			for _, s := range b.sessions {
+				if now.Sub(time.Unix(0, s.lastUsed.Load())) > b.opts.IdleTimeout {
+					idle = append(idle, s)
+				}
+			}
+			b.mu.Unlock()
+			for _, s := range idle {
+				b.end(s, "idle")
+			}
+		}
+	}
+}
+
+// owner is who a session belongs to: the same user through the same
+// client; anyone else presenting its id is refused.
+func owner(id *forward.Identity) string {
+	if id == nil || id.Principal == nil {
+		return ""
+	}
+	return id.Subject + "\x00" + id.ClientID
+}
+
+// isInitialize peeks at the (already buffered) body for an initialize
+// request and puts the body back.
+func isInitialize(r *http.Request) bool {
+	if r.Body == nil {
+		return false
+	}
+	body, err := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return false
+	}
+	var m struct {
+		Method string `json:"method"`
+	}
+	return json.Unmarshal(body, &m) == nil && m.Method == "initialize"
+}
+
+// childEnv is the process's whole environment.
+func childEnv(opts Options, id *forward.Identity) []string {
+	var env []string
+	for _, k := range inherited {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	for k, v := range opts.Env {
+		env = append(env, k+"="+v)
+	}
+	if opts.IdentityEnv && id != nil && id.Principal != nil {
+		env = append(env,
+			"MCP_USER_SUB="+id.Subject, "MCP_USER_EMAIL="+id.Email, "MCP_USER_NAME="+id.Name,
+			"MCP_USER_GROUPS="+strings.Join(id.Groups, ","), "MCP_CLIENT_ID="+id.ClientID)
+	}
+	return env
+}
+
+// session is one client session and its process.
+type session struct {
+	id        string
+	owner     string
+	backend   *Backend
+	transport *mcp.StreamableServerTransport
+	client    mcp.Connection // toward the HTTP client
+	proc      mcp.Connection // toward the process
+	lastUsed  atomic.Int64
+	// pending are the client's requests the process has not answered,
+	// answered with an error if it dies.
+	pending   sync.Map // jsonrpc.ID -> struct{}
+	closeOnce sync.Once
+	cancel    context.CancelFunc
+}
+
+func (s *session) touch() { s.lastUsed.Store(time.Now().UnixNano()) }
+
+func (s *session) open(opts Options, id *forward.Identity) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	cmd := exec.Command(opts.Command[0], opts.Command[1:]...)
+	cmd.Env = childEnv(opts, id)
+	cmd.Stderr = &logWriter{log: opts.Logger, backend: opts.Name}
+	proc, err := (&mcp.CommandTransport{Command: cmd, TerminateDuration: 2 * time.Second}).Connect(ctx)
+	if err != nil {
+		cancel()
+		return fmt.Errorf("stdio: start %s: %w", opts.Command[0], err)
+	}
+	s.transport = &mcp.StreamableServerTransport{SessionID: s.id}
+	client, err := s.transport.Connect(ctx)
+	if err != nil {
+		proc.Close()
+		cancel()
+		return fmt.Errorf("stdio: session transport: %w", err)
+	}
+	s.proc, s.client = proc, client
+	s.touch()
+	go s.toProcess(ctx)
+	go s.toClient(ctx)
+	return nil
+}
+
+// toProcess relays the client's messages to the process.
+func (s *session) toProcess(ctx context.Context) {
+	for {
+		msg, err := s.client.Read(ctx)
+		if err != nil {
+			s.backend.end(s, "client connection closed")
+			return
+		}
+		if req, ok := msg.(*jsonrpc.Request); ok && req.IsCall() {
+			s.pending.Store(req.ID, struct{}{})
+		}
+		if err := s.proc.Write(ctx, msg); err != nil {
+			s.failPending(ctx)
+			s.backend.end(s, "the process stopped reading")
+			return
+		}
+	}
+}
+
+// toClient relays the process's messages to the client; when the process
+// ends, the client's open requests get an error.
+func (s *session) toClient(ctx context.Context) {
+	for {
+		msg, err := s.proc.Read(ctx)
+		if err != nil {
+			s.failPending(ctx)
+			s.backend.end(s, "the process exited")
+			return
+		}
+		if resp, ok := msg.(*jsonrpc.Response); ok {
+			s.pending.Delete(resp.ID)
+		}
+		if err := s.client.Write(ctx, msg); err != nil && ctx.Err() == nil {
+			s.backend.opts.Logger.Debug("stdio: write to client", "backend", s.backend.opts.Name, "err", err)
+		}
+	}
+}
+
+func (s *session) failPending(ctx context.Context) {
+	s.pending.Range(func(k, _ any) bool {
+		id := k.(jsonrpc.ID)
+		_ = s.client.Write(ctx, &jsonrpc.Response{ID: id, Error: &jsonrpc.Error{Code: -32603, Message: "the MCP server process ended"}})
+		s.pending.Delete(k)
+		return true
+	})
+}
+
+func (s *session) close() {
+	s.closeOnce.Do(func() {
+		if s.proc != nil {
+			s.proc.Close() // closes stdin, then SIGTERM, then SIGKILL
+		}
+		if s.client != nil {
+			s.client.Close()
+		}
+		if s.cancel != nil {
+			s.cancel()
+		}
+	})
+}
+
+// logWriter sends a process's stderr to the log, a line at a time,
+// tagged with the backend.
+type logWriter struct {
+	log     *slog.Logger
+	backend string
+	mu      sync.Mutex
+	buf     []byte
+}
+
+func (lw *logWriter) Write(p []byte) (int, error) {
+	lw.mu.Lock()
+	defer lw.mu.Unlock()
+	lw.buf = append(lw.buf, p...)
+	for {
+		i := bytes.IndexByte(lw.buf, '\n')
+		if i < 0 {
+			if len(lw.buf) > 8<<10 { // a line without end: pass it on
+				i = len(lw.buf)
+			} else {
+				return len(p), nil
+			}
+		}
+		line := strings.TrimRight(string(lw.buf[:i]), "\r")
+		lw.buf = lw.buf[min(i+1, len(lw.buf)):]
+		if line != "" {
+			lw.log.Info("stdio backend stderr", "backend", lw.backend, "line", line)
+		}
+	}
+}
