@@ -2,8 +2,10 @@ package config
 
 import (
 	"fmt"
+	"os/exec"
 	"slices"
 	"strings"
+	"time"
 )
 
 // NamedBackend is one of several MCP servers behind one mcpgate, each its
@@ -16,8 +18,23 @@ type NamedBackend struct {
 	// Path of the backend on public_url; default mcp.path + "/" + name.
 	// The resource identifier is public_url + path.
 	Path string `yaml:"path"`
-	// URL is the backend's MCP endpoint.
+	// URL is the backend's MCP endpoint; set either it or Command.
 	URL string `yaml:"url"`
+	// Command runs a stdio MCP server, one process per client session,
+	// served to clients as streamable HTTP.
+	Command []string `yaml:"command"`
+	// Env is set in the process's environment, which otherwise holds
+	// only PATH, HOME, LANG, LC_ALL, TZ and TMPDIR: never mcpgate's own.
+	Env map[string]string `yaml:"env"`
+	// IdentityEnv passes the user's identity to the process (MCP_USER_SUB,
+	// MCP_USER_EMAIL, MCP_USER_NAME, MCP_USER_GROUPS, MCP_CLIENT_ID).
+	IdentityEnv bool `yaml:"identity_env"`
+	// IdleTimeout ends a session and its process after this long without
+	// a request (default 10m).
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// MaxProcesses bounds the sessions (processes) at once (default 50);
+	// past it new sessions are refused with 503.
+	MaxProcesses int `yaml:"max_processes"`
 	// Scopes the resource knows; default mcp.scopes.
 	Scopes []string `yaml:"scopes"`
 	// Policy holds this backend's rules (policy.signin stays global).
@@ -36,9 +53,15 @@ type Route struct {
 	Name     string
 	Path     string
 	Resource string
-	URL      string
-	Scopes   []string
-	Rules    []Rule
+	// URL or, for a stdio backend, Command and its settings.
+	URL          string
+	Command      []string
+	Env          map[string]string
+	IdentityEnv  bool
+	IdleTimeout  time.Duration
+	MaxProcesses int
+	Scopes       []string
+	Rules        []Rule
 }
 
 // Routes are the resources mcpgate serves, the default backend first.
@@ -54,7 +77,9 @@ func (c *Config) Routes() []Route {
 		if len(scopes) == 0 {
 			scopes = c.MCP.Scopes
 		}
-		out = append(out, Route{Name: b.Name, Path: path, Resource: c.Issuer() + path, URL: b.URL, Scopes: scopes, Rules: b.Policy.Rules})
+		out = append(out, Route{Name: b.Name, Path: path, Resource: c.Issuer() + path, URL: b.URL,
+			Command: b.Command, Env: b.Env, IdentityEnv: b.IdentityEnv, IdleTimeout: b.IdleTimeout, MaxProcesses: b.MaxProcesses,
+			Scopes: scopes, Rules: b.Policy.Rules})
 	}
 	return out
 }
@@ -89,7 +114,14 @@ func (c *Config) validateBackends(p *Problems) {
 			p.add(pathKey, "%s is already the path of %s", path, other)
 		}
 		paths[path] = pathKey
-		checkURL(p, key+".url", b.URL, urlRules{required: true})
+		switch {
+		case b.URL != "" && len(b.Command) > 0:
+			p.add(key+".command", "set either url or command, not both")
+		case len(b.Command) > 0:
+			b.validateCommand(p, key)
+		default:
+			checkURL(p, key+".url", b.URL, urlRules{required: true})
+		}
 		scopes := b.Scopes
 		scopesKey := key + ".scopes"
 		if len(scopes) == 0 {
@@ -115,4 +147,23 @@ func validBackendName(s string) bool {
 		}
 	}
 	return true
+}
+
+func (b *NamedBackend) validateCommand(p *Problems, key string) {
+	if b.Command[0] == "" {
+		p.add(key+".command", "the first entry is the program to run")
+	} else if _, err := exec.LookPath(b.Command[0]); err != nil {
+		p.add(key+".command", "%q is not an executable file (absolute, or found in PATH)", b.Command[0])
+	}
+	for k := range b.Env {
+		if k == "" || strings.ContainsAny(k, "=\x00") || strings.HasPrefix(strings.ToUpper(k), "MCPGATE_") {
+			p.add(key+".env", "%q is not a variable a backend may be given", k)
+		}
+	}
+	if b.IdleTimeout < 0 {
+		p.add(key+".idle_timeout", "must not be negative")
+	}
+	if b.MaxProcesses < 0 {
+		p.add(key+".max_processes", "must not be negative")
+	}
 }

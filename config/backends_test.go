@@ -31,6 +31,18 @@ func TestValidateBackends(t *testing.T) {
 			wantKeys: []string{"backends[0].path"}, wantMsg: "clashes with mcpgate's own endpoint"},
 		{name: "url missing", change: func(c *Config) { b := tools(); b.URL = ""; c.Backends = []NamedBackend{b} },
 			wantKeys: []string{"backends[0].url"}, wantMsg: "required"},
+		{name: "stdio backend", change: func(c *Config) {
+			c.Backends = []NamedBackend{{Name: "files", Command: []string{"sh", "-c", "exec cat"}, Env: map[string]string{"LOG_LEVEL": "info"}, IdentityEnv: true, MaxProcesses: 3}}
+		}},
+		{name: "stdio program missing", change: func(c *Config) {
+			c.Backends = []NamedBackend{{Name: "files", Command: []string{"/nonexistent/files-server"}}}
+		}, wantKeys: []string{"backends[0].command"}, wantMsg: "not an executable"},
+		{name: "url and command", change: func(c *Config) {
+			c.Backends = []NamedBackend{{Name: "files", URL: "http://x/mcp", Command: []string{"sh"}}}
+		}, wantKeys: []string{"backends[0].command"}, wantMsg: "either url or command"},
+		{name: "env naming an mcpgate variable", change: func(c *Config) {
+			c.Backends = []NamedBackend{{Name: "files", Command: []string{"sh"}, Env: map[string]string{"MCPGATE_SESSION_SECRET": "x"}}}
+		}, wantKeys: []string{"backends[0].env"}, wantMsg: "not a variable"},
 		{name: "own scopes and a rule using one", change: func(c *Config) {
 			b := tools()
 			b.Scopes = []string{"tools", "tools:write"}

@@ -3,6 +3,7 @@ package proxy
 import (
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/mcpgate/mcpgate/proxy/forward"
 	"github.com/mcpgate/mcpgate/proxy/policy"
@@ -20,11 +21,17 @@ type Route struct {
 	Path     string
 	Resource string
 	Scopes   []string
-	// Forwarder carries authorized requests to the backend; nil answers
-	// 502.
-	Forwarder *forward.Forwarder
+	// Forwarder carries authorized requests to the backend (an HTTP
+	// reverse proxy, or stdio processes); nil answers 502.
+	Forwarder Forwarder
 	// Policy holds the route's rules (and the global sign-in policy).
 	Policy *policy.Current
+}
+
+// Forwarder is a backend: it answers an authorized MCP request on behalf
+// of the identity mcpgate verified.
+type Forwarder interface {
+	Forward(w http.ResponseWriter, r *http.Request, id *forward.Identity)
 }
 
 // metadataURL is where the route's protected resource metadata is

@@ -20,6 +20,7 @@ import (
 	"github.com/mcpgate/mcpgate/proxy/policy"
 	"github.com/mcpgate/mcpgate/proxy/revocation"
 	"github.com/mcpgate/mcpgate/proxy/signer"
+	"github.com/mcpgate/mcpgate/proxy/stdio"
 	"github.com/mcpgate/mcpgate/proxy/store"
 	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/oidc"
@@ -53,6 +54,8 @@ type App struct {
 	// backendPolicies are the named backends' policies (the same sign-in
 	// policy, their own rules), by name.
 	backendPolicies map[string]*policy.Current
+	// stdio are the stdio backends, whose processes Close stops.
+	stdio []*stdio.Backend
 	// Audit is the audit log, nil when audit.path is not set.
 	Audit *audit.Log
 	log   *slog.Logger
@@ -209,9 +212,21 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 func (a *App) routes() ([]proxy.Route, error) {
 	var out []proxy.Route
 	for _, rt := range a.Config.Routes() {
-		fwd, err := a.forwarder(rt.URL)
-		if err != nil {
-			return nil, err
+		var fwd proxy.Forwarder
+		if len(rt.Command) > 0 {
+			b, err := stdio.New(stdio.Options{Name: rt.Name, Command: rt.Command, Env: rt.Env, IdentityEnv: rt.IdentityEnv,
+				IdleTimeout: rt.IdleTimeout, MaxProcesses: rt.MaxProcesses, Logger: a.log})
+			if err != nil {
+				return nil, fmt.Errorf("app: backend %s: %w", rt.Name, err)
+			}
+			a.stdio = append(a.stdio, b)
+			fwd = b
+		} else {
+			f, err := a.forwarder(rt.URL)
+			if err != nil {
+				return nil, err
+			}
+			fwd = f
 		}
 		out = append(out, proxy.Route{Name: rt.Name, Path: rt.Path, Resource: rt.Resource, Scopes: rt.Scopes,
 			Forwarder: fwd, Policy: a.policyOf(rt.Name)})
@@ -325,6 +340,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 
 // Close releases the store.
 func (a *App) Close() error {
+	for _, b := range a.stdio {
+		b.Close()
+	}
 	if a.Audit != nil {
 		if err := a.Audit.Close(); err != nil {
 			a.log.Error("close audit log", "err", err)

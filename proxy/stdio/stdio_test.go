@@ -18,46 +18,17 @@ import (
 
 	"github.com/mcpgate/mcpgate/proxy/forward"
 	"github.com/mcpgate/mcpgate/proxy/principal"
+	"github.com/mcpgate/mcpgate/proxy/stdio/stdiotest"
 )
 
 // The test binary is also the stdio MCP server under test: started with
 // STDIO_TEST_SERVER=1 it serves MCP on stdin and stdout.
 func TestMain(m *testing.M) {
 	if os.Getenv("STDIO_TEST_SERVER") == "1" {
-		serveStdio()
+		stdiotest.Serve()
 		return
 	}
 	os.Exit(m.Run())
-}
-
-type echoIn struct {
-	Text string `json:"text"`
-}
-
-func serveStdio() {
-	srv := mcp.NewServer(&mcp.Implementation{Name: "stdio-test-server", Version: "1"}, nil)
-	mcp.AddTool(srv, &mcp.Tool{Name: "echo"}, func(_ context.Context, _ *mcp.CallToolRequest, in echoIn) (*mcp.CallToolResult, any, error) {
-		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: in.Text}}}, nil, nil
-	})
-	mcp.AddTool(srv, &mcp.Tool{Name: "progress"}, func(ctx context.Context, req *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
-		token := req.Params.GetProgressToken()
-		for i := 1; i <= 3; i++ {
-			if token != nil {
-				_ = req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{ProgressToken: token, Progress: float64(i), Total: 3})
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "done"}}}, nil, nil
-	})
-	mcp.AddTool(srv, &mcp.Tool{Name: "env"}, func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
-		text := "pid=" + strconv.Itoa(os.Getpid()) + "\n" + strings.Join(os.Environ(), "\n")
-		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: text}}}, nil, nil
-	})
-	mcp.AddTool(srv, &mcp.Tool{Name: "crash"}, func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
-		os.Exit(3)
-		return nil, nil, nil
-	})
-	_ = srv.Run(context.Background(), &mcp.StdioTransport{})
 }
 
 var ada = &forward.Identity{Principal: &principal.Principal{Subject: "https://idp#ada", Email: "ada@example.com", Name: "Ada",

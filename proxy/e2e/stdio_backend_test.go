@@ -1,0 +1,138 @@
+package e2e_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgate/mcpgate/config"
+)
+
+// buildStdioServer builds the stdio MCP test server (proxy/stdio/stdiotest).
+func buildStdioServer(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "stdio-test-server")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/mcpgate/mcpgate/proxy/stdio/stdiotest/server").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// bearer adds a token to every request of an MCP client.
+type bearer struct{ token string }
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestStdioBackendThroughMCPGate: a stdio MCP server behind mcpgate beside
+// an HTTP backend: the go-sdk client lists and calls its tools with a
+// token for it, progress notifications stream as they happen, the
+// process sees the user's identity and none of mcpgate's secrets, and
+// stopping mcpgate leaves no process behind.
+func TestStdioBackendThroughMCPGate(t *testing.T) {
+	t.Setenv("MCPGATE_TEST_LEAK_CANARY", "leak-me-canary")
+	server := buildStdioServer(t)
+	tools := startRecordingBackend(t)
+	g := startGateway(t, gatewayOptions{mutate: withBackend(tools.URL+"/mcp", func(c *config.Config) {
+		c.Backends = []config.NamedBackend{{Name: "local", Command: []string{server}, IdentityEnv: true}}
+	})})
+	local := g.URL + "/mcp/local"
+	token := tokenFor(t, g, local, "")
+
+	var mu sync.Mutex
+	var progress []string
+	client := mcp.NewClient(&mcp.Implementation{Name: "e2e", Version: "1"}, &mcp.ClientOptions{
+		ProgressNotificationHandler: func(_ context.Context, req *mcp.ProgressNotificationClientRequest) {
+			mu.Lock()
+			progress = append(progress, fmt.Sprintf("%v@%s", req.Params.Progress, time.Now().Format("15:04:05.000")))
+			mu.Unlock()
+		},
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: local, HTTPClient: &http.Client{Transport: bearer{token}}}, nil)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer cs.Close()
+	list, err := cs.ListTools(ctx, nil)
+	if err != nil || len(list.Tools) != 4 {
+		t.Fatalf("tools/list: %v %v", list, err)
+	}
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "through mcpgate"}})
+	if err != nil || res.Content[0].(*mcp.TextContent).Text != "through mcpgate" {
+		t.Fatalf("echo: %v %v", res, err)
+	}
+	params := &mcp.CallToolParams{Name: "progress"}
+	params.SetProgressToken("p")
+	start := time.Now()
+	if _, err := cs.CallTool(ctx, params); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	if len(progress) != 3 {
+		t.Errorf("progress: got %v, want 3 notifications", progress)
+	}
+	mu.Unlock()
+	if time.Since(start) < 100*time.Millisecond {
+		t.Errorf("the progress call took %v: the tool sleeps between notifications", time.Since(start))
+	}
+
+	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "env"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := res.Content[0].(*mcp.TextContent).Text
+	if !strings.Contains(env, "MCP_USER_EMAIL="+g.IdP.Email) {
+		t.Errorf("the process does not see the user's email")
+	}
+	if strings.Contains(env, "leak-me") || strings.Contains(env, "MCPGATE_") {
+		t.Errorf("the process sees mcpgate's environment:\n%s", env)
+	}
+	first, _, _ := strings.Cut(env, "\n")
+	pid, _ := strconv.Atoi(strings.TrimPrefix(first, "pid="))
+
+	// The HTTP backend's token is no good here.
+	other := g.accessToken(t)
+	req, _ := http.NewRequest(http.MethodPost, local, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+	req.Header.Set("Authorization", "Bearer "+other)
+	req.Header.Set("Mcp-Session-Id", cs.ID())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the tools backend's token at the stdio backend: got %d, want 401", resp.StatusCode)
+	}
+
+	// Stopping mcpgate stops the process.
+	if err := g.App.Close(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil || strings.Contains(string(stat), ") Z ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d still running after mcpgate closed", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
