@@ -174,6 +174,12 @@ type Session struct {
 	// ConsentTTL is how long an approval of a client is remembered; 0
 	// remembers it until revoked.
 	ConsentTTL time.Duration `yaml:"consent_ttl"`
+	// ReuseSignIn lets a browser signed in with mcpgate authorize more
+	// clients and backends without another upstream login, until TTL ends
+	// (one sign-in for every backend). Off, every authorization goes to
+	// the IdP, which then decides each time (a user disabled there is
+	// refused at once rather than when the session ends).
+	ReuseSignIn bool `yaml:"reuse_sign_in"`
 }
 
 // Registration configures how clients may register.

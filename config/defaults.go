@@ -57,8 +57,9 @@ func Default() *Config {
 		},
 		Policy: Policy{SignIn: SignInPolicy{RequireVerifiedEmail: true}},
 		Session: Session{
-			TTL:        12 * time.Hour,
-			ConsentTTL: 0,
+			TTL:         12 * time.Hour,
+			ConsentTTL:  0,
+			ReuseSignIn: true,
 		},
 		Limits: Limits{
 			// MCP requests are JSON-RPC messages, usually well under a

@@ -17,7 +17,7 @@ func (s *Server) browser(c echo.Context) (browserState, authserver.Browser) {
 	if fresh {
 		s.cookies.write(c.Response(), st)
 	}
-	return st, authserver.Browser{ID: st.BrowserID, Subject: st.Subject}
+	return st, authserver.Browser{ID: st.BrowserID, Subject: st.Subject, Identity: s.cookies.openIdentity(st)}
 }
 
 // authorize serves /authorize (GET, or POST as RFC 6749 §3.1 allows).
@@ -64,11 +64,20 @@ func (s *Server) authorize(c echo.Context) error {
 // follow carries out an Outcome.
 func (s *Server) follow(c echo.Context, out authserver.Outcome, browserID string) error {
 	if out.SignedIn != nil {
-		s.cookies.write(c.Response(), browserState{
+		st := browserState{
 			BrowserID:     browserID,
 			Subject:       out.SignedIn.Subject,
 			SubjectExpiry: time.Now().Add(s.cookies.ttl).Unix(),
-		})
+		}
+		switch prev, _ := s.cookies.read(c.Request(), time.Now()); {
+		case out.SessionStarted && s.reuseSignIn:
+			st.Identity = s.cookies.sealIdentity(out.SignedIn)
+		case !out.SessionStarted && prev.Subject == st.Subject:
+			// Signed in from the session, which keeps its identity and
+			// its end: reuse never extends a session.
+			st.Identity, st.SubjectExpiry = prev.Identity, prev.SubjectExpiry
+		}
+		s.cookies.write(c.Response(), st)
 	}
 	if out.Consent != nil {
 		return s.renderConsent(c, out.Consent, browserID)

@@ -1,7 +1,10 @@
 package proxy
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -10,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mcpgate/mcpgate/proxy/oauth"
+	"github.com/mcpgate/mcpgate/proxy/store"
 )
 
 // browserState is what mcpgate keeps in the browser: a random id that flows
@@ -19,7 +23,17 @@ type browserState struct {
 	Subject   string `json:"s,omitempty"`
 	// SubjectExpiry ends the session; the browser id outlives it.
 	SubjectExpiry int64 `json:"x,omitempty"`
+	// Identity is the signed-in user as the IdP described them, sealed
+	// (AES-GCM under a key of the cookie secret), with
+	// session.reuse_sign_in: more sign-ins in this session skip the
+	// upstream login.
+	Identity string `json:"i,omitempty"`
 }
+
+// maxSealedIdentity bounds the identity kept in the cookie (browsers cap
+// a cookie near 4 KiB); a larger one (hundreds of groups) is not kept,
+// and the next sign-in goes upstream again.
+const maxSealedIdentity = 2800
 
 // cookieCodec signs the one cookie mcpgate sets. On HTTPS it is a __Host-
 // cookie (Secure, Path=/, no Domain), so no sibling host can set or read
@@ -60,7 +74,7 @@ func (cc *cookieCodec) read(r *http.Request, now time.Time) (st browserState, fr
 			raw, err2 := base64.RawURLEncoding.DecodeString(payload)
 			if err1 == nil && err2 == nil && hmac.Equal(got, want) && json.Unmarshal(raw, &st) == nil && st.BrowserID != "" {
 				if st.SubjectExpiry != 0 && now.Unix() >= st.SubjectExpiry {
-					st.Subject, st.SubjectExpiry = "", 0
+					st.Subject, st.SubjectExpiry, st.Identity = "", 0, ""
 				}
 				return st, false
 			}
@@ -96,4 +110,51 @@ func (cc *cookieCodec) csrfToken(requestID, browserID string) string {
 func (cc *cookieCodec) checkCSRF(token, requestID, browserID string) bool {
 	got, err := base64.RawURLEncoding.DecodeString(token)
 	return err == nil && hmac.Equal(got, cc.sign("csrf", requestID, browserID))
+}
+
+// sealIdentity encrypts id for the cookie, or returns "" when it is too
+// large to keep there.
+func (cc *cookieCodec) sealIdentity(id *store.Identity) string {
+	raw, err := json.Marshal(id)
+	if err != nil {
+		return ""
+	}
+	aead := cc.identityAEAD()
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return ""
+	}
+	sealed := base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, raw, []byte(id.Subject)))
+	if len(sealed) > maxSealedIdentity {
+		return ""
+	}
+	return sealed
+}
+
+// openIdentity decrypts the identity of st, if it holds one for its
+// subject.
+func (cc *cookieCodec) openIdentity(st browserState) *store.Identity {
+	if st.Identity == "" || st.Subject == "" {
+		return nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(st.Identity)
+	aead := cc.identityAEAD()
+	if err != nil || len(raw) < aead.NonceSize() {
+		return nil
+	}
+	plain, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], []byte(st.Subject))
+	if err != nil {
+		return nil
+	}
+	var id store.Identity
+	if json.Unmarshal(plain, &id) != nil || id.Subject != st.Subject {
+		return nil
+	}
+	return &id
+}
+
+func (cc *cookieCodec) identityAEAD() cipher.AEAD {
+	block, _ := aes.NewCipher(cc.sign("identity key")) // 32 bytes: AES-256, cannot fail
+	aead, _ := cipher.NewGCM(block)
+	return aead
 }

@@ -1,11 +1,14 @@
 package proxy
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcpgate/mcpgate/proxy/store"
 )
 
 func TestCookieCodec(t *testing.T) {
@@ -77,4 +80,40 @@ func TestCookieCodec(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSealedIdentity: the identity opens only for the subject it was
+// sealed for and only under the same secret; an oversized one is not kept.
+func TestSealedIdentity(t *testing.T) {
+	cc := newCookieCodec([]byte(strings.Repeat("k", 32)), false, time.Hour)
+	other := newCookieCodec([]byte(strings.Repeat("o", 32)), false, time.Hour)
+	id := &store.Identity{Subject: "https://idp#ada", Email: "ada@example.com", Groups: []string{"eng"}}
+	sealed := cc.sealIdentity(id)
+	tests := []struct {
+		name  string
+		codec *cookieCodec
+		st    browserState
+		want  bool
+	}{
+		{name: "same subject", codec: cc, st: browserState{Subject: id.Subject, Identity: sealed}, want: true},
+		{name: "another subject", codec: cc, st: browserState{Subject: "https://idp#eve", Identity: sealed}},
+		{name: "another secret", codec: other, st: browserState{Subject: id.Subject, Identity: sealed}},
+		{name: "altered", codec: cc, st: browserState{Subject: id.Subject, Identity: sealed[:len(sealed)-2] + "AA"}},
+		{name: "no subject", codec: cc, st: browserState{Identity: sealed}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.codec.openIdentity(tt.st)
+			if (got != nil) != tt.want || (got != nil && got.Email != id.Email) {
+				t.Errorf("got %+v, want opened %v", got, tt.want)
+			}
+		})
+	}
+	many := &store.Identity{Subject: "s"}
+	for i := range 400 {
+		many.Groups = append(many.Groups, fmt.Sprintf("group-with-a-long-name-%d", i))
+	}
+	if got := cc.sealIdentity(many); got != "" {
+		t.Errorf("got %d bytes sealed, want an oversized identity not kept", len(got))
+	}
 }

@@ -36,6 +36,9 @@ type Options struct {
 	CookieSecret []byte
 	// SessionTTL is how long a browser stays signed in with mcpgate.
 	SessionTTL time.Duration
+	// ReuseSignIn keeps the signed-in identity in the browser session, so
+	// that further authorizations skip the upstream login.
+	ReuseSignIn bool
 	// AllowedOrigins are browser origins allowed at the MCP endpoint
 	// besides mcpgate's own.
 	AllowedOrigins []string
@@ -117,6 +120,7 @@ type Server struct {
 	hosts          *hostPolicy
 	audit          *audit.Log
 	requestIDs     *requestIDs
+	reuseSignIn    bool
 }
 
 // tokenCacheSize bounds the verified-token cache: at about 1 KiB an entry,
@@ -179,6 +183,7 @@ func New(opts Options) (*Server, error) {
 		bodyTimeout:    opts.BodyReadTimeout,
 		audit:          opts.Audit,
 		requestIDs:     newRequestIDs(),
+		reuseSignIn:    opts.ReuseSignIn,
 	}
 	for _, rt := range opts.Routes {
 		s.mcpPaths[rt.Path] = true

@@ -148,6 +148,7 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 		CodeTTL:              cfg.Tokens.CodeTTL,
 		RefreshGrace:         cfg.Tokens.RefreshGrace,
 		ConsentTTL:           cfg.Session.ConsentTTL,
+		ReuseSignIn:          cfg.Session.ReuseSignIn,
 		AllowUnverifiedEmail: cfg.Upstream.AllowUnverifiedEmail,
 		DynamicRegistration:  cfg.Registration.DynamicEnabled,
 		Registration: authserver.RegistrationPolicy{
@@ -185,6 +186,7 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 		CallbackPath:   callbackPath(cfg),
 		CookieSecret:   secret,
 		SessionTTL:     cfg.Session.TTL,
+		ReuseSignIn:    cfg.Session.ReuseSignIn,
 		AllowedOrigins: cfg.MCP.AllowedOrigins,
 		Revocations:    a.Revoked,
 		Assertion: proxy.AssertionOptions{

@@ -33,6 +33,19 @@ type Browser struct {
 	ID string
 	// Subject is the user the browser's session belongs to, if any.
 	Subject string
+	// Identity is that user as the IdP described them at the session's
+	// sign-in, when the session keeps it (Config.ReuseSignIn): flows in
+	// this browser then skip the upstream login.
+	Identity *store.Identity
+}
+
+// sessionIdentity is the identity a flow in browser b may use instead of
+// an upstream login, or nil.
+func (s *Server) sessionIdentity(b Browser) *store.Identity {
+	if !s.cfg.ReuseSignIn || b.Identity == nil || b.Subject == "" || b.Identity.Subject != b.Subject {
+		return nil
+	}
+	return b.Identity
 }
 
 // Authorize handles an authorization request. Errors that can be sent back
@@ -112,6 +125,9 @@ func (s *Server) Authorize(ctx context.Context, p AuthorizeParams, b Browser) (O
 		// Configured first-party clients need no consent; the flow is
 		// marked as consented so that the callback does not ask either.
 		req.ConsentGiven = true
+		if id := s.sessionIdentity(b); id != nil {
+			return s.signedIn(ctx, req, *id)
+		}
 		return s.startUpstream(ctx, req, true)
 	}
 	if !covers(prior, req) {
@@ -121,8 +137,11 @@ func (s *Server) Authorize(ctx context.Context, p AuthorizeParams, b Browser) (O
 		return Outcome{Consent: consentPrompt(req, client, "", prior)}, nil
 	}
 	// The browser's user approved this client for all of this before: the
-	// upstream leg starts now, and the callback checks that the same user
-	// came back.
+	// session's identity finishes the flow, or the upstream leg starts now
+	// and the callback checks that the same user came back.
+	if id := s.sessionIdentity(b); id != nil {
+		return s.signedIn(ctx, req, *id)
+	}
 	return s.startUpstream(ctx, req, true)
 }
 

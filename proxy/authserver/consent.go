@@ -54,6 +54,10 @@ func (s *Server) Decide(ctx context.Context, requestID string, approve bool, b B
 		return s.issueCode(ctx, req, *req.Identity)
 	}
 	req.ConsentGiven = true
+	if id := s.sessionIdentity(b); id != nil {
+		s.dropRequest(ctx, req.ID)
+		return s.signedIn(ctx, req, *id)
+	}
 	return s.startUpstream(ctx, req, false)
 }
 

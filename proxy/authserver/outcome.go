@@ -15,9 +15,12 @@ type Outcome struct {
 	Redirect string
 	// Consent asks the HTTP layer to render the consent page.
 	Consent *ConsentPrompt
-	// SignedIn is the user the upstream just vouched for; the HTTP layer
-	// renews the browser session with it.
+	// SignedIn is the user the flow signed in; the HTTP layer renews the
+	// browser session with it.
 	SignedIn *store.Identity
+	// SessionStarted says the upstream vouched for SignedIn just now (a
+	// new session), rather than the browser's session.
+	SessionStarted bool
 	// Refused is a user the sign-in policy keeps out: the HTTP layer shows
 	// the page, whose link takes the browser back to the client with
 	// access_denied (Redirect).

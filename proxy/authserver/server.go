@@ -51,6 +51,9 @@ type Config struct {
 	// Policy decides who may sign in and who may hold the scopes its
 	// rules name; nil lets everyone in.
 	Policy *policy.Current
+	// ReuseSignIn lets a flow use the identity the browser's session keeps
+	// instead of an upstream login.
+	ReuseSignIn bool
 	// Resources are every protected resource tokens are issued for, when
 	// there are several; empty means the one Resource with Scopes and
 	// Policy. New sets Resource and Scopes to the first.

@@ -108,7 +108,9 @@ func (s *Server) Callback(ctx context.Context, p CallbackParams, b Browser) (Out
 		return s.errorRedirect(req.RedirectURI, req.State, oauth.ErrTemporarilyUnavailable, "the identity provider could not be reached"), nil
 	}
 
-	return s.signedIn(ctx, req, s.vouchable(ident))
+	out, err := s.signedIn(ctx, req, s.vouchable(ident))
+	out.SessionStarted = out.SignedIn != nil
+	return out, err
 }
 
 // signedIn goes on with a verified identity: the sign-in policy, consent,

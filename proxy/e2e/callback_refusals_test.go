@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -76,13 +77,14 @@ func TestUpstreamStateRefusals(t *testing.T) {
 		}
 	})
 
-	t.Run("remembered consent skips the page", func(t *testing.T) {
+	t.Run("remembered consent and the session skip the page and the IdP", func(t *testing.T) {
 		b := newBrowser(t)
 		g.signIn(t, b, g.authorizeURL(c, nil))
 		resp := b.get(g.authorizeURL(c, nil))
 		readBody(t, resp)
-		if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), g.IdP.Issuer()) {
-			t.Fatalf("second authorize: got %d to %q, want a redirect upstream", resp.StatusCode, resp.Header.Get("Location"))
+		loc, _ := url.Parse(resp.Header.Get("Location"))
+		if resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc.String(), c.RedirectURI) || loc.Query().Get("code") == "" {
+			t.Fatalf("second authorize: got %d to %s, want a code for the client at once", resp.StatusCode, redact(loc))
 		}
 	})
 }

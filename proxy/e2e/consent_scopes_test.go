@@ -15,7 +15,12 @@ import (
 // mcp:read mcp:write shows the consent page again, naming mcp:write as
 // new; once approved, both are remembered.
 func TestRememberedConsentCoversOnlyWhatWasApproved(t *testing.T) {
-	g := startGateway(t, gatewayOptions{mutate: func(c *config.Config) { c.MCP.Scopes = []string{"mcp:read", "mcp:write"} }})
+	// Every authorization goes upstream here: the test is about consent,
+	// not the session (TestOneSignIn covers that).
+	g := startGateway(t, gatewayOptions{mutate: func(c *config.Config) {
+		c.MCP.Scopes = []string{"mcp:read", "mcp:write"}
+		c.Session.ReuseSignIn = false
+	}})
 	c := g.registerPublic(t)
 	b := newBrowser(t)
 	withScope := func(scope string) string {

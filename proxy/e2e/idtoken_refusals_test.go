@@ -105,7 +105,8 @@ func redact(u *url.URL) string {
 // then signed in user B, who never approved it. B is asked before any code
 // is issued.
 func TestConsentAskedOfWhoActuallySignedIn(t *testing.T) {
-	g, hostile := startHostileGateway(t)
+	// With the session reused, mcpgate would not go upstream at all.
+	g, hostile := startHostileGatewayWith(t, nil, func(c *config.Config) { c.Session.ReuseSignIn = false })
 	c := g.registerPublic(t)
 	b := newBrowser(t)
 	signInAs := func(sub, email string) *http.Response {

@@ -18,8 +18,8 @@ func TestRememberedConsentExpires(t *testing.T) {
 		name   string
 		mutate func(*config.Config)
 	}{
-		{name: "consent_ttl", mutate: func(c *config.Config) { c.Session.ConsentTTL = time.Second }},
-		{name: "session ttl", mutate: func(c *config.Config) { c.Session.TTL = time.Second }},
+		{name: "consent_ttl", mutate: func(c *config.Config) { c.Session.ConsentTTL = time.Second; c.Session.ReuseSignIn = false }},
+		{name: "session ttl", mutate: func(c *config.Config) { c.Session.TTL = time.Second; c.Session.ReuseSignIn = false }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
