@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -25,6 +26,22 @@ type browser struct {
 	client *http.Client
 	// refused is mcpgate's sign-in refusal page, when the sign-in met one.
 	refused string
+	// visited are the origins of every page loaded, for counting logins.
+	mu      sync.Mutex
+	visited []string
+}
+
+// visits counts the pages the browser loaded from origin.
+func (b *browser) visits(origin string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for _, v := range b.visited {
+		if v == origin {
+			n++
+		}
+	}
+	return n
 }
 
 func newBrowser() *browser {
@@ -121,6 +138,9 @@ func (b *browser) signIn(ctx context.Context, start, stopAt string) (*url.URL, e
 		page, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		resp.Body.Close()
 		hops = append(hops, fmt.Sprintf("%s %s -> %d", method, where(u), resp.StatusCode))
+		b.mu.Lock()
+		b.visited = append(b.visited, u.Scheme+"://"+u.Host)
+		b.mu.Unlock()
 		switch {
 		case resp.StatusCode >= 300 && resp.StatusCode < 400:
 			loc, err := u.Parse(resp.Header.Get("Location"))

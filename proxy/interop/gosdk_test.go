@@ -81,9 +81,14 @@ type goSDKAuth struct {
 }
 
 func newGoSDKAuth(t *testing.T, name, redirectURI string, scopeFilter func([]string) []string) *goSDKAuth {
+	return newGoSDKAuthIn(t, newBrowser(), name, redirectURI, scopeFilter)
+}
+
+// newGoSDKAuthIn is newGoSDKAuth signing in through browser b, which
+// several handlers may share (one browser session).
+func newGoSDKAuthIn(t *testing.T, b *browser, name, redirectURI string, scopeFilter func([]string) []string) *goSDKAuth {
 	t.Helper()
 	a := &goSDKAuth{}
-	b := newBrowser()
 	h, err := auth.NewAuthorizationCodeHandler(&auth.AuthorizationCodeHandlerConfig{
 		DynamicClientRegistrationConfig: &auth.DynamicClientRegistrationConfig{
 			Metadata: &oauthex.ClientRegistrationMetadata{

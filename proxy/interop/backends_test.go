@@ -1,0 +1,100 @@
+//go:build linux
+
+package interop_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// TestTwoBackendsOneSignIn: the mcpgate binary in front of the go-sdk
+// conformance server over HTTP and a stdio MCP server built with the
+// go-sdk; the go-sdk client signs in once (oidc-provider sees one login)
+// and lists and calls tools on both; the stdio tool's progress
+// notifications reach the client as they happen.
+func TestTwoBackendsOneSignIn(t *testing.T) {
+	tc := requireToolchain(t)
+	server := filepath.Join(t.TempDir(), "stdio-test-server")
+	if err := goBuild(server, "github.com/mcpgate/mcpgate/proxy/stdio/stdiotest/server"); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(t.TempDir(), "mcpgate.yaml")
+	cfg := fmt.Sprintf("backends:\n  - name: local\n    command: [%q]\n    identity_env: true\n", server)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startStack(t, tc, stackOptions{configFile: cfgPath})
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+
+	b := newBrowser()
+	var mu sync.Mutex
+	var progress []float64
+	connect := func(endpoint, name string) *mcp.ClientSession {
+		t.Helper()
+		sdk := newGoSDKAuthIn(t, b, "mcpgate interop: "+name, "http://127.0.0.1:7777/"+name+"/callback", nil)
+		client := mcp.NewClient(&mcp.Implementation{Name: name, Version: "1"}, &mcp.ClientOptions{
+			ProgressNotificationHandler: func(_ context.Context, req *mcp.ProgressNotificationClientRequest) {
+				mu.Lock()
+				progress = append(progress, req.Params.Progress)
+				mu.Unlock()
+			},
+		})
+		cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: endpoint, OAuthHandler: sdk.handler}, nil)
+		if err != nil {
+			t.Fatalf("connect %s: %v", endpoint, redact(err.Error()))
+		}
+		t.Cleanup(func() { cs.Close() })
+		sdk.token(ctx, t)
+		return cs
+	}
+	remote := connect(s.resource(), "go-sdk-http")
+	login := b.visits(s.idp)
+	local := connect(s.issuer+"/mcp/local", "go-sdk-stdio")
+	if login == 0 || b.visits(s.idp) != login {
+		t.Errorf("IdP pages loaded: %d for the first backend, %d after the second; want the second to add none", login, b.visits(s.idp))
+	}
+
+	names := func(cs *mcp.ClientSession) []string {
+		res, err := cs.ListTools(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, tool := range res.Tools {
+			out = append(out, tool.Name)
+		}
+		return out
+	}
+	if got := names(remote); !slices.Contains(got, "test_simple_text") {
+		t.Errorf("HTTP backend tools: %v", got)
+	}
+	if got := names(local); !slices.Contains(got, "echo") || !slices.Contains(got, "progress") {
+		t.Errorf("stdio backend tools: %v", got)
+	}
+	if _, err := remote.CallTool(ctx, &mcp.CallToolParams{Name: "test_simple_text"}); err != nil {
+		t.Errorf("HTTP backend call: %v", err)
+	}
+	res, err := local.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "hi"}})
+	if err != nil || res.Content[0].(*mcp.TextContent).Text != "hi" {
+		t.Errorf("stdio backend call: %v %v", res, err)
+	}
+	params := &mcp.CallToolParams{Name: "progress"}
+	params.SetProgressToken("p")
+	if _, err := local.CallTool(ctx, params); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(progress) != "[1 2 3]" {
+		t.Errorf("progress from the stdio backend: got %v, want [1 2 3]", progress)
+	}
+}
