@@ -8,7 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -93,8 +96,61 @@ func TestTwoBackendsOneSignIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	mu.Lock()
-	defer mu.Unlock()
 	if fmt.Sprint(progress) != "[1 2 3]" {
 		t.Errorf("progress from the stdio backend: got %v, want [1 2 3]", progress)
 	}
+	mu.Unlock()
+
+	// A process killed mid-call: the client gets a JSON-RPC error, and a
+	// new session works.
+	if _, err := local.CallTool(ctx, &mcp.CallToolParams{Name: "crash"}); err == nil || !strings.Contains(err.Error(), "process ended") {
+		t.Errorf("crash: got %v, want the JSON-RPC error saying the process ended", err)
+	}
+	again := connect(s.issuer+"/mcp/local", "go-sdk-stdio-again")
+	if res, err := again.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "again"}}); err != nil || res.Content[0].(*mcp.TextContent).Text != "again" {
+		t.Errorf("after the crash: %v %v", res, err)
+	}
+	if n := len(processesOf(t, server)); n != 1 {
+		t.Errorf("got %d stdio processes, want 1 (the new session's)", n)
+	}
+
+	// SIGTERM to mcpgate: it stops, and no stdio process is left.
+	if err := syscall.Kill(s.gw.cmd.Process.Pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.gw.wait(20 * time.Second); err != nil {
+		t.Fatalf("mcpgate after SIGTERM: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(processesOf(t, server)) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("stdio processes left after mcpgate stopped: %v", processesOf(t, server))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// processesOf lists the live (not zombie) processes running program.
+func processesOf(t *testing.T, program string) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil || !strings.HasPrefix(string(cmdline), program+"\x00") {
+			continue
+		}
+		if stat, err := os.ReadFile("/proc/" + e.Name() + "/stat"); err == nil && strings.Contains(string(stat), ") Z ") {
+			continue
+		}
+		out = append(out, pid)
+	}
+	return out
 }
