@@ -101,8 +101,36 @@ func TestTwoBackendsOneSignIn(t *testing.T) {
 	}
 	mu.Unlock()
 
+	// The TypeScript SDK, with one browser of its own for both backends.
+	type tsBackend struct {
+		Path     string    `json:"path"`
+		IdPHops  int       `json:"idpHops"`
+		Tools    []string  `json:"tools"`
+		Progress []float64 `json:"progress"`
+		Result   string    `json:"result"`
+	}
+	type tsSummary struct {
+		OK       bool        `json:"ok"`
+		Error    string      `json:"error"`
+		Backends []tsBackend `json:"backends"`
+	}
+	out, err := runProc(t, "ts-sdk-two-backends", 2*time.Minute,
+		[]string{s.tc.node, filepath.Join(s.tc.nodeDir, "ts-sdk-two-backends.mjs"), s.idp, s.resource(), s.issuer + "/mcp/local"},
+		childEnv(t.TempDir()), procOptions{})
+	sum, perr := lastJSONLine[tsSummary](out)
+	if perr != nil || !sum.OK || len(sum.Backends) != 2 {
+		t.Fatalf("TypeScript SDK (%s): %v %s\n%s", exitError(err), perr, redact(sum.Error), tail(redact(out), 3000))
+	}
+	if http, local := sum.Backends[0], sum.Backends[1]; http.IdPHops == 0 || local.IdPHops != 0 ||
+		!slices.Contains(http.Tools, "test_simple_text") || !slices.Contains(local.Tools, "echo") ||
+		fmt.Sprint(local.Progress) != "[1 2 3]" || local.Result != "done" {
+		t.Errorf("TypeScript SDK: got %+v; want an IdP login for the first backend only, both backends' tools, and the stdio progress", sum.Backends)
+	}
+
 	// A process killed mid-call: the client gets a JSON-RPC error, and a
-	// new session works.
+	// new session works. (The TypeScript session's process lives on: its
+	// client closed without DELETE, so only the idle timeout ends it.)
+	live := len(processesOf(t, server))
 	if _, err := local.CallTool(ctx, &mcp.CallToolParams{Name: "crash"}); err == nil || !strings.Contains(err.Error(), "process ended") {
 		t.Errorf("crash: got %v, want the JSON-RPC error saying the process ended", err)
 	}
@@ -110,8 +138,8 @@ func TestTwoBackendsOneSignIn(t *testing.T) {
 	if res, err := again.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "again"}}); err != nil || res.Content[0].(*mcp.TextContent).Text != "again" {
 		t.Errorf("after the crash: %v %v", res, err)
 	}
-	if n := len(processesOf(t, server)); n != 1 {
-		t.Errorf("got %d stdio processes, want 1 (the new session's)", n)
+	if n := len(processesOf(t, server)); n != live {
+		t.Errorf("got %d stdio processes, want %d: the crashed one gone, the new session's started", n, live)
 	}
 
 	// SIGTERM to mcpgate: it stops, and no stdio process is left.
