@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -18,7 +20,9 @@ import (
 func TestSeveralBackends(t *testing.T) {
 	tools := startRecordingBackend(t)
 	files := startRecordingBackend(t)
+	auditPath := filepath.Join(t.TempDir(), "audit.log")
 	g := startGateway(t, gatewayOptions{mutate: withBackend(tools.URL+"/mcp", func(c *config.Config) {
+		c.Audit.Path = auditPath
 		c.Policy.Rules = []config.Rule{{Name: "tools-all", Allow: config.Permissions{Tools: []string{"*"}}}}
 		c.Backends = []config.NamedBackend{{
 			Name: "files", URL: files.URL + "/mcp", Scopes: []string{"files"},
@@ -96,6 +100,31 @@ func TestSeveralBackends(t *testing.T) {
 		}
 		if _, body, _ := call(g.resource(), toolsToken, "write_x"); strings.Contains(body, "error") {
 			t.Errorf("write_x at tools: got %s, want allowed by the tools rules", body)
+		}
+	})
+	t.Run("the audit names the backend", func(t *testing.T) {
+		if err := g.App.Audit.Reopen(); err != nil { // writes what is buffered
+			t.Fatal(err)
+		}
+		raw, err := os.ReadFile(auditPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var files, tools int
+		for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+			var rec map[string]any
+			if json.Unmarshal([]byte(line), &rec) != nil || rec["event"] != "mcp_request" {
+				continue
+			}
+			switch rec["backend"] {
+			case "files":
+				files++
+			case nil:
+				tools++
+			}
+		}
+		if files == 0 || tools == 0 {
+			t.Errorf("got %d lines for files and %d for the default backend, want both", files, tools)
 		}
 	})
 	t.Run("scopes per backend", func(t *testing.T) {
