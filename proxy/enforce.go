@@ -100,10 +100,27 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request, rt *Route, v *v
 	var (
 		refused  [][]byte // answers to refused requests
 		kept     [][]byte // raw members to forward
-		lists    map[string]jsonrpc.List
+		lists    jsonrpc.Lists
+		ids      map[string]bool
 		stepUp   []string
 		forwards bool
 	)
+	if batch {
+		// JSON-RPC ids are unique among a batch's requests; answers to
+		// repeated ones could not be told apart.
+		ids = map[string]bool{}
+		for i := range msgs {
+			if id := string(msgs[i].ID); msgs[i].IsRequest() {
+				if ids[id] {
+					ex.add(s.record(rt, v, msgs[i].Method, "invalid", "a batch repeats a request id"))
+					writeJSON(w, http.StatusBadRequest, jsonrpc.ErrorResponse(nil, jsonrpc.CodeInvalidRequest, "the batch repeats a request id", nil))
+					ex.answered = true
+					return ex
+				}
+				ids[id] = true
+			}
+		}
+	}
 	for i := range msgs {
 		m := &msgs[i]
 		rec := s.record(rt, v, m.Method, "allow", "")
@@ -126,10 +143,7 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request, rt *Route, v *v
 			}
 		}
 		if l := jsonrpc.ListOf(m.Method); l != 0 && view != nil && !view.Open() && m.ID != nil {
-			if lists == nil {
-				lists = map[string]jsonrpc.List{}
-			}
-			lists[jsonrpc.IDKey(m.ID)] = l
+			lists.Add(l)
 		}
 		if rec.Decision == "allow" {
 			forwards = true
@@ -164,8 +178,8 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request, rt *Route, v *v
 		if kept != nil {
 			ex.body = joinJSONArray(kept)
 		}
-		if lists != nil || len(refused) > 0 {
-			ex.rewriter = jsonrpc.NewRewriter(w, lists, func(l jsonrpc.List, name string) bool { return listed(view, l, name) }, refused)
+		if lists != 0 || len(refused) > 0 {
+			ex.rewriter = s.rewriter(w, r, view, lists, refused)
 		}
 	}
 	return ex
@@ -307,4 +321,12 @@ func (s *Server) insufficientScope(w http.ResponseWriter, rt *Route, v *verified
 // 2026-07-28, is rev or later; anything else is not.
 func revisionAtLeast(version, rev string) bool {
 	return len(version) == len(rev) && version[4] == '-' && version[7] == '-' && version >= rev
+}
+
+// rewriter filters the answer to r. The client's Accept-Encoding is
+// dropped so that the answer comes readable (Go's transport asks for gzip
+// itself and decompresses).
+func (s *Server) rewriter(w http.ResponseWriter, r *http.Request, view *policy.View, lists jsonrpc.Lists, extra [][]byte) *jsonrpc.Rewriter {
+	r.Header.Del("Accept-Encoding")
+	return jsonrpc.NewRewriter(w, lists, func(l jsonrpc.List, name string) bool { return listed(view, l, name) }, extra)
 }

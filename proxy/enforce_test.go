@@ -51,6 +51,8 @@ func TestInspect(t *testing.T) {
 			wantBody: "[" + call("1", "echo") + "]", wantAudit: []string{"allow:eng", "deny:eng"}},
 		{name: "batch, all refused", body: "[" + call("1", "system_exec") + "," + call("2", "system_exec") + "]", wantStatus: 200,
 			wantAnswer: `[{"jsonrpc":"2.0","id":1,"error"`, wantAudit: []string{"deny:eng", "deny:eng"}},
+		{name: "batch repeating a request id", body: `[{"jsonrpc":"2.0","id":1,"method":"tools/list"},{"jsonrpc":"2.0","id":1,"method":"prompts/list"}]`,
+			wantStatus: 400, wantAnswer: `repeats a request id`, wantAudit: []string{"invalid:"}},
 		{name: "scope to step up to", body: `{"jsonrpc":"2.0","id":3,"method":"resources/read","params":{"uri":"file:///a"}}`, wantStatus: 403,
 			wantAnswer: `insufficient scope`, wantAudit: []string{"step_up:"}},
 		{name: "Mcp-Method agrees", body: call("1", "echo"), header: map[string]string{"Mcp-Method": " tools/call ", "Mcp-Name": "echo"}, wantForward: true, wantAudit: []string{"allow:eng"}},

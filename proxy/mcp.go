@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/mcpgate/mcpgate/proxy/forward"
+	"github.com/mcpgate/mcpgate/proxy/jsonrpc"
 	"github.com/mcpgate/mcpgate/proxy/principal"
 )
 
@@ -56,9 +57,14 @@ func (s *Server) mcp(c echo.Context, rt *Route) error {
 	var ex *exchange
 	if r.Method == http.MethodPost {
 		ex = s.inspect(w, r, rt, v, body)
-	} else if s.audit != nil {
-		ex = &exchange{audited: true}
+	} else if pol := rt.Policy.Load(); s.audit != nil || (r.Method == http.MethodGet && pol.HasRules()) {
+		ex = &exchange{audited: s.audit != nil}
 		ex.add(s.record(rt, v, r.Method, "allow", ""))
+		if view := v.viewOf(pol); r.Method == http.MethodGet && !view.Open() {
+			// A GET stream may carry any answer again (a resumed stream
+			// replays its events): every list on it is filtered.
+			ex.rewriter = s.rewriter(w, r, view, jsonrpc.AllLists, nil)
+		}
 	}
 	if ex == nil {
 		rt.Forwarder.Forward(w, r, v.identity)

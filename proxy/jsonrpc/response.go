@@ -3,7 +3,6 @@ package jsonrpc
 import (
 	"bytes"
 	"encoding/json"
-	"strconv"
 )
 
 // List is a list method whose results are filtered.
@@ -45,25 +44,6 @@ func (l List) items() (items, key string) {
 	return "prompts", "name"
 }
 
-// IDKey is a message id in a form that compares equal for equal ids
-// however the JSON spelled them.
-func IDKey(raw json.RawMessage) string {
-	if len(raw) == 0 {
-		return ""
-	}
-	if raw[0] == '"' {
-		if s, err := stringValue(raw); err == nil {
-			return "s" + s
-		}
-		return ""
-	}
-	f, err := strconv.ParseFloat(string(raw), 64)
-	if err != nil {
-		return ""
-	}
-	return "n" + strconv.FormatFloat(f, 'g', -1, 64)
-}
-
 // ErrorResponse is a JSON-RPC error answering the request with raw id id
 // (null when nil).
 func ErrorResponse(id json.RawMessage, code int, message string, data any) []byte {
@@ -83,45 +63,84 @@ func ErrorResponse(id json.RawMessage, code int, message string, data any) []byt
 	return out
 }
 
-// filterMessage rewrites one message from the backend: a result answering
-// a pending list request keeps only the items keep allows. Anything else,
-// or anything it cannot read, is returned as it came.
-func filterMessage(msg []byte, lists map[string]List, keep func(List, string) bool) []byte {
-	var head struct {
-		ID     json.RawMessage            `json:"id"`
-		Result map[string]json.RawMessage `json:"result"`
+// Lists is a set of list kinds whose results are filtered.
+type Lists uint8
+
+// AllLists filters every kind of list (a stream that may replay any
+// answer).
+const AllLists = Lists(1<<Tools | 1<<Resources | 1<<ResourceTemplates | 1<<Prompts)
+
+// Add puts l in the set.
+func (ls *Lists) Add(l List) { *ls |= 1 << l }
+
+func (ls Lists) has(l List) bool { return ls&(1<<l) != 0 }
+
+// filterMessage rewrites a message (or a batch of them) from the backend:
+// every result holding a list of a pending kind keeps only the items keep
+// allows. It goes by the result's members, not by its id, so that a
+// backend spelling the id its own way (1.0 as 1) cannot slip a list past
+// it. ok is false for a message it cannot read at all.
+func filterMessage(msg []byte, lists Lists, keep func(List, string) bool) (out []byte, ok bool) {
+	trimmed := bytes.TrimSpace(msg)
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		var raw []json.RawMessage
+		if json.Unmarshal(trimmed, &raw) != nil {
+			return msg, false
+		}
+		changed := false
+		parts := make([][]byte, len(raw))
+		for i, m := range raw {
+			f, ok := filterMessage(m, lists, keep)
+			if !ok {
+				return msg, false
+			}
+			changed = changed || !bytes.Equal(f, m)
+			parts[i] = f
+		}
+		if !changed {
+			return msg, true
+		}
+		return joinArray(parts), true
 	}
-	if len(lists) == 0 || bytes.IndexByte(msg, '{') < 0 || json.Unmarshal(msg, &head) != nil || head.Result == nil {
-		return msg
+	var top map[string]json.RawMessage
+	if json.Unmarshal(trimmed, &top) != nil {
+		return msg, false
 	}
-	l, ok := lists[IDKey(head.ID)]
-	if !ok {
-		return msg
+	var result map[string]json.RawMessage
+	if r, has := top["result"]; !has || json.Unmarshal(r, &result) != nil || result == nil {
+		return msg, true
 	}
-	itemsKey, key := l.items()
-	var items []json.RawMessage
-	if json.Unmarshal(head.Result[itemsKey], &items) != nil {
-		return msg
-	}
-	kept := items[:0]
-	for _, it := range items {
-		var fields map[string]json.RawMessage
-		var name string
-		if json.Unmarshal(it, &fields) == nil && json.Unmarshal(fields[key], &name) == nil && keep(l, name) {
-			kept = append(kept, it)
+	changed := false
+	for l := Tools; l <= Prompts; l++ {
+		itemsKey, key := l.items()
+		rawItems, has := result[itemsKey]
+		if !lists.has(l) || !has {
+			continue
+		}
+		var items []json.RawMessage
+		if json.Unmarshal(rawItems, &items) != nil {
+			return msg, false
+		}
+		kept := make([]json.RawMessage, 0, len(items))
+		for _, it := range items {
+			var fields map[string]json.RawMessage
+			var name string
+			if json.Unmarshal(it, &fields) == nil && json.Unmarshal(fields[key], &name) == nil && keep(l, name) {
+				kept = append(kept, it)
+			}
+		}
+		if len(kept) != len(items) {
+			result[itemsKey], _ = json.Marshal(kept)
+			changed = true
 		}
 	}
-	if len(kept) == len(items) {
-		return msg
+	if !changed {
+		return msg, true
 	}
-	head.Result[itemsKey], _ = json.Marshal(kept)
-	out, err := json.Marshal(struct {
-		JSONRPC string                     `json:"jsonrpc"`
-		ID      json.RawMessage            `json:"id"`
-		Result  map[string]json.RawMessage `json:"result"`
-	}{"2.0", head.ID, head.Result})
+	top["result"], _ = json.Marshal(result)
+	out, err := json.Marshal(top)
 	if err != nil {
-		return msg
+		return msg, false
 	}
-	return out
+	return out, true
 }

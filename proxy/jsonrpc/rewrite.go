@@ -2,10 +2,10 @@ package jsonrpc
 
 import (
 	"bytes"
-	"encoding/json"
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // maxJSONAnswer bounds a JSON answer held to be filtered; list results
@@ -14,13 +14,15 @@ import (
 const maxJSONAnswer = 32 << 20
 
 // Rewriter passes a backend's answer on to the client, filtering list
-// results (Lists: pending list requests by IDKey, Keep: what the client
-// may see) and adding answers mcpgate gives itself (Extra: error
-// responses for batch members it refused). A JSON answer is held whole,
-// an event stream is rewritten event by event as it flows.
+// results (Lists: the kinds to filter, Keep: what the client may see) and
+// adding answers mcpgate gives itself (Extra: error responses for batch
+// members it refused). A JSON answer is held whole, an event stream is
+// rewritten event by event as it flows. What it cannot read while lists
+// are pending (an unknown content type, a compressed or broken body) is
+// refused rather than passed on.
 type Rewriter struct {
 	w     http.ResponseWriter
-	Lists map[string]List
+	Lists Lists
 	Keep  func(List, string) bool
 	Extra [][]byte
 
@@ -36,10 +38,11 @@ const (
 	modeJSON
 	modeEvents
 	modeReplace // the backend accepted notifications only; answer Extra
+	modeRefuse  // an answer that cannot be checked
 )
 
 // NewRewriter wraps w.
-func NewRewriter(w http.ResponseWriter, lists map[string]List, keep func(List, string) bool, extra [][]byte) *Rewriter {
+func NewRewriter(w http.ResponseWriter, lists Lists, keep func(List, string) bool, extra [][]byte) *Rewriter {
 	return &Rewriter{w: w, Lists: lists, Keep: keep, Extra: extra}
 }
 
@@ -49,28 +52,42 @@ func (r *Rewriter) Header() http.Header { return r.w.Header() }
 // deadlines).
 func (r *Rewriter) Unwrap() http.ResponseWriter { return r.w }
 
+// isJSON reports whether a media type is JSON: application/json, a
+// +json type, or application/json-rpc.
+func isJSON(ct string) bool {
+	return ct == "application/json" || ct == "application/json-rpc" || strings.HasSuffix(ct, "+json")
+}
+
 func (r *Rewriter) WriteHeader(status int) {
 	if r.mode != modeUnset {
 		return
 	}
 	r.status = status
-	ct, _, _ := mime.ParseMediaType(r.w.Header().Get("Content-Type"))
+	h := r.w.Header()
+	ct, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	checking := r.Lists != 0 || len(r.Extra) > 0
+	encoded := h.Get("Content-Encoding") != "" && !strings.EqualFold(h.Get("Content-Encoding"), "identity")
 	switch {
 	case status == http.StatusAccepted && len(r.Extra) > 0:
 		r.mode = modeReplace
 	case status/100 != 2:
 		r.mode = modePass
-	case ct == "application/json":
+	case checking && encoded:
+		r.mode = modeRefuse
+	case isJSON(ct):
 		r.mode = modeJSON
 		return // written with the rewritten body
 	case ct == "text/event-stream":
 		r.mode = modeEvents
+		h.Del("Content-Length") // events may be rewritten
 		r.w.WriteHeader(status)
 		for _, e := range r.Extra {
 			r.writeEvent(nil, e)
 		}
 		r.flush()
 		return
+	case checking && status != http.StatusAccepted && status != http.StatusNoContent:
+		r.mode = modeRefuse
 	default:
 		r.mode = modePass
 	}
@@ -95,7 +112,7 @@ func (r *Rewriter) Write(b []byte) (int, error) {
 		r.held.Write(b)
 		r.events()
 		return len(b), nil
-	case modeReplace:
+	case modeReplace, modeRefuse:
 		return len(b), nil
 	}
 	return r.w.Write(b)
@@ -124,19 +141,34 @@ func (r *Rewriter) Finish() {
 		}
 	case modeReplace:
 		r.replace()
+	case modeRefuse:
+		r.refuse()
 	case modeJSON:
 		if r.over {
-			body := ErrorResponse(nil, -32603, "the MCP backend's answer is too large to filter", nil)
-			r.writeJSON(http.StatusBadGateway, body)
+			r.refuse()
 			return
 		}
-		r.writeJSON(r.status, r.rewriteJSON(r.held.Bytes()))
+		out, ok := r.rewriteJSON(r.held.Bytes())
+		if !ok {
+			r.refuse()
+			return
+		}
+		r.writeJSON(r.status, out)
 	case modeEvents:
 		if r.held.Len() > 0 { // a last event without its blank line
-			_, _ = r.w.Write(r.held.Bytes())
+			tail := append([]byte(nil), r.held.Bytes()...)
 			r.held.Reset()
+			r.event(tail, tail)
 		}
 	}
+}
+
+// refuse answers in place of a backend answer that could not be checked.
+func (r *Rewriter) refuse() {
+	h := r.w.Header()
+	h.Del("Content-Encoding")
+	h.Set("Content-Type", "application/json")
+	r.writeJSON(http.StatusBadGateway, ErrorResponse(nil, -32603, "the MCP backend's answer could not be checked against the policy", nil))
 }
 
 func (r *Rewriter) replace() {
@@ -155,31 +187,29 @@ func (r *Rewriter) writeJSON(status int, body []byte) {
 	_, _ = r.w.Write(body)
 }
 
-func (r *Rewriter) rewriteJSON(body []byte) []byte {
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) > 0 && trimmed[0] == '[' {
-		var raw []json.RawMessage
-		if json.Unmarshal(trimmed, &raw) != nil {
-			return body
+func (r *Rewriter) rewriteJSON(body []byte) ([]byte, bool) {
+	out, ok := filterMessage(body, r.Lists, r.Keep)
+	if !ok {
+		return nil, false
+	}
+	if len(r.Extra) == 0 {
+		return out, true
+	}
+	trimmed := bytes.TrimSpace(out)
+	if len(trimmed) > 1 && trimmed[0] == '[' {
+		// Splice the extra answers into the backend's array.
+		inner := bytes.TrimSpace(trimmed[1 : len(trimmed)-1])
+		parts := [][]byte{}
+		if len(inner) > 0 {
+			parts = append(parts, inner)
 		}
-		msgs := make([][]byte, 0, len(raw)+len(r.Extra))
-		for _, m := range raw {
-			msgs = append(msgs, filterMessage(m, r.Lists, r.Keep))
-		}
-		return joinArray(append(msgs, r.Extra...))
+		return joinArray(append(parts, r.Extra...)), true
 	}
-	out := filterMessage(trimmed, r.Lists, r.Keep)
-	if len(r.Extra) > 0 {
-		return joinArray(append([][]byte{out}, r.Extra...))
-	}
-	if len(out) == len(trimmed) {
-		return body
-	}
-	return out
+	return joinArray(append([][]byte{trimmed}, r.Extra...)), true
 }
 
 // events passes on every complete event held, rewriting those whose data
-// is a list result to filter.
+// holds a list result to filter.
 func (r *Rewriter) events() {
 	for {
 		buf := r.held.Bytes()
@@ -187,26 +217,30 @@ func (r *Rewriter) events() {
 		if end < 0 {
 			return
 		}
-		event := buf[:next]
-		if data, ok := eventData(buf[:end]); ok {
-			if out := filterMessage(data, r.Lists, r.Keep); !bytes.Equal(out, data) {
-				r.writeEvent(buf[:end], out)
-				r.held.Next(next)
-				continue
-			}
-		}
-		_, _ = r.w.Write(event)
+		event := append([]byte(nil), buf[:next]...)
+		fields := event[:end]
 		r.held.Next(next)
+		r.event(fields, event)
 	}
+}
+
+// event writes one event: as it came, or with its data filtered.
+func (r *Rewriter) event(fields, raw []byte) {
+	if data, ok := eventData(fields); ok {
+		if out, _ := filterMessage(data, r.Lists, r.Keep); !bytes.Equal(out, data) {
+			r.writeEvent(fields, out)
+			return
+		}
+	}
+	_, _ = r.w.Write(raw)
 }
 
 // writeEvent writes an event with data as its only data line, keeping
 // the other fields (id, event, retry) of orig.
 func (r *Rewriter) writeEvent(orig, data []byte) {
 	var b bytes.Buffer
-	for _, line := range bytes.Split(orig, []byte("\n")) {
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		if len(line) > 0 && !bytes.HasPrefix(line, []byte("data")) {
+	for _, line := range splitLines(orig) {
+		if len(line) > 0 && !isDataLine(line) {
 			b.Write(line)
 			b.WriteByte('\n')
 		}
@@ -220,23 +254,58 @@ func (r *Rewriter) writeEvent(orig, data []byte) {
 	_, _ = r.w.Write(b.Bytes())
 }
 
-// eventEnd finds the blank line ending the first event in buf: end is
-// where the event's lines stop, next where the following event starts;
-// -1 when the event is not complete yet.
+// eventEnd finds the blank line ending the first event in buf (lines end
+// in CRLF, LF or CR, as SSE allows): end is where the event's lines stop,
+// next where the following event starts; -1 when the event is not
+// complete yet.
 func eventEnd(buf []byte) (end, next int) {
+	lineStart := 0
 	for i := 0; i < len(buf); i++ {
-		if buf[i] != '\n' {
+		c := buf[i]
+		if c != '\n' && c != '\r' {
 			continue
 		}
 		j := i + 1
-		if j < len(buf) && buf[j] == '\r' {
-			j++
+		if c == '\r' {
+			if j == len(buf) {
+				return -1, -1 // a CR that may be the start of CRLF
+			}
+			if buf[j] == '\n' {
+				j++
+			}
 		}
-		if j < len(buf) && buf[j] == '\n' {
-			return i, j + 1
+		if i == lineStart {
+			return lineStart, j
 		}
+		lineStart = j
+		i = j - 1
 	}
 	return -1, -1
+}
+
+// splitLines splits at CRLF, LF and CR.
+func splitLines(b []byte) [][]byte {
+	var out [][]byte
+	start := 0
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\n' && b[i] != '\r' {
+			continue
+		}
+		out = append(out, b[start:i])
+		if b[i] == '\r' && i+1 < len(b) && b[i+1] == '\n' {
+			i++
+		}
+		start = i + 1
+	}
+	if start < len(b) {
+		out = append(out, b[start:])
+	}
+	return out
+}
+
+func isDataLine(line []byte) bool {
+	v, ok := bytes.CutPrefix(line, []byte("data"))
+	return ok && (len(v) == 0 || v[0] == ':')
 }
 
 // eventData joins the data lines of an event (SSE: one "data" field per
@@ -244,16 +313,11 @@ func eventEnd(buf []byte) (end, next int) {
 func eventData(event []byte) ([]byte, bool) {
 	var data []byte
 	found := false
-	for _, line := range bytes.Split(event, []byte("\n")) {
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		v, ok := bytes.CutPrefix(line, []byte("data"))
-		if !ok {
+	for _, line := range splitLines(event) {
+		if !isDataLine(line) {
 			continue
 		}
-		if len(v) > 0 && v[0] != ':' {
-			continue // a field named data-something
-		}
-		v = bytes.TrimPrefix(bytes.TrimPrefix(v, []byte(":")), []byte(" "))
+		v := bytes.TrimPrefix(bytes.TrimPrefix(line[len("data"):], []byte(":")), []byte(" "))
 		if found {
 			data = append(data, '\n')
 		}
