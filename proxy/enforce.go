@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/base64"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/mcpgate/mcpgate/proxy/audit"
@@ -130,6 +132,12 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request, rt *Route, v *v
 		}
 		if view != nil && isCall {
 			d := view.Decide(kind, target)
+			if kind == policy.Resource && !normalURI(target) {
+				// The backend may resolve file:///a/../b or %2e%2e to a
+				// resource the patterns were not written for.
+				d = policy.Decision{}
+				rec.Reason = "the resource URI is not in normal form"
+			}
 			rec.Rule = d.Rule
 			switch {
 			case !d.Allowed && len(d.NeedScopes) > 0:
@@ -164,6 +172,12 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request, rt *Route, v *v
 	case len(stepUp) > 0:
 		s.insufficientScope(w, rt, v, stepUp)
 		ex.answered = true
+		for i := range ex.records {
+			if ex.records[i].Decision == "allow" {
+				// Allowed, but the request as a whole was sent back.
+				ex.records[i].Decision = "not_forwarded"
+			}
+		}
 	case !forwards:
 		ex.answered = true
 		switch {
@@ -329,4 +343,39 @@ func revisionAtLeast(version, rev string) bool {
 func (s *Server) rewriter(w http.ResponseWriter, r *http.Request, view *policy.View, lists jsonrpc.Lists, extra [][]byte) *jsonrpc.Rewriter {
 	r.Header.Del("Accept-Encoding")
 	return jsonrpc.NewRewriter(w, lists, func(l jsonrpc.List, name string) bool { return listed(view, l, name) }, extra)
+}
+
+// normalURI reports whether a resource URI is in the normal form that
+// rules are matched against (RFC 3986 §6.2.2): lower-case scheme and host,
+// no dot segments, and no percent-encoding of characters that need none.
+func normalURI(raw string) bool {
+	u, err := url.Parse(raw)
+	// url.Parse lowers the scheme: compare with what was sent.
+	if err != nil || u.Scheme == "" || !strings.HasPrefix(raw, u.Scheme+":") || u.Host != strings.ToLower(u.Host) {
+		return false
+	}
+	p := u.EscapedPath()
+	if u.Opaque != "" {
+		p = u.Opaque
+	}
+	for _, seg := range strings.Split(p, "/") {
+		dec, err := url.PathUnescape(seg)
+		if err != nil || dec == "." || dec == ".." {
+			return false
+		}
+	}
+	for i := 0; i+2 < len(raw); i++ {
+		if raw[i] != '%' {
+			continue
+		}
+		b, err := strconv.ParseUint(raw[i+1:i+3], 16, 8)
+		if err == nil && isUnreserved(byte(b)) {
+			return false
+		}
+	}
+	return true
+}
+
+func isUnreserved(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
 }

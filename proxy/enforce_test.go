@@ -17,7 +17,7 @@ import (
 // answers itself, what it forwards, and what it audits.
 func TestInspect(t *testing.T) {
 	pol := policy.New(policy.Config{Rules: []policy.Rule{
-		{Name: "eng", Groups: []string{"eng"}, Allow: policy.Permissions{Tools: []string{"*"}, Prompts: []string{"review"}}, Deny: policy.Permissions{Tools: []string{"system_exec"}}},
+		{Name: "eng", Groups: []string{"eng"}, Allow: policy.Permissions{Tools: []string{"*"}, Prompts: []string{"review"}, Resources: []string{"file:///workspace/*", "FILE:///*"}}, Deny: policy.Permissions{Tools: []string{"system_exec"}}},
 		{Name: "eng-write", Groups: []string{"eng"}, Scope: "mcp:write", Allow: policy.Permissions{Resources: []string{"file:///*"}}},
 	}})
 	call := func(id, tool string) string {
@@ -53,8 +53,15 @@ func TestInspect(t *testing.T) {
 			wantAnswer: `[{"jsonrpc":"2.0","id":1,"error"`, wantAudit: []string{"deny:eng", "deny:eng"}},
 		{name: "batch repeating a request id", body: `[{"jsonrpc":"2.0","id":1,"method":"tools/list"},{"jsonrpc":"2.0","id":1,"method":"prompts/list"}]`,
 			wantStatus: 400, wantAnswer: `repeats a request id`, wantAudit: []string{"invalid:"}},
+		{name: "resource URI with dot segments", body: `{"jsonrpc":"2.0","id":4,"method":"resources/read","params":{"uri":"file:///workspace/../etc/passwd"}}`, wantStatus: 200,
+			wantAnswer: `permission denied: resource file:///workspace/../etc/passwd`, wantAudit: []string{"deny:"}},
+		{name: "resource URI with an encoded dot", body: `{"jsonrpc":"2.0","id":4,"method":"resources/read","params":{"uri":"file:///workspace/%2e%2e/etc"}}`, wantStatus: 200,
+			wantAnswer: `permission denied`, wantAudit: []string{"deny:"}},
+		{name: "resource URI with an upper-case scheme", body: `{"jsonrpc":"2.0","id":4,"method":"resources/read","params":{"uri":"FILE:///secrets/x"}}`, wantStatus: 200,
+			wantAnswer: `permission denied`, wantAudit: []string{"deny:"}},
 		{name: "scope to step up to", body: `{"jsonrpc":"2.0","id":3,"method":"resources/read","params":{"uri":"file:///a"}}`, wantStatus: 403,
 			wantAnswer: `insufficient scope`, wantAudit: []string{"step_up:"}},
+		{name: "resource allowed", body: `{"jsonrpc":"2.0","id":4,"method":"resources/read","params":{"uri":"file:///workspace/a%20b.txt"}}`, wantForward: true, wantAudit: []string{"allow:eng"}},
 		{name: "Mcp-Method agrees", body: call("1", "echo"), header: map[string]string{"Mcp-Method": " tools/call ", "Mcp-Name": "echo"}, wantForward: true, wantAudit: []string{"allow:eng"}},
 		{name: "Mcp-Name base64", body: call("1", "echo"), header: map[string]string{"Mcp-Method": "tools/call", "Mcp-Name": "=?base64?ZWNobw==?="}, wantForward: true, wantAudit: []string{"allow:eng"}},
 		{name: "Mcp-Name disagrees", body: call("1", "echo"), header: map[string]string{"Mcp-Method": "tools/call", "Mcp-Name": "system_exec"},
