@@ -117,15 +117,59 @@ func (b *Backend) start(w http.ResponseWriter, r *http.Request, id *forward.Iden
 	case errors.Is(err, errTooMany):
 		forward.WriteJSONRPCError(w, http.StatusServiceUnavailable, -32603, "too many sessions of this MCP server are open; try again later")
 		return
+	case errors.Is(err, errTooManyOwn):
+		forward.WriteJSONRPCError(w, http.StatusTooManyRequests, -32603, "you have too many sessions of this MCP server open; close one first")
+		return
 	case err != nil:
 		b.opts.Logger.Error("stdio: start process", "backend", b.opts.Name, "err", err)
 		forward.WriteJSONRPCError(w, http.StatusBadGateway, -32603, "the MCP server could not be started")
 		return
 	}
-	s.transport.ServeHTTP(w, r)
+	sw := &statusWriter{ResponseWriter: w}
+	s.transport.ServeHTTP(sw, r)
+	if sw.status/100 != 2 || sw.Header().Get("Mcp-Session-Id") == "" {
+		// An initialize that did not start a session the client knows
+		// of: nobody could ever end it.
+		b.end(s, "initialize failed")
+	}
 }
 
-var errTooMany = errors.New("stdio: too many processes")
+// statusWriter remembers the status of an answer.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (sw *statusWriter) WriteHeader(code int) {
+	if sw.status == 0 {
+		sw.status = code
+	}
+	sw.ResponseWriter.WriteHeader(code)
+}
+
+func (sw *statusWriter) Write(b []byte) (int, error) {
+	if sw.status == 0 {
+		sw.status = http.StatusOK
+	}
+	return sw.ResponseWriter.Write(b)
+}
+
+func (sw *statusWriter) Unwrap() http.ResponseWriter { return sw.ResponseWriter }
+
+func (sw *statusWriter) Flush() {
+	if f, ok := sw.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+var (
+	errTooMany    = errors.New("stdio: too many processes")
+	errTooManyOwn = errors.New("stdio: too many processes of one user")
+)
+
+// maxPerOwner is the share of max_processes one user and client may hold,
+// so that one of them cannot lock everyone else out.
+func (b *Backend) maxPerOwner() int { return max(1, b.opts.MaxProcesses/4) }
 
 func (b *Backend) newSession(id *forward.Identity) (*session, error) {
 	b.mu.Lock()
@@ -137,14 +181,36 @@ func (b *Backend) newSession(id *forward.Identity) (*session, error) {
 		b.mu.Unlock()
 		return nil, errTooMany
 	}
-	s := &session{id: rand.Text(), owner: owner(id), backend: b}
-	b.sessions[s.id] = s // reserved while starting, so the bound holds
-	b.mu.Unlock()
-	if err := s.open(b.opts, id); err != nil {
-		b.mu.Lock()
-		delete(b.sessions, s.id)
+	who, own := owner(id), 0
+	for _, other := range b.sessions {
+		if other.owner == who {
+			own++
+		}
+	}
+	if own >= b.maxPerOwner() {
 		b.mu.Unlock()
+		return nil, errTooManyOwn
+	}
+	s := &session{id: rand.Text(), owner: who, backend: b, starting: true}
+	s.touch()
+	b.sessions[s.id] = s // reserved while starting, so the bounds hold
+	b.mu.Unlock()
+	err := s.open(b.opts, id)
+	b.mu.Lock()
+	_, live := b.sessions[s.id]
+	if err != nil || !live {
+		delete(b.sessions, s.id)
+	} else {
+		s.starting = false
+	}
+	b.mu.Unlock()
+	if err != nil {
+		s.close()
 		return nil, err
+	}
+	if !live { // ended while starting (mcpgate stopping)
+		s.close()
+		return nil, errors.New("stdio: backend closed")
 	}
 	return s, nil
 }
@@ -210,7 +276,7 @@ func (b *Backend) reapIdle() {
 			var idle []*session
 			b.mu.Lock()
 			for _, s := range b.sessions {
-				if now.Sub(time.Unix(0, s.lastUsed.Load())) > b.opts.IdleTimeout {
+				if !s.starting && now.Sub(time.Unix(0, s.lastUsed.Load())) > b.opts.IdleTimeout {
 					idle = append(idle, s)
 				}
 			}
@@ -269,9 +335,13 @@ func childEnv(opts Options, id *forward.Identity) []string {
 
 // session is one client session and its process.
 type session struct {
-	id        string
-	owner     string
-	backend   *Backend
+	id      string
+	owner   string
+	backend *Backend
+	// starting is set while the process starts; guarded by backend.mu.
+	starting bool
+	// mu guards transport, client, proc and cancel against close.
+	mu        sync.Mutex
 	transport *mcp.StreamableServerTransport
 	client    mcp.Connection // toward the HTTP client
 	proc      mcp.Connection // toward the process
@@ -286,6 +356,8 @@ type session struct {
 func (s *session) touch() { s.lastUsed.Store(time.Now().UnixNano()) }
 
 func (s *session) open(opts Options, id *forward.Identity) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	cmd := exec.Command(opts.Command[0], opts.Command[1:]...)
@@ -359,6 +431,8 @@ func (s *session) failPending(ctx context.Context) {
 
 func (s *session) close() {
 	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
 		if s.proc != nil {
 			s.proc.Close() // closes stdin, then SIGTERM, then SIGKILL
 		}

@@ -238,6 +238,29 @@ func TestLifecycle(t *testing.T) {
 	})
 }
 
+// TestPerUserLimit: one user and client hold at most a quarter of
+// max_processes, so that they cannot lock everyone else out.
+func TestPerUserLimit(t *testing.T) {
+	b := newBackend(t, func(o *Options) { o.MaxProcesses = 8 })
+	url := serve(t, b, ada)
+	for range 2 {
+		cs, err := connect(t, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cs.Close()
+	}
+	if _, err := connect(t, url, nil); err == nil || !strings.Contains(err.Error(), "Too Many Requests") {
+		t.Errorf("ada's third session: got %v, want 429", err)
+	}
+	eve := &forward.Identity{Principal: &principal.Principal{Subject: "https://idp#eve", ClientID: "client-1"}}
+	cs, err := connect(t, serve(t, b, eve), nil)
+	if err != nil {
+		t.Fatalf("eve's first session: %v", err)
+	}
+	cs.Close()
+}
+
 // TestSessionOwner: a session id is no good to another user, nor to the
 // same user through another client.
 func TestSessionOwner(t *testing.T) {
