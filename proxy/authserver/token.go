@@ -147,6 +147,7 @@ func (s *Server) refresh(ctx context.Context, client store.Client, r TokenReques
 	now := s.now()
 	secret := oauth.NewSecret()
 	var next store.RefreshToken
+	var accessScopes []string
 	err := s.store.RotateRefreshToken(ctx, oauth.Hash(r.RefreshToken), func(cur *store.RefreshToken) (*store.RefreshToken, error) {
 		if cur.ClientID != client.ID {
 			return nil, oauth.NewError(oauth.ErrInvalidGrant, "the refresh token was issued to another client")
@@ -172,13 +173,18 @@ func (s *Server) refresh(ctx context.Context, client store.Client, r TokenReques
 		if !pol.SignIn(who).Allowed {
 			return nil, oauth.NewError(oauth.ErrInvalidGrant, "the sign-in policy no longer admits this user")
 		}
-		scopes = grantable(s.rulesFor(cur.Resource), who, scopes)
+		// RFC 6749 §6: a refresh may ask for less, for this access token;
+		// the new refresh token keeps the grant's scopes (less any the
+		// policy no longer grants this user).
+		rules := s.rulesFor(cur.Resource)
+		accessScopes = grantable(rules, who, scopes)
+		kept := grantable(rules, who, cur.Scopes)
 		if cur.RotatedAt.IsZero() {
 			cur.RotatedAt = now
 		}
 		next = *cur
 		next.Hash = oauth.Hash(secret)
-		next.Scopes = scopes
+		next.Scopes = kept
 		next.RotatedAt = time.Time{}
 		next.CreatedAt = now
 		next.ExpiresAt = next.FamilyExpiresAt
@@ -203,7 +209,11 @@ func (s *Server) refresh(ctx context.Context, client store.Client, r TokenReques
 	}
 	// A failure from here leaves the rotated token usable for the grace
 	// window: the client's retry is served.
-	return s.tokenResponse(ctx, client, next, secret, now)
+	// The access token carries what this refresh asked for.
+	access := next
+	access.Scopes = accessScopes
+	resp, err := s.tokenResponse(ctx, client, access, secret, now)
+	return resp, err
 }
 
 // tokenResponse signs the access token for the grant rt and answers with

@@ -59,3 +59,24 @@ func TestPolicyAtRefresh(t *testing.T) {
 		t.Errorf("after a refused reload: got %d rules in force, want the previous 2", n)
 	}
 }
+
+// TestNarrowerRefreshKeepsTheGrant: RFC 6749 §6: a refresh asking for
+// fewer scopes narrows that access token, not the grant; the next refresh
+// without a scope gets them all again.
+func TestNarrowerRefreshKeepsTheGrant(t *testing.T) {
+	g := startGateway(t, gatewayOptions{mutate: func(c *config.Config) { c.MCP.Scopes = []string{"mcp", "mcp:write"} }})
+	c := g.registerPublic(t)
+	back := g.signIn(t, newBrowser(t), g.authorizeURL(c, func(q url.Values) { q.Set("scope", "mcp mcp:write") }))
+	res := g.exchange(t, c, back.Query().Get("code"))
+	if res.Scope != "mcp mcp:write" {
+		t.Fatalf("sign-in: scope %q", res.Scope)
+	}
+	narrow := g.tokenRequest(t, c, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {res.RefreshToken}, "scope": {"mcp"}, "resource": {g.resource()}})
+	if narrow.Status != http.StatusOK || narrow.Scope != "mcp" {
+		t.Fatalf("narrower refresh: %d scope %q", narrow.Status, narrow.Scope)
+	}
+	again := g.refresh(t, c, narrow.RefreshToken)
+	if again.Status != http.StatusOK || again.Scope != "mcp mcp:write" {
+		t.Errorf("next refresh: %d scope %q, want the grant's mcp mcp:write again", again.Status, again.Scope)
+	}
+}
