@@ -83,6 +83,9 @@ func (s *Server) follow(c echo.Context, out authserver.Outcome, browserID string
 		return s.renderConsent(c, out.Consent, browserID)
 	}
 	if out.Refused != nil {
+		// The session's user is refused: forget them, so that the next
+		// sign-in in this browser goes to the IdP and may be someone else.
+		s.cookies.write(c.Response(), browserState{BrowserID: browserID})
 		return s.renderPage(c, http.StatusForbidden, "refused.html", struct {
 			*authserver.SignInRefusal
 			Return template.URL

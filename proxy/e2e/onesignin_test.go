@@ -74,6 +74,11 @@ func TestOneSignIn(t *testing.T) {
 		if resp.StatusCode != http.StatusForbidden || !strings.Contains(page, "Access not allowed") {
 			t.Errorf("after the policy changed: got %d, want the refusal page", resp.StatusCode)
 		}
+		// The refused session is forgotten: the next sign-in goes upstream.
+		c4 := g.registerPublic(t)
+		if loc := g.approve(t, b, g.authorizeURL(c4, nil)); !strings.HasPrefix(loc, g.IdP.Issuer()) {
+			t.Errorf("after a refusal: sent to %s, want the IdP", loc)
+		}
 	})
 
 	t.Run("the session's end ends the reuse", func(t *testing.T) {
