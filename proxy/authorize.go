@@ -17,7 +17,8 @@ func (s *Server) browser(c echo.Context) (browserState, authserver.Browser) {
 	if fresh {
 		s.cookies.write(c.Response(), st)
 	}
-	return st, authserver.Browser{ID: st.BrowserID, Subject: st.Subject, Identity: s.cookies.openIdentity(st)}
+	id, authTime := s.cookies.openIdentity(st)
+	return st, authserver.Browser{ID: st.BrowserID, Subject: st.Subject, Identity: id, AuthTime: authTime}
 }
 
 // authorize serves /authorize (GET, or POST as RFC 6749 §3.1 allows).
@@ -71,7 +72,7 @@ func (s *Server) follow(c echo.Context, out authserver.Outcome, browserID string
 		}
 		switch prev, _ := s.cookies.read(c.Request(), time.Now()); {
 		case out.SessionStarted && s.reuseSignIn:
-			st.Identity = s.cookies.sealIdentity(out.SignedIn)
+			st.Identity = s.cookies.sealIdentity(out.SignedIn, out.AuthTime)
 		case !out.SessionStarted && prev.Subject == st.Subject:
 			// Signed in from the session, which keeps its identity and
 			// its end: reuse never extends a session.

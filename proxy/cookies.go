@@ -114,8 +114,8 @@ func (cc *cookieCodec) checkCSRF(token, requestID, browserID string) bool {
 
 // sealIdentity encrypts id for the cookie, or returns "" when it is too
 // large to keep there.
-func (cc *cookieCodec) sealIdentity(id *store.Identity) string {
-	raw, err := json.Marshal(id)
+func (cc *cookieCodec) sealIdentity(id *store.Identity, authTime time.Time) string {
+	raw, err := json.Marshal(sealedIdentity{Identity: *id, AuthTime: authTime.Unix()})
 	if err != nil {
 		return ""
 	}
@@ -131,26 +131,32 @@ func (cc *cookieCodec) sealIdentity(id *store.Identity) string {
 	return sealed
 }
 
+// sealedIdentity is what the cookie keeps of the session's sign-in.
+type sealedIdentity struct {
+	store.Identity
+	AuthTime int64 `json:"auth_time"`
+}
+
 // openIdentity decrypts the identity of st, if it holds one for its
-// subject.
-func (cc *cookieCodec) openIdentity(st browserState) *store.Identity {
+// subject, and when the user signed in.
+func (cc *cookieCodec) openIdentity(st browserState) (*store.Identity, time.Time) {
 	if st.Identity == "" || st.Subject == "" {
-		return nil
+		return nil, time.Time{}
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(st.Identity)
 	aead := cc.identityAEAD()
 	if err != nil || len(raw) < aead.NonceSize() {
-		return nil
+		return nil, time.Time{}
 	}
 	plain, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], []byte(st.Subject))
 	if err != nil {
-		return nil
+		return nil, time.Time{}
 	}
-	var id store.Identity
-	if json.Unmarshal(plain, &id) != nil || id.Subject != st.Subject {
-		return nil
+	var sealed sealedIdentity
+	if json.Unmarshal(plain, &sealed) != nil || sealed.Subject != st.Subject {
+		return nil, time.Time{}
 	}
-	return &id
+	return &sealed.Identity, time.Unix(sealed.AuthTime, 0)
 }
 
 func (cc *cookieCodec) identityAEAD() cipher.AEAD {

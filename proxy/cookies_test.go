@@ -88,7 +88,8 @@ func TestSealedIdentity(t *testing.T) {
 	cc := newCookieCodec([]byte(strings.Repeat("k", 32)), false, time.Hour)
 	other := newCookieCodec([]byte(strings.Repeat("o", 32)), false, time.Hour)
 	id := &store.Identity{Subject: "https://idp#ada", Email: "ada@example.com", Groups: []string{"eng"}}
-	sealed := cc.sealIdentity(id)
+	signedInAt := time.Unix(1_800_000_000, 0)
+	sealed := cc.sealIdentity(id, signedInAt)
 	tests := []struct {
 		name  string
 		codec *cookieCodec
@@ -103,8 +104,8 @@ func TestSealedIdentity(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := tt.codec.openIdentity(tt.st)
-			if (got != nil) != tt.want || (got != nil && got.Email != id.Email) {
+			got, at := tt.codec.openIdentity(tt.st)
+			if (got != nil) != tt.want || (got != nil && (got.Email != id.Email || !at.Equal(signedInAt))) {
 				t.Errorf("got %+v, want opened %v", got, tt.want)
 			}
 		})
@@ -113,7 +114,7 @@ func TestSealedIdentity(t *testing.T) {
 	for i := range 400 {
 		many.Groups = append(many.Groups, fmt.Sprintf("group-with-a-long-name-%d", i))
 	}
-	if got := cc.sealIdentity(many); got != "" {
+	if got := cc.sealIdentity(many, signedInAt); got != "" {
 		t.Errorf("got %d bytes sealed, want an oversized identity not kept", len(got))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"time"
 
 	"github.com/mcpgate/mcpgate/proxy/clientreg"
 	"github.com/mcpgate/mcpgate/proxy/oauth"
@@ -37,6 +38,8 @@ type Browser struct {
 	// sign-in, when the session keeps it (Config.ReuseSignIn): flows in
 	// this browser then skip the upstream login.
 	Identity *store.Identity
+	// AuthTime is when the session's user signed in at the IdP.
+	AuthTime time.Time
 }
 
 // sessionIdentity is the identity a flow in browser b may use instead of
@@ -126,7 +129,7 @@ func (s *Server) Authorize(ctx context.Context, p AuthorizeParams, b Browser) (O
 		// marked as consented so that the callback does not ask either.
 		req.ConsentGiven = true
 		if id := s.sessionIdentity(b); id != nil {
-			return s.signedIn(ctx, req, *id)
+			return s.signedIn(ctx, req, *id, b.AuthTime)
 		}
 		return s.startUpstream(ctx, req, true)
 	}
@@ -140,7 +143,7 @@ func (s *Server) Authorize(ctx context.Context, p AuthorizeParams, b Browser) (O
 	// session's identity finishes the flow, or the upstream leg starts now
 	// and the callback checks that the same user came back.
 	if id := s.sessionIdentity(b); id != nil {
-		return s.signedIn(ctx, req, *id)
+		return s.signedIn(ctx, req, *id, b.AuthTime)
 	}
 	return s.startUpstream(ctx, req, true)
 }

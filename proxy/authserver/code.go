@@ -3,6 +3,7 @@ package authserver
 import (
 	"context"
 	"net/url"
+	"time"
 
 	"github.com/mcpgate/mcpgate/proxy/oauth"
 	"github.com/mcpgate/mcpgate/proxy/store"
@@ -10,7 +11,7 @@ import (
 
 // issueCode ends a successful flow: the code is bound to everything the
 // token request must repeat, and the pending request is gone.
-func (s *Server) issueCode(ctx context.Context, req store.AuthRequest, identity store.Identity) (Outcome, error) {
+func (s *Server) issueCode(ctx context.Context, req store.AuthRequest, identity store.Identity, authTime time.Time) (Outcome, error) {
 	// Narrowed here too: a flow that paused for consent comes back with
 	// the scopes it asked for.
 	req.Scopes = grantable(s.rulesFor(req.Resource), principalOf(identity, req.ClientID, nil), req.Scopes)
@@ -25,7 +26,7 @@ func (s *Server) issueCode(ctx context.Context, req store.AuthRequest, identity 
 		CodeChallenge:       req.CodeChallenge,
 		CodeChallengeMethod: req.CodeChallengeMethod,
 		Identity:            identity,
-		AuthTime:            now,
+		AuthTime:            authTime,
 		CreatedAt:           now,
 		ExpiresAt:           now.Add(s.cfg.CodeTTL),
 	})

@@ -51,12 +51,12 @@ func (s *Server) Decide(ctx context.Context, requestID string, approve bool, b B
 		if err := s.rememberConsent(ctx, *req.Identity, req); err != nil {
 			return Outcome{}, err
 		}
-		return s.issueCode(ctx, req, *req.Identity)
+		return s.issueCode(ctx, req, *req.Identity, s.now())
 	}
 	req.ConsentGiven = true
 	if id := s.sessionIdentity(b); id != nil {
 		s.dropRequest(ctx, req.ID)
-		return s.signedIn(ctx, req, *id)
+		return s.signedIn(ctx, req, *id, b.AuthTime)
 	}
 	return s.startUpstream(ctx, req, false)
 }

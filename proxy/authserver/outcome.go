@@ -3,6 +3,7 @@ package authserver
 import (
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/mcpgate/mcpgate/proxy/store"
 )
@@ -21,6 +22,8 @@ type Outcome struct {
 	// SessionStarted says the upstream vouched for SignedIn just now (a
 	// new session), rather than the browser's session.
 	SessionStarted bool
+	// AuthTime is when SignedIn signed in at the IdP.
+	AuthTime time.Time
 	// Refused is a user the sign-in policy keeps out: the HTTP layer shows
 	// the page, whose link takes the browser back to the client with
 	// access_denied (Redirect).

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -108,14 +109,16 @@ func (s *Server) Callback(ctx context.Context, p CallbackParams, b Browser) (Out
 		return s.errorRedirect(req.RedirectURI, req.State, oauth.ErrTemporarilyUnavailable, "the identity provider could not be reached"), nil
 	}
 
-	out, err := s.signedIn(ctx, req, s.vouchable(ident))
+	out, err := s.signedIn(ctx, req, s.vouchable(ident), s.now())
 	out.SessionStarted = out.SignedIn != nil
 	return out, err
 }
 
 // signedIn goes on with a verified identity: the sign-in policy, consent,
 // then the code.
-func (s *Server) signedIn(ctx context.Context, req store.AuthRequest, identity store.Identity) (Outcome, error) {
+// authTime is when the user signed in at the IdP: now, or the browser
+// session's sign-in.
+func (s *Server) signedIn(ctx context.Context, req store.AuthRequest, identity store.Identity, authTime time.Time) (Outcome, error) {
 	pol := s.cfg.Policy.Load()
 	who := principalOf(identity, req.ClientID, nil)
 	if d := pol.SignIn(who); !d.Allowed {
@@ -141,8 +144,8 @@ func (s *Server) signedIn(ctx context.Context, req store.AuthRequest, identity s
 			return Outcome{}, err
 		}
 	}
-	out, err := s.issueCode(ctx, req, identity)
-	out.SignedIn = &identity
+	out, err := s.issueCode(ctx, req, identity, authTime)
+	out.SignedIn, out.AuthTime = &identity, authTime
 	return out, err
 }
 
@@ -158,7 +161,7 @@ func (s *Server) askConsentAfterLogin(ctx context.Context, req store.AuthRequest
 	if err != nil {
 		return Outcome{}, internal("callback: save identity", err)
 	}
-	return Outcome{Consent: consentPrompt(req, client, identity.Email, prior), SignedIn: &identity}, nil
+	return Outcome{Consent: consentPrompt(req, client, identity.Email, prior), SignedIn: &identity, AuthTime: s.now()}, nil
 }
 
 func (s *Server) dropRequest(ctx context.Context, id string) {

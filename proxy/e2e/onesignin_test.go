@@ -55,6 +55,9 @@ func TestOneSignIn(t *testing.T) {
 		}
 		jwks := g.URL + "/jwks"
 		a, f := verifyWithJWKS(t, jwks, firstToken.AccessToken), verifyWithJWKS(t, jwks, res.AccessToken)
+		if a.AuthTime == 0 || f.AuthTime != a.AuthTime {
+			t.Errorf("second token: auth_time %d, want the first sign-in's %d (nobody signed in again)", f.AuthTime, a.AuthTime)
+		}
 		if a.Subject != f.Subject || f.Email != g.IdP.Email || f.Audience != g.URL+"/mcp/files" {
 			t.Errorf("second token: sub %q email %q aud %q, want the first sign-in's user for the files backend", f.Subject, f.Email, f.Audience)
 		}
