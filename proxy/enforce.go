@@ -54,6 +54,16 @@ func callOf(m *jsonrpc.Message) (policy.Kind, string, bool) {
 		return policy.Prompt, m.Name, true
 	case "resources/read", "resources/subscribe":
 		return policy.Resource, m.URI, true
+	case "completion/complete":
+		// Completions of a prompt's or a resource template's arguments
+		// are as much the prompt's or resource's as using it.
+		switch m.RefType {
+		case "ref/prompt":
+			return policy.Prompt, m.RefName, true
+		case "ref/resource":
+			return policy.Resource, expandEmpty(m.RefURI), true
+		}
+		return policy.Prompt, "", true // an unknown ref names nothing allowed
 	}
 	return 0, "", false
 }

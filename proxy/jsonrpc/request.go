@@ -29,6 +29,8 @@ type Message struct {
 	Method string
 	// Name and URI are params.name and params.uri, when given as strings.
 	Name, URI string
+	// RefType, RefName and RefURI are params.ref of completion/complete.
+	RefType, RefName, RefURI string
 	// Raw is the message as the client sent it, for a batch rebuilt
 	// without its refused members.
 	Raw []byte
@@ -103,7 +105,10 @@ func (s *scanner) space() {
 }
 
 var topKeys = []string{"id", "method", "params"}
-var paramKeys = []string{"name", "uri"}
+var (
+	paramKeys = []string{"name", "uri", "ref"}
+	refKeys   = []string{"type", "name", "uri"}
+)
 
 // message reads one message object at the scanner's position.
 func (s *scanner) message() (Message, error) {
@@ -140,6 +145,9 @@ func (s *scanner) message() (Message, error) {
 	if paramsRaw != nil && paramsRaw[0] == '{' {
 		ps := scanner{data: paramsRaw}
 		err := ps.object(paramKeys, func(key string, val []byte) error {
+			if key == "ref" {
+				return readRef(val, &m)
+			}
 			var err error
 			if val[0] != '"' {
 				return ErrInvalid // a name or URI that is not a string names nothing
@@ -157,6 +165,30 @@ func (s *scanner) message() (Message, error) {
 		}
 	}
 	return m, nil
+}
+
+// readRef reads params.ref of completion/complete: what the completion is
+// for (ref/prompt with a name, ref/resource with a URI template).
+func readRef(val []byte, m *Message) error {
+	if val[0] != '{' {
+		return ErrInvalid
+	}
+	rs := scanner{data: val}
+	return rs.object(refKeys, func(key string, v []byte) error {
+		if v[0] != '"' {
+			return ErrInvalid
+		}
+		str, err := stringValue(v)
+		switch key {
+		case "type":
+			m.RefType = str
+		case "name":
+			m.RefName = str
+		case "uri":
+			m.RefURI = str
+		}
+		return err
+	})
 }
 
 // object reads an object at the scanner's position, calling f with the
