@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpgate/mcpgate/config"
+	"github.com/mcpgate/mcpgate/proxy/stdio/stdiotest"
 )
 
 // buildStdioServer builds the stdio MCP test server (proxy/stdio/stdiotest).
@@ -124,15 +124,7 @@ func TestStdioBackendThroughMCPGate(t *testing.T) {
 	if err := g.App.Close(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil || strings.Contains(string(stat), ") Z ") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("process %d still running after mcpgate closed", pid)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !stdiotest.WaitGone(pid, 10*time.Second) {
+		t.Fatalf("process %d still running after mcpgate closed", pid)
 	}
 }

@@ -84,19 +84,11 @@ func pidOf(t *testing.T, cs *mcp.ClientSession) int {
 	return pid
 }
 
-// waitGone waits until no process pid exists (a zombie counts as gone).
+// waitGone fails the test unless process pid is gone within 10 s.
 func waitGone(t *testing.T, pid int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil || strings.Contains(string(stat), ") Z ") {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("process %d still running", pid)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !stdiotest.WaitGone(pid, 10*time.Second) {
+		t.Fatalf("process %d still running", pid)
 	}
 }
 

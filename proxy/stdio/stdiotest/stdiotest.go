@@ -43,3 +43,19 @@ func Serve() {
 	})
 	_ = srv.Run(context.Background(), &mcp.StdioTransport{})
 }
+
+// WaitGone waits up to d for process pid to be gone (a zombie counts as
+// gone) and reports whether it went.
+func WaitGone(pid int, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil || strings.Contains(string(stat), ") Z ") {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
