@@ -1,6 +1,7 @@
 package jsonrpc
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
 	"testing"
@@ -67,4 +68,36 @@ func TestParse(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzParse: no input makes Parse panic, and what it accepts encoding/json
+// reads the same way (method and, for a single message, the name).
+func FuzzParse(f *testing.F) {
+	for _, seed := range []string{
+		`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{}}}`,
+		`[{"id":1,"method":"tools/list"},{"method":"n"}]`,
+		`{"id":"a","method":"resources/read","params":{"uri":"file:///a"}}`,
+		`{"id":2,"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"p"}}}`,
+		`{"id":1,"method":"tools/call","params":{"name":"a\u0062"}}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		msgs, batch, err := Parse(body)
+		if err != nil || batch || len(msgs) != 1 {
+			return
+		}
+		var std struct {
+			Method string `json:"method"`
+			Params struct {
+				Name string `json:"name"`
+			} `json:"params"`
+		}
+		if json.Unmarshal(body, &std) != nil {
+			return // e.g. params not an object: the scanner reads no name
+		}
+		if std.Method != msgs[0].Method || (std.Params.Name != msgs[0].Name && msgs[0].Name != "") {
+			t.Errorf("%q: scanner read method %q name %q, encoding/json %q %q", body, msgs[0].Method, msgs[0].Name, std.Method, std.Params.Name)
+		}
+	})
 }

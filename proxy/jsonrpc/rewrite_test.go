@@ -91,3 +91,49 @@ func TestRewriter(t *testing.T) {
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 var _ http.Flusher = (*Rewriter)(nil)
+
+// FuzzRewriteEvents: no stream makes the Rewriter panic, and a list
+// result in any event comes out filtered.
+func FuzzRewriteEvents(f *testing.F) {
+	f.Add([]byte("data: "+toolsResult+"\n\n"), uint8(3))
+	f.Add([]byte("id: 1\r\ndata: "+toolsResult+"\r\n\r\n: comment\n\n"), uint8(7))
+	f.Add([]byte("data: ["+toolsResult+"]\r\r"), uint8(1))
+	f.Fuzz(func(t *testing.T, stream []byte, cut uint8) {
+		rec := httptest.NewRecorder()
+		rw := NewRewriter(rec, AllLists, keepNoSecret, nil)
+		rw.Header().Set("Content-Type", "text/event-stream")
+		rw.WriteHeader(http.StatusOK)
+		c := int(cut) % (len(stream) + 1)
+		rw.Write(stream[:c])
+		rw.Write(stream[c:])
+		rw.Finish()
+		// What an SSE client makes of the output (a parser of its own,
+		// after the spec, not the Rewriter's).
+		out := strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(rec.Body.String())
+		for _, block := range strings.Split(out, "\n\n") {
+			var data []string
+			for _, line := range strings.Split(block, "\n") {
+				if v, ok := strings.CutPrefix(line, "data:"); ok {
+					data = append(data, strings.TrimPrefix(v, " "))
+				} else if line == "data" {
+					data = append(data, "")
+				}
+			}
+			payload := strings.Join(data, "\n")
+			var msg struct {
+				Result struct {
+					Tools []struct {
+						Name string `json:"name"`
+					} `json:"tools"`
+				} `json:"result"`
+			}
+			if json.Unmarshal([]byte(payload), &msg) == nil {
+				for _, tool := range msg.Result.Tools {
+					if tool.Name == "secret_tool" {
+						t.Errorf("secret_tool came through: %q -> %q", stream, rec.Body.String())
+					}
+				}
+			}
+		}
+	})
+}
