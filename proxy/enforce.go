@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"bytes"
 	"encoding/base64"
 	"net/http"
 	"net/url"
@@ -194,13 +193,13 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request, rt *Route, v *v
 		case len(refused) == 0:
 			w.WriteHeader(http.StatusAccepted) // refused notifications: nothing to answer
 		case batch:
-			writeJSON(w, http.StatusOK, joinJSONArray(refused))
+			writeJSON(w, http.StatusOK, jsonrpc.JoinArray(refused))
 		default:
 			writeJSON(w, http.StatusOK, refused[0])
 		}
 	default:
 		if kept != nil {
-			ex.body = joinJSONArray(kept)
+			ex.body = jsonrpc.JoinArray(kept)
 		}
 		if lists != 0 || len(refused) > 0 {
 			ex.rewriter = s.rewriter(w, r, view, lists, refused)
@@ -310,10 +309,6 @@ func appendMissing(to []string, ss ...string) []string {
 		}
 	}
 	return to
-}
-
-func joinJSONArray(msgs [][]byte) []byte {
-	return append(append([]byte{'['}, bytes.Join(msgs, []byte{','})...), ']')
 }
 
 func writeJSON(w http.ResponseWriter, status int, body []byte) {

@@ -72,11 +72,18 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 
 // loadConfig parses the --config flag and loads and validates the config.
 func loadConfig(name string, args, environ []string, stderr io.Writer) (*config.Config, int) {
+	cfg, _, code := loadConfigFile(name, args, environ, stderr)
+	return cfg, code
+}
+
+// loadConfigFile is loadConfig that also says which file it read ("" for
+// the environment alone), for serve to re-read on SIGHUP.
+func loadConfigFile(name string, args, environ []string, stderr io.Writer) (*config.Config, string, int) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", lookupEnv(environ, "MCPGATE_CONFIG"), "configuration file (YAML)")
 	if err := fs.Parse(args); err != nil {
-		return nil, 2
+		return nil, "", 2
 	}
 	cfg, err := config.Load(*path, environ)
 	if err == nil {
@@ -92,14 +99,10 @@ func loadConfig(name string, args, environ []string, stderr io.Writer) (*config.
 		} else {
 			fmt.Fprintf(stderr, "mcpgate: %v\n", err)
 		}
-		return nil, 1
+		return nil, "", 1
 	}
-	configPath = *path
-	return cfg, 0
+	return cfg, *path, 0
 }
-
-// configPath is the file serve re-reads on SIGHUP.
-var configPath string
 
 // watchReloads calls reload for every signal until ctx ends.
 func watchReloads(ctx context.Context, signals <-chan os.Signal, reload func()) {
@@ -150,7 +153,7 @@ func check(args, environ []string, stdout, stderr io.Writer) int {
 }
 
 func serve(args, environ []string, stderr io.Writer) int {
-	cfg, code := loadConfig("serve", args, environ, stderr)
+	cfg, path, code := loadConfigFile("serve", args, environ, stderr)
 	if cfg == nil {
 		return code
 	}
@@ -167,7 +170,6 @@ func serve(args, environ []string, stderr io.Writer) int {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	path := configPath
 	go watchReloads(ctx, hup, func() { reloadPolicy(a, path, environ, log) })
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

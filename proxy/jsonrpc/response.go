@@ -100,7 +100,7 @@ func filterMessage(msg []byte, lists Lists, keep func(List, string) bool) (out [
 		if !changed {
 			return msg, true
 		}
-		return joinArray(parts), true
+		return JoinArray(parts), true
 	}
 	var top map[string]json.RawMessage
 	if json.Unmarshal(trimmed, &top) != nil {

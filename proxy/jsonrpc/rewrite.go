@@ -174,7 +174,7 @@ func (r *Rewriter) refuse() {
 func (r *Rewriter) replace() {
 	body := r.Extra[0]
 	if len(r.Extra) > 1 {
-		body = joinArray(r.Extra)
+		body = JoinArray(r.Extra)
 	}
 	r.w.Header().Set("Content-Type", "application/json")
 	r.writeJSON(http.StatusOK, body)
@@ -203,9 +203,9 @@ func (r *Rewriter) rewriteJSON(body []byte) ([]byte, bool) {
 		if len(inner) > 0 {
 			parts = append(parts, inner)
 		}
-		return joinArray(append(parts, r.Extra...)), true
+		return JoinArray(append(parts, r.Extra...)), true
 	}
-	return joinArray(append([][]byte{trimmed}, r.Extra...)), true
+	return JoinArray(append([][]byte{trimmed}, r.Extra...)), true
 }
 
 // events passes on every complete event held, rewriting those whose data
@@ -327,7 +327,8 @@ func eventData(event []byte) ([]byte, bool) {
 	return data, found
 }
 
-func joinArray(msgs [][]byte) []byte {
+// JoinArray joins JSON messages into one JSON array (a batch).
+func JoinArray(msgs [][]byte) []byte {
 	var b bytes.Buffer
 	b.WriteByte('[')
 	for i, m := range msgs {
