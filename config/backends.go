@@ -35,6 +35,9 @@ type NamedBackend struct {
 	// MaxProcesses bounds the sessions (processes) at once (default 50);
 	// past it new sessions are refused with 503.
 	MaxProcesses int `yaml:"max_processes"`
+	// Sessions is per_session (default: a process per client session) or
+	// shared (one process serves every session).
+	Sessions string `yaml:"sessions"`
 	// Scopes the resource knows; default mcp.scopes.
 	Scopes []string `yaml:"scopes"`
 	// Policy holds this backend's rules (policy.signin stays global).
@@ -60,8 +63,10 @@ type Route struct {
 	IdentityEnv  bool
 	IdleTimeout  time.Duration
 	MaxProcesses int
-	Scopes       []string
-	Rules        []Rule
+	// SharedProcess is sessions: shared.
+	SharedProcess bool
+	Scopes        []string
+	Rules         []Rule
 }
 
 // Routes are the resources mcpgate serves, the default backend first.
@@ -79,7 +84,7 @@ func (c *Config) Routes() []Route {
 		}
 		out = append(out, Route{Name: b.Name, Path: path, Resource: c.Issuer() + path, URL: b.URL,
 			Command: b.Command, Env: b.Env, IdentityEnv: b.IdentityEnv, IdleTimeout: b.IdleTimeout, MaxProcesses: b.MaxProcesses,
-			Scopes: scopes, Rules: b.Policy.Rules})
+			SharedProcess: b.Sessions == SessionsShared, Scopes: scopes, Rules: b.Policy.Rules})
 	}
 	return out
 }
@@ -121,6 +126,7 @@ func (c *Config) validateBackends(p *Problems) {
 			b.validateCommand(p, key)
 		default:
 			checkURL(p, key+".url", b.URL, urlRules{required: true})
+			b.refuseCommandSettings(p, key)
 		}
 		scopes := b.Scopes
 		scopesKey := key + ".scopes"
@@ -165,5 +171,32 @@ func (b *NamedBackend) validateCommand(p *Problems, key string) {
 	}
 	if b.MaxProcesses < 0 {
 		p.add(key+".max_processes", "must not be negative")
+	}
+	switch b.Sessions {
+	case "", SessionsPerSession:
+	case SessionsShared:
+		if b.IdentityEnv {
+			p.add(key+".identity_env", "needs sessions: %s (a shared process serves many users at once)", SessionsPerSession)
+		}
+	default:
+		p.add(key+".sessions", "%q is neither %s nor %s", b.Sessions, SessionsPerSession, SessionsShared)
+	}
+}
+
+// The values of a backend's sessions setting.
+const (
+	SessionsPerSession = "per_session"
+	SessionsShared     = "shared"
+)
+
+// refuseCommandSettings reports the settings of a stdio backend given to
+// one with a url, where they would silently do nothing.
+func (b *NamedBackend) refuseCommandSettings(p *Problems, key string) {
+	set := map[string]bool{"env": len(b.Env) > 0, "identity_env": b.IdentityEnv, "idle_timeout": b.IdleTimeout != 0,
+		"max_processes": b.MaxProcesses != 0, "sessions": b.Sessions != ""}
+	for _, name := range []string{"env", "identity_env", "idle_timeout", "max_processes", "sessions"} {
+		if set[name] {
+			p.add(key+"."+name, "applies to a backend with command only")
+		}
 	}
 }

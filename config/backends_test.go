@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestValidateBackends(t *testing.T) {
@@ -34,6 +35,20 @@ func TestValidateBackends(t *testing.T) {
 		{name: "stdio backend", change: func(c *Config) {
 			c.Backends = []NamedBackend{{Name: "files", Command: []string{"sh", "-c", "exec cat"}, Env: map[string]string{"LOG_LEVEL": "info"}, IdentityEnv: true, MaxProcesses: 3}}
 		}},
+		{name: "stdio backend, one shared process", change: func(c *Config) {
+			c.Backends = []NamedBackend{{Name: "files", Command: []string{"sh"}, Sessions: "shared", IdleTimeout: time.Minute}}
+		}},
+		{name: "shared process with the user's identity", change: func(c *Config) {
+			c.Backends = []NamedBackend{{Name: "files", Command: []string{"sh"}, Sessions: "shared", IdentityEnv: true}}
+		}, wantKeys: []string{"backends[0].identity_env"}, wantMsg: "needs sessions: per_session"},
+		{name: "unknown sessions", change: func(c *Config) {
+			c.Backends = []NamedBackend{{Name: "files", Command: []string{"sh"}, Sessions: "pooled"}}
+		}, wantKeys: []string{"backends[0].sessions"}, wantMsg: `"pooled" is neither per_session nor shared`},
+		{name: "stdio settings on a url backend", change: func(c *Config) {
+			b := tools()
+			b.IdentityEnv, b.Sessions, b.MaxProcesses = true, "shared", 3
+			c.Backends = []NamedBackend{b}
+		}, wantKeys: []string{"backends[0].identity_env", "backends[0].max_processes", "backends[0].sessions"}, wantMsg: "applies to a backend with command only"},
 		{name: "stdio program missing", change: func(c *Config) {
 			c.Backends = []NamedBackend{{Name: "files", Command: []string{"/nonexistent/files-server"}}}
 		}, wantKeys: []string{"backends[0].command"}, wantMsg: "not an executable"},
@@ -129,5 +144,39 @@ func TestLoadBackends(t *testing.T) {
 	ps = problemsOf(t, err)
 	if len(ps) != 1 || !strings.Contains(ps[0].String(), "backends[0].policy.rules[0].alow") {
 		t.Errorf("got %v, want the misspelt key named with its path", ps)
+	}
+}
+
+// TestLoadStdioBackend: a stdio backend's settings, from YAML and from
+// MCPGATE_BACKENDS, reach its route.
+func TestLoadStdioBackend(t *testing.T) {
+	yaml := `backends:
+  - name: files
+    command: [sh, -c, "exec cat"]
+    env: {LOG_LEVEL: info}
+    sessions: shared
+    idle_timeout: 90s
+    max_processes: 7
+`
+	fromEnv := `MCPGATE_BACKENDS=[{"name":"files","command":["sh","-c","exec cat"],"env":{"LOG_LEVEL":"info"},"sessions":"shared","idle_timeout":"90s","max_processes":7}]`
+	for name, load := range map[string]func() (*Config, error){
+		"yaml": func() (*Config, error) { return Load(writeFile(t, "mcpgate.yaml", yaml), nil) },
+		"env":  func() (*Config, error) { return Load("", []string{fromEnv}) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, err := load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			routes := c.Routes()
+			if len(routes) != 1 {
+				t.Fatalf("routes: %+v", routes)
+			}
+			r := routes[0]
+			if !r.SharedProcess || r.IdleTimeout != 90*time.Second || r.MaxProcesses != 7 || r.Env["LOG_LEVEL"] != "info" ||
+				!slices.Equal(r.Command, []string{"sh", "-c", "exec cat"}) || r.Path != "/mcp/files" {
+				t.Errorf("route: %+v", r)
+			}
+		})
 	}
 }

@@ -217,7 +217,7 @@ func (a *App) routes() ([]proxy.Route, error) {
 		var fwd proxy.Forwarder
 		if len(rt.Command) > 0 {
 			b, err := stdio.New(stdio.Options{Name: rt.Name, Command: rt.Command, Env: rt.Env, IdentityEnv: rt.IdentityEnv,
-				IdleTimeout: rt.IdleTimeout, MaxProcesses: rt.MaxProcesses, Logger: a.log})
+				IdleTimeout: rt.IdleTimeout, MaxProcesses: rt.MaxProcesses, Shared: rt.SharedProcess, Logger: a.log})
 			if err != nil {
 				return nil, fmt.Errorf("app: backend %s: %w", rt.Name, err)
 			}

@@ -44,9 +44,13 @@ type Options struct {
 	// IdleTimeout ends a session (and its process) that saw no request
 	// for this long; 0 means 10 minutes.
 	IdleTimeout time.Duration
-	// MaxProcesses bounds the sessions at once; 0 means 50.
+	// MaxProcesses bounds the sessions at once; 0 means 50. With
+	// Shared, it bounds the sessions on the one process.
 	MaxProcesses int
-	Logger       *slog.Logger
+	// Shared serves every session from one process instead of a process
+	// per session. IdentityEnv does not apply to it.
+	Shared bool
+	Logger *slog.Logger
 }
 
 // inherited are the only variables of mcpgate's own environment a child
@@ -59,8 +63,12 @@ type Backend struct {
 	mu       sync.Mutex
 	sessions map[string]*session
 	closed   bool
-	stop     chan struct{}
-	done     chan struct{}
+	// sharedRun is the shared process, if one runs: every session's with
+	// Shared, and stateless clients'. sharedStart serialises its start.
+	sharedRun   *run
+	sharedStart sync.Mutex
+	stop        chan struct{}
+	done        chan struct{}
 }
 
 // New returns a Backend; Close stops its processes.
@@ -82,11 +90,12 @@ func New(opts Options) (*Backend, error) {
 	return b, nil
 }
 
-// Forward serves one request of a client session.
+// Forward serves one request of a client session, or of a stateless
+// client.
 func (b *Backend) Forward(w http.ResponseWriter, r *http.Request, id *forward.Identity) {
 	sid := r.Header.Get("Mcp-Session-Id")
 	if sid == "" {
-		b.start(w, r, id)
+		b.sessionless(w, r, id)
 		return
 	}
 	s := b.session(sid, owner(id))
@@ -105,13 +114,34 @@ func (b *Backend) Forward(w http.ResponseWriter, r *http.Request, id *forward.Id
 	s.transport.ServeHTTP(w, r)
 }
 
-// start begins a session: only an initialize request may, as a POST
-// without a session id.
-func (b *Backend) start(w http.ResponseWriter, r *http.Request, id *forward.Identity) {
-	if r.Method != http.MethodPost || !isInitialize(r) {
+// sessionless serves a request without a session id: an initialize
+// starts a session; a stateless (2026-07-28) client's request goes to the
+// shared process, unless the backend gives its processes the user's
+// identity, which a shared process cannot have.
+func (b *Backend) sessionless(w http.ResponseWriter, r *http.Request, id *forward.Identity) {
+	if r.Method != http.MethodPost {
 		forward.WriteJSONRPCError(w, http.StatusBadRequest, -32600, "Mcp-Session-Id is required: start with initialize")
 		return
 	}
+	body, err := readBody(r)
+	if err != nil {
+		forward.WriteJSONRPCError(w, http.StatusBadRequest, -32700, "the request body could not be read")
+		return
+	}
+	switch {
+	case methodOf(body) == "initialize":
+		b.start(w, r, id)
+	case isStateless(r) && b.opts.IdentityEnv:
+		forward.WriteJSONRPCError(w, http.StatusBadRequest, -32600, "this MCP server needs a session, since its process is given your identity: start with initialize")
+	case isStateless(r):
+		b.serveStateless(w, r, body)
+	default:
+		forward.WriteJSONRPCError(w, http.StatusBadRequest, -32600, "Mcp-Session-Id is required: start with initialize")
+	}
+}
+
+// start begins a session with the initialize request in r.
+func (b *Backend) start(w http.ResponseWriter, r *http.Request, id *forward.Identity) {
 	s, err := b.newSession(id)
 	switch {
 	case errors.Is(err, errTooMany):
@@ -195,7 +225,12 @@ func (b *Backend) newSession(id *forward.Identity) (*session, error) {
 	s.touch()
 	b.sessions[s.id] = s // reserved while starting, so the bounds hold
 	b.mu.Unlock()
-	err := s.open(b.opts, id)
+	var err error
+	if b.opts.Shared {
+		err = s.openShared()
+	} else {
+		err = s.open(b.opts, id)
+	}
 	b.mu.Lock()
 	_, live := b.sessions[s.id]
 	if err != nil || !live {
@@ -261,6 +296,14 @@ func (b *Backend) Close() error {
 	for _, s := range all {
 		b.end(s, "mcpgate stopping")
 	}
+	b.sharedStart.Lock() // a start under way finishes first, and sees closed
+	defer b.sharedStart.Unlock()
+	b.mu.Lock()
+	shared := b.sharedRun
+	b.mu.Unlock()
+	if shared != nil {
+		shared.stop("mcpgate stopping")
+	}
 	return nil
 }
 
@@ -280,9 +323,13 @@ func (b *Backend) reapIdle() {
 					idle = append(idle, s)
 				}
 			}
+			shared := b.sharedRun
 			b.mu.Unlock()
 			for _, s := range idle {
 				b.end(s, "idle")
+			}
+			if shared != nil && shared.idle(now, b.opts.IdleTimeout) {
+				shared.stop("idle")
 			}
 		}
 	}
@@ -297,21 +344,26 @@ func owner(id *forward.Identity) string {
 	return id.Subject + "\x00" + id.ClientID
 }
 
-// isInitialize peeks at the (already buffered) body for an initialize
-// request and puts the body back.
-func isInitialize(r *http.Request) bool {
+// readBody reads the (already buffered and bounded) body and puts it
+// back for the transport.
+func readBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil {
-		return false
+		return nil, nil
 	}
 	body, err := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	if err != nil {
-		return false
-	}
+	return body, err
+}
+
+// methodOf is the method of a single JSON-RPC message, or "".
+func methodOf(body []byte) string {
 	var m struct {
 		Method string `json:"method"`
 	}
-	return json.Unmarshal(body, &m) == nil && m.Method == "initialize"
+	if json.Unmarshal(body, &m) != nil {
+		return ""
+	}
+	return m.Method
 }
 
 // childEnv is the process's whole environment.
@@ -340,6 +392,8 @@ type session struct {
 	backend *Backend
 	// starting is set while the process starts; guarded by backend.mu.
 	starting bool
+	// run is the shared process the session uses, with Options.Shared.
+	run *run
 	// mu guards transport, client, proc and cancel against close.
 	mu        sync.Mutex
 	transport *mcp.StreamableServerTransport
@@ -441,6 +495,9 @@ func (s *session) close() {
 		}
 		if s.cancel != nil {
 			s.cancel()
+		}
+		if s.run != nil {
+			s.run.detach(s)
 		}
 	})
 }
