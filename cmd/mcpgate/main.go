@@ -27,7 +27,10 @@ const usage = `mcpgate: enterprise sign-in in front of MCP servers
 Usage:
   mcpgate serve   [--config FILE]   run the gateway; SIGHUP re-reads the policy
                                     and reopens the audit log
-  mcpgate check   [--config FILE]   validate a configuration and print every problem
+  mcpgate check   [--config FILE] [--probe]
+                                    validate a configuration and print every problem;
+                                    --probe also contacts the upstream IdP and every
+                                    backend (stdio programs are started and initialized)
   mcpgate keys rotate [--config FILE]
                                     add a new signing key; replicas pick it up
                                     and sign with it once it is published
@@ -71,17 +74,20 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 }
 
 // loadConfig parses the --config flag and loads and validates the config.
-func loadConfig(name string, args, environ []string, stderr io.Writer) (*config.Config, int) {
-	cfg, _, code := loadConfigFile(name, args, environ, stderr)
+func loadConfig(name string, args, environ []string, stderr io.Writer, flags ...func(*flag.FlagSet)) (*config.Config, int) {
+	cfg, _, code := loadConfigFile(name, args, environ, stderr, flags...)
 	return cfg, code
 }
 
 // loadConfigFile is loadConfig that also says which file it read ("" for
 // the environment alone), for serve to re-read on SIGHUP.
-func loadConfigFile(name string, args, environ []string, stderr io.Writer) (*config.Config, string, int) {
+func loadConfigFile(name string, args, environ []string, stderr io.Writer, flags ...func(*flag.FlagSet)) (*config.Config, string, int) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", lookupEnv(environ, "MCPGATE_CONFIG"), "configuration file (YAML)")
+	for _, add := range flags {
+		add(fs)
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, "", 2
 	}
@@ -137,7 +143,10 @@ func reloadPolicy(a *app.App, path string, environ []string, log *slog.Logger) {
 }
 
 func check(args, environ []string, stdout, stderr io.Writer) int {
-	cfg, code := loadConfig("check", args, environ, stderr)
+	var probing bool
+	cfg, code := loadConfig("check", args, environ, stderr, func(fs *flag.FlagSet) {
+		fs.BoolVar(&probing, "probe", false, "also contact the upstream IdP and every backend")
+	})
 	if cfg == nil {
 		return code
 	}
@@ -149,6 +158,12 @@ func check(args, environ []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "configuration OK: issuer %s, resource %s, upstream %s, %d policy rule(s)\n",
 		cfg.Issuer(), strings.Join(resources, ", "), cfg.Upstream.Issuer, rules)
+	if probing {
+		if failed := probe(cfg, stdout, stderr); failed > 0 {
+			fmt.Fprintf(stderr, "mcpgate: %d probe(s) failed\n", failed)
+			return 1
+		}
+	}
 	return 0
 }
 

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/mcpgate/mcpgate/config"
+	"github.com/mcpgate/mcpgate/proxy/stdio"
+	"github.com/mcpgate/mcpgate/upstream/oidc"
+)
+
+// probeTimeout bounds each thing check --probe contacts.
+const probeTimeout = 10 * time.Second
+
+// probe contacts what a valid configuration names, as serve would: the
+// upstream IdP's discovery, each HTTP backend (any HTTP answer means it
+// is reachable; nothing is sent that would start a session) and each
+// stdio backend's program (started, initialized, stopped). It reports
+// each on stdout and every failure on stderr, and returns the failures.
+func probe(cfg *config.Config, stdout, stderr io.Writer) int {
+	failures := 0
+	report := func(what string, err error, ok string) {
+		if err != nil {
+			failures++
+			fmt.Fprintf(stderr, "probe: %s: FAILED: %v\n", what, err)
+			return
+		}
+		fmt.Fprintf(stdout, "probe: %s: %s\n", what, ok)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+	_, err := oidc.New(ctx, oidc.Config{Issuer: cfg.Upstream.Issuer, ClientID: cfg.Upstream.ClientID,
+		ClientSecret: cfg.Upstream.ClientSecret, RedirectURL: cfg.CallbackURL(), Scopes: cfg.UpstreamScopes(),
+		GroupsClaim: cfg.Upstream.GroupsClaim, AuthParams: cfg.Upstream.AuthParams})
+	cancel()
+	report("upstream "+cfg.Upstream.Issuer, err, "discovery OK")
+
+	client := &http.Client{Timeout: probeTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, rt := range cfg.Routes() {
+		name := rt.Name
+		if name == "" {
+			name = "(default)"
+		}
+		if rt.URL != "" {
+			status, err := head(client, rt.URL)
+			report("backend "+name+" "+rt.URL, err, fmt.Sprintf("reachable (HTTP %d to HEAD)", status))
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+		server, err := stdio.Probe(ctx, stdio.Options{Name: rt.Name, Command: rt.Command, Env: rt.Env})
+		cancel()
+		report("backend "+name+" "+rt.Command[0], err, "started and initialized: "+server)
+	}
+	return failures
+}
+
+func head(client *http.Client, url string) (int, error) {
+	req, err := http.NewRequest(http.MethodHead, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
