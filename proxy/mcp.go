@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -72,8 +71,7 @@ func (s *Server) mcp(c echo.Context, rt *Route) error {
 	}
 	if !ex.answered {
 		if ex.body != nil {
-			r.Body.(*bufferedBody).Reset(ex.body)
-			r.ContentLength = int64(len(ex.body))
+			setBody(r, ex.body)
 		}
 		var out http.ResponseWriter = w
 		if ex.rewriter != nil {
@@ -141,18 +139,17 @@ func readWholeBody(r *http.Request, limit int64, d readDeadliner) ([]byte, error
 		}
 	}
 	_ = d.SetReadDeadline(time.Time{})
-	buffered := &bufferedBody{}
-	buffered.Reset(body)
-	r.Body = buffered
-	r.ContentLength = int64(len(body))
+	setBody(r, body)
 	r.TransferEncoding = nil
 	return body, nil
 }
 
-// bufferedBody is a body read whole; one allocation with its reader.
-type bufferedBody struct{ bytes.Reader }
-
-func (bufferedBody) Close() error { return nil }
+// setBody makes body, read whole, the request's body, as a forward.Body
+// so that it reaches the backend in one write with the headers.
+func setBody(r *http.Request, body []byte) {
+	r.Body = forward.NewBody(body)
+	r.ContentLength = int64(len(body))
+}
 
 // authenticate returns the verified token of the request, from the cache
 // when it was seen before.

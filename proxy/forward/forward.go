@@ -166,6 +166,9 @@ func (f *Forwarder) ownHeaders() []string {
 
 func (f *Forwarder) rewrite(pr *httputil.ProxyRequest) {
 	out := pr.Out
+	if b, ok := pr.In.Body.(*Body); ok && out.Body != nil {
+		out.Body = b.outgoing()
+	}
 	u := *f.backend
 	u.RawQuery = pr.In.URL.RawQuery
 	out.URL = &u

@@ -1,0 +1,73 @@
+package forward
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// countingConn counts the writes to a connection: system calls.
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+// TestBodyGoesWithHeaders: a Body reaches the backend in one write with
+// the request's headers; any other body (a stream) costs two, as net/http
+// flushes the headers first.
+func TestBodyGoesWithHeaders(t *testing.T) {
+	const body = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"}}`
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ := io.ReadAll(r.Body)
+		if string(got) != body {
+			t.Errorf("backend got %q", got)
+		}
+	}))
+	defer backend.Close()
+	var writes atomic.Int64
+	dialer := &net.Dialer{}
+	transport := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dialer.DialContext(ctx, network, addr)
+		return countingConn{Conn: c, writes: &writes}, err
+	}}
+	defer transport.CloseIdleConnections()
+	u, _ := url.Parse(backend.URL + "/mcp")
+	f, err := New(Options{Backend: u, Transport: transport})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		body       io.ReadCloser
+		wantWrites int64
+	}{
+		{name: "read whole", body: NewBody([]byte(body)), wantWrites: 1},
+		{name: "a stream", body: io.NopCloser(io.MultiReader(strings.NewReader(body))), wantWrites: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "http://mcpgate.example/mcp", nil)
+			r.Body, r.ContentLength = tt.body, int64(len(body))
+			before := writes.Load()
+			w := httptest.NewRecorder()
+			f.Forward(w, r, nil)
+			if w.Code != http.StatusOK {
+				t.Fatalf("status %d", w.Code)
+			}
+			if got := writes.Load() - before; got != tt.wantWrites {
+				t.Errorf("the request took %d writes to the backend, want %d", got, tt.wantWrites)
+			}
+		})
+	}
+}
