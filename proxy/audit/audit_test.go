@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestRecordJSON(t *testing.T) {
@@ -138,5 +139,40 @@ func TestConcurrentWrites(t *testing.T) {
 	}
 	if n != 16000 {
 		t.Errorf("got %d lines, want 16000", n)
+	}
+}
+
+// FuzzAppendString: every string comes out as a JSON string that reads
+// back as itself, each invalid UTF-8 byte as U+FFFD.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain ascii", `quote " and \ back`, "ctl\x00\x1f\x7f\r\n", "héllo ✓", "bad \xff\xfe utf8", "\xe2\x82"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := appendString(nil, s)
+		var got string
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatalf("%q gave %s, not JSON: %v", s, out, err)
+		}
+		var want strings.Builder
+		for i := 0; i < len(s); {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				want.WriteRune(utf8.RuneError)
+			} else {
+				want.WriteString(s[i : i+size])
+			}
+			i += size
+		}
+		if got != want.String() {
+			t.Fatalf("%q read back as %q", s, got)
+		}
+	})
+}
+
+func BenchmarkAppendString(b *testing.B) {
+	buf := make([]byte, 0, 256)
+	for b.Loop() {
+		buf = appendString(buf[:0], "http://127.0.0.1:42023#dev-nlK3G61UQZPsOtDK")
 	}
 }
