@@ -46,3 +46,16 @@ type Provider interface {
 // ErrVerification marks a callback whose tokens or parameters failed
 // verification: the sign-in is refused, never retried.
 var ErrVerification = errors.New("upstream: verification failed")
+
+// Refusal is an Exchange error for a user the IdP signed in but whom the
+// provider's own rules turn away (a Google account outside the allowed
+// domains, an Entra tenant not allowed): the user is shown who they are
+// and why, and nothing is issued.
+type Refusal struct {
+	// Subject and Email are who the IdP signed in, as far as known.
+	Subject, Email string
+	// Reason is shown to the user: plain words, no internal detail.
+	Reason string
+}
+
+func (r *Refusal) Error() string { return "upstream: sign-in refused: " + r.Reason }
