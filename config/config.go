@@ -61,6 +61,11 @@ type Config struct {
 
 // Upstream is the OpenID Connect identity provider users sign in with.
 type Upstream struct {
+	// Type is the kind of IdP: oidc (the default), google, entra, okta,
+	// keycloak or github.
+	Type string `yaml:"type"`
+	// Issuer is the IdP's issuer; for google and entra it has a default,
+	// for github it is the GitHub (Enterprise Server) URL.
 	Issuer       string `yaml:"issuer"`
 	ClientID     string `yaml:"client_id"`
 	ClientSecret string `yaml:"client_secret" secret:"true"`
@@ -78,6 +83,15 @@ type Upstream struct {
 	// Off by default: such an email is dropped, since whoever can set
 	// their own address at the IdP could claim someone else's.
 	AllowUnverifiedEmail bool `yaml:"allow_unverified_email"`
+	// HostedDomains (google) are the Google Workspace domains whose users
+	// may sign in, checked against the ID token's hd claim.
+	HostedDomains []string `yaml:"hosted_domains"`
+	// Tenant (entra) is the directory ID or domain, or common or
+	// organizations for users of several directories.
+	Tenant string `yaml:"tenant"`
+	// AllowedTenants (entra, with common or organizations) are the
+	// directory IDs whose users may sign in.
+	AllowedTenants []string `yaml:"allowed_tenants"`
 }
 
 // Backend is the MCP server mcpgate forwards to.

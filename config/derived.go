@@ -6,6 +6,10 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/mcpgate/mcpgate/upstream"
+	"github.com/mcpgate/mcpgate/upstream/github"
+	"github.com/mcpgate/mcpgate/upstream/preset"
 )
 
 // CallbackPath is where mcpgate receives the upstream IdP's redirect when
@@ -123,4 +127,28 @@ func validScheme(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// IssuerURL is the upstream issuer in force: the configured one, or the
+// default of the kind of IdP.
+func (u *Upstream) IssuerURL() string {
+	switch {
+	case u.Issuer != "":
+		return u.Issuer
+	case u.Type == upstream.TypeGoogle:
+		return preset.GoogleIssuer
+	case u.Type == upstream.TypeEntra:
+		return preset.EntraIssuer(u.Tenant)
+	case u.Type == upstream.TypeGitHub:
+		return github.DefaultBaseURL
+	}
+	return ""
+}
+
+// UpstreamSettings are what the upstream provider is built from.
+func (c *Config) UpstreamSettings() preset.Settings {
+	u := c.Upstream
+	return preset.Settings{Type: u.Type, Issuer: u.IssuerURL(), ClientID: u.ClientID, ClientSecret: u.ClientSecret,
+		RedirectURL: c.CallbackURL(), Scopes: c.UpstreamScopes(), GroupsClaim: u.GroupsClaim, AuthParams: u.AuthParams,
+		HostedDomains: u.HostedDomains, Tenant: u.Tenant, AllowedTenants: u.AllowedTenants}
 }

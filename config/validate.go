@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/mcpgate/mcpgate/proxy/oauth"
+	"github.com/mcpgate/mcpgate/upstream"
+	"github.com/mcpgate/mcpgate/upstream/oidc"
+	"github.com/mcpgate/mcpgate/upstream/preset"
 )
 
 // maxCodeTTL is the longest authorization code life RFC 6749 §4.1.2
@@ -94,21 +97,19 @@ func (c *Config) Validate() error {
 }
 
 // upstreamReservedParams are authorization request parameters mcpgate sets
-// itself; letting auth_params override them would break or weaken the login
-// (state, nonce and PKCE protect it, response_mode decides how the callback
-// arrives).
-func upstreamReservedParams() []string {
-	return []string{
-		"response_type", "response_mode", "client_id", "redirect_uri", "scope",
-		"state", "nonce", "code_challenge", "code_challenge_method",
-	}
-}
+// itself or never sends; letting auth_params set them would break or weaken
+// the login (state, nonce and PKCE protect it, response_mode decides how the
+// callback arrives, Entra refuses resource).
+func upstreamReservedParams() []string { return oidc.ReservedParams }
 
 func (u *Upstream) validate(p *Problems) {
+	if u.Type != "" && !slices.Contains(upstream.Types, u.Type) {
+		p.add("upstream.type", "%q is not one of %s", u.Type, strings.Join(upstream.Types, ", "))
+	}
 	// OpenID Connect Discovery forbids a query or fragment in the issuer;
 	// a path is common (e.g. Entra ID's /{tenant}/v2.0).
 	checkURL(p, "upstream.issuer", u.Issuer, urlRules{
-		required: true, secure: true, noQuery: true, noFragment: true, noUserinfo: true,
+		required: u.issuerRequired(), secure: true, noQuery: true, noFragment: true, noUserinfo: true,
 	})
 	if u.ClientID == "" {
 		p.add("upstream.client_id", "required")
@@ -123,6 +124,55 @@ func (u *Upstream) validate(p *Problems) {
 			p.add("upstream.auth_params", "parameter names must not be empty")
 		case slices.Contains(upstreamReservedParams(), k):
 			p.add(key, "is set by mcpgate itself and cannot be overridden")
+		}
+	}
+	u.validatePreset(p)
+}
+
+func (u *Upstream) issuerRequired() bool {
+	switch u.Type {
+	case upstream.TypeGoogle, upstream.TypeEntra, upstream.TypeGitHub:
+		return false
+	}
+	return true
+}
+
+// validatePreset checks the settings of one kind of IdP, and that no
+// other kind's settings are given where they would do nothing.
+func (u *Upstream) validatePreset(p *Problems) {
+	if u.Type != upstream.TypeGoogle && len(u.HostedDomains) > 0 {
+		p.add("upstream.hosted_domains", "applies to upstream.type google only")
+	}
+	if u.Type != upstream.TypeEntra {
+		if u.Tenant != "" {
+			p.add("upstream.tenant", "applies to upstream.type entra only")
+		}
+		if len(u.AllowedTenants) > 0 {
+			p.add("upstream.allowed_tenants", "applies to upstream.type entra with tenant common or organizations only")
+		}
+	}
+	switch u.Type {
+	case upstream.TypeEntra:
+		if u.Tenant == "" {
+			p.add("upstream.tenant", "required for entra: the directory ID, or common or organizations")
+		}
+		multi := preset.IsMultiTenant(u.Tenant)
+		if multi && len(u.AllowedTenants) == 0 {
+			p.add("upstream.allowed_tenants", "required with tenant %s: the directory IDs whose users may sign in (otherwise anyone with a Microsoft work account could)", u.Tenant)
+		}
+		if !multi && len(u.AllowedTenants) > 0 {
+			p.add("upstream.allowed_tenants", "applies with tenant common or organizations only")
+		}
+		if u.Issuer != "" && !strings.Contains(u.Issuer, "/"+u.Tenant+"/") {
+			p.add("upstream.issuer", "must name the tenant %q (…/%s/v2.0); leave it out for Microsoft's public cloud", u.Tenant, u.Tenant)
+		}
+		if strings.Contains(u.AuthParams["prompt"], "consent") {
+			// Entra turns it into a request for an administrator's consent.
+			p.add("upstream.auth_params.prompt", "consent must not be sent to Entra ID")
+		}
+	case upstream.TypeKeycloak:
+		if u.Issuer != "" && !preset.IsKeycloakIssuer(u.Issuer) {
+			p.add("upstream.issuer", "must be a realm's issuer, https://<host>/realms/<realm>")
 		}
 	}
 }

@@ -56,6 +56,21 @@ type Refusal struct {
 	Subject, Email string
 	// Reason is shown to the user: plain words, no internal detail.
 	Reason string
+	// Cause is what went wrong inside, if anything: logged, never shown.
+	Cause error
 }
 
 func (r *Refusal) Error() string { return "upstream: sign-in refused: " + r.Reason }
+
+// The kinds of upstream IdP mcpgate knows (upstream.type in the config).
+const (
+	TypeOIDC     = "oidc"
+	TypeGoogle   = "google"
+	TypeEntra    = "entra"
+	TypeOkta     = "okta"
+	TypeKeycloak = "keycloak"
+	TypeGitHub   = "github"
+)
+
+// Types lists them, the default first.
+var Types = []string{TypeOIDC, TypeGoogle, TypeEntra, TypeOkta, TypeKeycloak, TypeGitHub}

@@ -157,7 +157,7 @@ func check(args, environ []string, stdout, stderr io.Writer) int {
 		rules += len(rt.Rules)
 	}
 	fmt.Fprintf(stdout, "configuration OK: issuer %s, resource %s, upstream %s, %d policy rule(s)\n",
-		cfg.Issuer(), strings.Join(resources, ", "), cfg.Upstream.Issuer, rules)
+		cfg.Issuer(), strings.Join(resources, ", "), cfg.Upstream.IssuerURL(), rules)
 	if probing {
 		if failed := probe(cfg, stdout, stderr); failed > 0 {
 			fmt.Fprintf(stderr, "mcpgate: %d probe(s) failed\n", failed)

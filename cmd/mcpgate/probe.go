@@ -9,7 +9,8 @@ import (
 
 	"github.com/mcpgate/mcpgate/config"
 	"github.com/mcpgate/mcpgate/proxy/stdio"
-	"github.com/mcpgate/mcpgate/upstream/oidc"
+	"github.com/mcpgate/mcpgate/upstream"
+	"github.com/mcpgate/mcpgate/upstream/preset"
 )
 
 // probeTimeout bounds each thing check --probe contacts.
@@ -31,12 +32,14 @@ func probe(cfg *config.Config, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "probe: %s: %s\n", what, ok)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
-	_, err := oidc.New(ctx, oidc.Config{Issuer: cfg.Upstream.Issuer, ClientID: cfg.Upstream.ClientID,
-		ClientSecret: cfg.Upstream.ClientSecret, RedirectURL: cfg.CallbackURL(), Scopes: cfg.UpstreamScopes(),
-		GroupsClaim: cfg.Upstream.GroupsClaim, AuthParams: cfg.Upstream.AuthParams})
-	cancel()
-	report("upstream "+cfg.Upstream.Issuer, err, "discovery OK")
+	if cfg.Upstream.Type == upstream.TypeGitHub {
+		fmt.Fprintf(stdout, "probe: upstream %s: not contacted (GitHub has no discovery to check)\n", cfg.Upstream.IssuerURL())
+	} else {
+		ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+		_, err := preset.New(ctx, cfg.UpstreamSettings())
+		cancel()
+		report("upstream "+cfg.Upstream.IssuerURL(), err, "discovery OK")
+	}
 
 	client := &http.Client{Timeout: probeTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, rt := range cfg.Routes() {

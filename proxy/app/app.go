@@ -23,7 +23,7 @@ import (
 	"github.com/mcpgate/mcpgate/proxy/stdio"
 	"github.com/mcpgate/mcpgate/proxy/store"
 	"github.com/mcpgate/mcpgate/upstream"
-	"github.com/mcpgate/mcpgate/upstream/oidc"
+	"github.com/mcpgate/mcpgate/upstream/preset"
 )
 
 // Options are the parts a caller may supply instead of the defaults.
@@ -110,16 +110,9 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 	}
 	up := opts.Upstream
 	if up == nil {
-		if up, err = oidc.New(ctx, oidc.Config{
-			Issuer:       cfg.Upstream.Issuer,
-			ClientID:     cfg.Upstream.ClientID,
-			ClientSecret: cfg.Upstream.ClientSecret,
-			RedirectURL:  cfg.CallbackURL(),
-			Scopes:       cfg.UpstreamScopes(),
-			GroupsClaim:  cfg.Upstream.GroupsClaim,
-			AuthParams:   cfg.Upstream.AuthParams,
-			HTTPClient:   opts.UpstreamHTTPClient,
-		}); err != nil {
+		settings := cfg.UpstreamSettings()
+		settings.HTTPClient = opts.UpstreamHTTPClient
+		if up, err = preset.New(ctx, settings); err != nil {
 			return fmt.Errorf("app: upstream: %w", err)
 		}
 	}

@@ -99,6 +99,13 @@ func (s *Server) Callback(ctx context.Context, p CallbackParams, b Browser) (Out
 	ident, err := s.upstream.Exchange(ctx, upstream.Callback{Code: p.Code, Iss: p.Iss}, upstream.LoginParams{
 		State: p.State, Nonce: req.UpstreamNonce, Verifier: req.UpstreamVerifier,
 	})
+	var refused *upstream.Refusal
+	if errors.As(err, &refused) {
+		if refused.Cause != nil {
+			s.log.WarnContext(ctx, "upstream sign-in refused", "client_id", req.ClientID, "err", refused.Cause)
+		}
+		return s.refuseSignIn(ctx, req, store.Identity{Subject: refused.Subject, Email: refused.Email}, refused.Reason), nil
+	}
 	if err != nil {
 		s.dropRequest(ctx, req.ID)
 		if errors.Is(err, upstream.ErrVerification) {

@@ -3,6 +3,7 @@ package oidc
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -38,12 +39,36 @@ type Config struct {
 	HTTPClient *http.Client
 	// Now is the clock for ID token expiry; default time.Now.
 	Now func() time.Time
+	// DiscoveryIssuer is the issuer the discovery document advertises when
+	// it is not Issuer: Entra ID's multi-tenant endpoints advertise a
+	// template ("…/{tenantid}/v2.0"). go-oidc then leaves the ID token's
+	// iss unchecked, and Check must check it.
+	DiscoveryIssuer string
+	// Check runs on every sign-in whose ID token verified: it may refuse
+	// the user (return an *upstream.Refusal) or adjust the identity.
+	Check func(ctx context.Context, s *SignIn) error
 }
 
-// reservedParams are set by the Provider itself, or would change how the
+// SignIn is what a Config.Check sees of a verified sign-in.
+type SignIn struct {
+	// Issuer is the ID token's iss.
+	Issuer string
+	// Claims are the ID token's claims, with userinfo's added.
+	Claims map[string]json.RawMessage
+	// Token is the IdP's token response (its access token may call the
+	// IdP's APIs).
+	Token *oauth2.Token
+	// Identity is what the sign-in maps to; Check may change it.
+	Identity *upstream.Identity
+}
+
+// String is a claim's value if it is a string, else "".
+func (s *SignIn) String(name string) string { return str(s.Claims[name]) }
+
+// ReservedParams are set by the Provider itself, or would change how the
 // response comes back (response_mode, request objects), or are refused by
 // some IdPs (Entra rejects resource in v2 requests).
-var reservedParams = []string{
+var ReservedParams = []string{
 	"state", "nonce", "code_challenge", "code_challenge_method",
 	"redirect_uri", "client_id", "response_type", "scope", "resource",
 	"response_mode", "request", "request_uri", "code_verifier",
@@ -61,6 +86,7 @@ type Provider struct {
 	// issRequired is set when the IdP promises the RFC 9207 iss parameter,
 	// so its absence means the response did not come from this IdP.
 	issRequired bool
+	check       func(ctx context.Context, s *SignIn) error
 }
 
 // discovery holds the metadata go-oidc does not expose.
@@ -76,7 +102,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	var params []oauth2.AuthCodeOption
 	for k, v := range cfg.AuthParams {
-		if slices.Contains(reservedParams, strings.ToLower(k)) {
+		if slices.Contains(ReservedParams, strings.ToLower(k)) {
 			return nil, fmt.Errorf("upstream: auth param %q is reserved", k)
 		}
 		params = append(params, oauth2.SetAuthURLParam(k, v))
@@ -85,7 +111,14 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if client == nil {
 		client = &http.Client{Timeout: 30 * time.Second}
 	}
-	op, err := gooidc.NewProvider(gooidc.ClientContext(ctx, client), cfg.Issuer)
+	discoverCtx := gooidc.ClientContext(ctx, client)
+	if cfg.DiscoveryIssuer != "" {
+		if cfg.Check == nil {
+			return nil, errors.New("upstream: a discovery issuer other than the issuer needs a check of the ID token's iss")
+		}
+		discoverCtx = gooidc.InsecureIssuerURLContext(discoverCtx, cfg.DiscoveryIssuer)
+	}
+	op, err := gooidc.NewProvider(discoverCtx, cfg.Issuer)
 	if err != nil {
 		return nil, fmt.Errorf("upstream: discover %s: %w", cfg.Issuer, err)
 	}
@@ -116,12 +149,13 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 			RedirectURL:  cfg.RedirectURL,
 			Scopes:       scopes,
 		},
-		verifier:    op.Verifier(&gooidc.Config{ClientID: cfg.ClientID, Now: cfg.Now}),
+		verifier:    op.Verifier(&gooidc.Config{ClientID: cfg.ClientID, Now: cfg.Now, SkipIssuerCheck: cfg.DiscoveryIssuer != ""}),
 		op:          op,
 		client:      client,
 		authParams:  params,
 		groupsClaim: groups,
 		issRequired: meta.IssParameterSupported,
+		check:       cfg.Check,
 	}, nil
 }
 
@@ -202,7 +236,13 @@ func (p *Provider) Exchange(ctx context.Context, cb upstream.Callback, lp upstre
 	}
 	// The configured issuer, not the token's: go-oidc lets Google's
 	// scheme-less iss through, and the subject must not depend on it.
-	return identity(p.issuer+"#"+idt.Subject, claims, p.groupsClaim), nil
+	id := identity(p.issuer+"#"+idt.Subject, claims, p.groupsClaim)
+	if p.check != nil {
+		if err := p.check(ctx, &SignIn{Issuer: idt.Issuer, Claims: claims, Token: tok, Identity: &id}); err != nil {
+			return upstream.Identity{}, err
+		}
+	}
+	return id, nil
 }
 
 // addUserInfo fills profile claims the ID token left out (some IdPs only put

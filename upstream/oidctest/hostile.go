@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -37,6 +38,9 @@ type HostileOptions struct {
 	// DiscoveryExtra is merged into the discovery document; a nil value
 	// deletes the key (e.g. "userinfo_endpoint").
 	DiscoveryExtra map[string]any
+	// Path is the issuer's path ("/realms/acme", "/common/v2.0"); every
+	// endpoint lives under it.
+	Path string
 }
 
 // AuthorizeRequest is what the IdP received at /authorize.
@@ -58,6 +62,7 @@ type Hostile struct {
 	redirects []string
 	discovery map[string]any
 	issParam  bool
+	path      string
 
 	mu        sync.Mutex
 	token     func(w http.ResponseWriter, req AuthorizeRequest)
@@ -85,22 +90,27 @@ func StartHostile(tb testing.TB, opts HostileOptions) *Hostile {
 		redirects: slices.Clone(opts.RedirectURIs),
 		discovery: maps.Clone(opts.DiscoveryExtra),
 		codes:     map[string]AuthorizeRequest{},
+		path:      strings.TrimSuffix(opts.Path, "/"),
 	}
 	h.issParam, _ = h.discovery["authorization_response_iss_parameter_supported"].(bool)
 	h.SetIDToken(func(req AuthorizeRequest) string { return h.Sign(h.key, h.ValidClaims(req)) })
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /.well-known/openid-configuration", h.discoveryEndpoint)
-	mux.HandleFunc("GET /jwks", h.jwks)
-	mux.HandleFunc("GET /authorize", h.authorize)
-	mux.HandleFunc("POST /token", h.tokenEndpoint)
-	mux.HandleFunc("GET /userinfo", h.userinfoEndpoint)
+	mux.HandleFunc("GET "+h.path+"/.well-known/openid-configuration", h.discoveryEndpoint)
+	mux.HandleFunc("GET "+h.path+"/jwks", h.jwks)
+	mux.HandleFunc("GET "+h.path+"/authorize", h.authorize)
+	mux.HandleFunc("POST "+h.path+"/token", h.tokenEndpoint)
+	mux.HandleFunc("GET "+h.path+"/userinfo", h.userinfoEndpoint)
 	h.srv = httptest.NewServer(mux)
 	tb.Cleanup(h.srv.Close)
 	return h
 }
 
-// Issuer is the IdP's issuer URL (http://127.0.0.1:port, no trailing slash).
-func (h *Hostile) Issuer() string { return h.srv.URL }
+// Issuer is the IdP's issuer URL (http://127.0.0.1:port and the Path, no
+// trailing slash).
+func (h *Hostile) Issuer() string { return h.srv.URL + h.path }
+
+// Base is the IdP's URL without the Path.
+func (h *Hostile) Base() string { return h.srv.URL }
 
 // Key is the IdP's signing key, published in its JWKS.
 func (h *Hostile) Key() *ecdsa.PrivateKey { return h.key }
