@@ -1,6 +1,7 @@
 // Package store defines the persistence seam of mcpgate: the records the
 // authorization server keeps (clients, pending authorizations, codes,
-// refresh-token families, consents, signing keys, server secrets) and the
+// refresh-token families and the upstream grants behind them, consents,
+// signing keys, server secrets) and the
 // Store interface every backend implements.
 //
 // Implementations live in sub-packages (memory, sqlite, ...) and all run the

@@ -105,6 +105,27 @@ type RefreshToken struct {
 	ExpiresAt       time.Time
 }
 
+// UpstreamGrant is what the upstream IdP granted behind one refresh
+// family: its refresh token, who it is for, and when mcpgate last checked
+// with the IdP that the user may still sign in.
+type UpstreamGrant struct {
+	FamilyID string
+	// Subject is the user's subject in mcpgate.
+	Subject string
+	// SessionID is the IdP's session (the ID token's sid), if it named one.
+	SessionID string
+	// RefreshToken is the IdP's refresh token, sealed by the caller; nil
+	// when the IdP gave none.
+	RefreshToken []byte
+	CheckedAt    time.Time
+	// Version counts the changes, so that a writer can tell whether the
+	// grant changed since it read it.
+	Version   int64
+	CreatedAt time.Time
+	// ExpiresAt is the family's end.
+	ExpiresAt time.Time
+}
+
 // Consent records that a user approved a client, for exactly these scopes
 // and resources: a later request for more asks again.
 type Consent struct {

@@ -69,6 +69,17 @@ type Store interface {
 	// since, in no particular order.
 	Revocations(ctx context.Context, since time.Time) ([]Revocation, error)
 
+	// CreateUpstreamGrant stores g; ErrAlreadyExists if its family has a
+	// live one.
+	CreateUpstreamGrant(ctx context.Context, g UpstreamGrant) error
+	GetUpstreamGrant(ctx context.Context, familyID string) (UpstreamGrant, error)
+	// UpdateUpstreamGrant runs update once on a private copy of the
+	// family's grant, under the grant's lock, and writes the result unless
+	// update fails (its error is returned unchanged). update must not call
+	// the IdP: a concurrent caller waits for it.
+	UpdateUpstreamGrant(ctx context.Context, familyID string, update func(*UpstreamGrant) error) error
+	DeleteUpstreamGrant(ctx context.Context, familyID string) error
+
 	// PutConsent creates or replaces the consent of (Subject, ClientID).
 	PutConsent(ctx context.Context, c Consent) error
 	GetConsent(ctx context.Context, subject, clientID string) (Consent, error)
@@ -103,12 +114,13 @@ type Store interface {
 
 // GCResult counts what GarbageCollect removed.
 type GCResult struct {
-	Clients, AuthRequests, AuthCodes, RefreshTokens, Consents, SigningKeys, Claims, Revocations, Counters int64
+	Clients, AuthRequests, AuthCodes, RefreshTokens, Consents, SigningKeys, Claims, Revocations, Counters, UpstreamGrants int64
 }
 
 // Total is the number of records removed.
 func (r GCResult) Total() int64 {
-	return r.Clients + r.AuthRequests + r.AuthCodes + r.RefreshTokens + r.Consents + r.SigningKeys + r.Claims + r.Revocations + r.Counters
+	return r.Clients + r.AuthRequests + r.AuthCodes + r.RefreshTokens + r.Consents + r.SigningKeys + r.Claims + r.Revocations + r.Counters +
+		r.UpstreamGrants
 }
 
 // Option configures a backend when it is opened.

@@ -31,6 +31,7 @@ type Store struct {
 
 	revocations map[string]store.Revocation
 	counters    map[string]counter
+	upstream    map[string]store.UpstreamGrant
 	now         func() time.Time
 }
 
@@ -49,6 +50,7 @@ func New(opts ...store.Option) *Store {
 
 		revocations: map[string]store.Revocation{},
 		counters:    map[string]counter{},
+		upstream:    map[string]store.UpstreamGrant{},
 	}
 }
 
@@ -112,14 +114,15 @@ func (s *Store) GarbageCollect(ctx context.Context, now time.Time) (store.GCResu
 	}
 	defer s.mu.Unlock()
 	return store.GCResult{
-		Clients:       clients.gc(s.clients, now),
-		AuthRequests:  requests.gc(s.requests, now),
-		AuthCodes:     codes.gc(s.codes, now),
-		RefreshTokens: tokens.gc(s.tokens, now),
-		Consents:      consents.gc(s.consents, now),
-		SigningKeys:   keys.gc(s.keys, now),
-		Claims:        gcMap(s.claims, func(exp time.Time) time.Time { return exp }, now),
-		Revocations:   gcMap(s.revocations, func(r store.Revocation) time.Time { return r.ExpiresAt }, now),
-		Counters:      gcMap(s.counters, func(c counter) time.Time { return c.expires }, now),
+		Clients:        clients.gc(s.clients, now),
+		AuthRequests:   requests.gc(s.requests, now),
+		AuthCodes:      codes.gc(s.codes, now),
+		RefreshTokens:  tokens.gc(s.tokens, now),
+		Consents:       consents.gc(s.consents, now),
+		SigningKeys:    keys.gc(s.keys, now),
+		Claims:         gcMap(s.claims, func(exp time.Time) time.Time { return exp }, now),
+		Revocations:    gcMap(s.revocations, func(r store.Revocation) time.Time { return r.ExpiresAt }, now),
+		Counters:       gcMap(s.counters, func(c counter) time.Time { return c.expires }, now),
+		UpstreamGrants: upstreamGrants.gc(s.upstream, now),
 	}, nil
 }

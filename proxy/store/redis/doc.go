@@ -14,6 +14,7 @@
 //	P refresh:HASH                hash, as above, plus fam = family ID
 //	P consent:N:SUBJECTCLIENT     hash, as above; N = len(SUBJECT) in bytes
 //	P key:ID                      hash, as above (signing keys)
+//	P upstream:FAMILY             hash, as above (the IdP's grant behind a family)
 //	P claim:KEY                   string: the claim's expiry (Unix ms)
 //	P secret:NAME                 string: the secret's bytes
 //	P family:FAMILY               set of the family's token hashes

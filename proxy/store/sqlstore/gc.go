@@ -26,6 +26,7 @@ func (s *Store) GarbageCollect(ctx context.Context, now time.Time) (store.GCResu
 			{&r.Claims, gcClaims},
 			{&r.Revocations, gcTable("revocations")},
 			{&r.Counters, gcTable("counters")},
+			{&r.UpstreamGrants, upstreamGrants.gc},
 		} {
 			if *step.n, err = step.gc(ctx, tx, now); err != nil {
 				return err

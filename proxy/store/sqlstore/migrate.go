@@ -139,6 +139,20 @@ CREATE TABLE counters (
 	expires_at BIGINT NOT NULL
 );
 CREATE INDEX counters_expires_at ON counters (expires_at);`,
+	// The upstream IdP's grant behind each refresh family: its (sealed)
+	// refresh token and when it was last checked.
+	`CREATE TABLE upstream_grants (
+	family_id TEXT NOT NULL PRIMARY KEY,
+	subject TEXT NOT NULL,
+	session_id TEXT NOT NULL,
+	refresh_token {{bytes}},
+	checked_at BIGINT,
+	version BIGINT NOT NULL,
+	created_at BIGINT,
+	expires_at BIGINT
+);
+CREATE INDEX upstream_grants_expires_at ON upstream_grants (expires_at);
+CREATE INDEX upstream_grants_subject ON upstream_grants (subject);`,
 }
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Claims", claimTests},
 		{"Revocations", revocationTests},
 		{"Counters", counterTests},
+		{"UpstreamGrants", upstreamGrantTests},
 		{"GarbageCollect", gcTests},
 		{"Times", timeTests},
 	}
