@@ -3,6 +3,7 @@ package upstream
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Identity is who the IdP says signed in, verified, with the subject
@@ -16,6 +17,21 @@ type Identity struct {
 	EmailVerified bool
 	Name          string
 	Groups        []string
+	// Tokens are what the IdP granted with this sign-in, for checking the
+	// user again later (Refresher); not part of who the user is.
+	Tokens Tokens
+}
+
+// Tokens are an IdP's grant: what a Refresher needs to ask about the user
+// again.
+type Tokens struct {
+	AccessToken string
+	// RefreshToken is "" when the IdP gave none (GitHub OAuth apps).
+	RefreshToken string
+	Expiry       time.Time
+	// SessionID is the ID token's sid, when the IdP names its sessions
+	// (back-channel logout refers to them).
+	SessionID string
 }
 
 // LoginParams are the per-login secrets mcpgate generates and keeps until the
@@ -42,6 +58,21 @@ type Provider interface {
 	// check (a forged or replayed response), other errors otherwise.
 	Exchange(ctx context.Context, cb Callback, p LoginParams) (Identity, error)
 }
+
+// Refresher is a Provider that can ask the IdP about a user again after
+// the sign-in: whether they may still sign in, and who they are now.
+type Refresher interface {
+	// Refresh redeems t's refresh token (or, where the IdP gives none,
+	// uses its access token) for the user subject. It returns the user as
+	// the IdP describes them now, with the IdP's new tokens (a rotated
+	// refresh token replaces the old one, which must not be used again),
+	// or an error wrapping ErrGrantRevoked when the IdP no longer grants
+	// access (user disabled, grant revoked, password reset).
+	Refresh(ctx context.Context, subject string, t Tokens) (Identity, error)
+}
+
+// ErrGrantRevoked marks a Refresh the IdP refused for good.
+var ErrGrantRevoked = errors.New("upstream: the IdP no longer grants access")
 
 // ErrVerification marks a callback whose tokens or parameters failed
 // verification: the sign-in is refused, never retried.

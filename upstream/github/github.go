@@ -123,7 +123,12 @@ func (p *Provider) Exchange(ctx context.Context, cb upstream.Callback, lp upstre
 	if err != nil {
 		return upstream.Identity{}, fmt.Errorf("github: exchange code: %w", err)
 	}
-	return p.Identify(ctx, tok.AccessToken)
+	id, err := p.Identify(ctx, tok.AccessToken)
+	if err != nil {
+		return upstream.Identity{}, err
+	}
+	id.Tokens = upstream.Tokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.Expiry}
+	return id, nil
 }
 
 type user struct {
@@ -252,3 +257,23 @@ func (p *Provider) get(ctx context.Context, token, target string, v any) (string
 // ErrTokenRefused is Identify's error when GitHub no longer accepts the
 // access token (revoked, or the user removed the authorization).
 var ErrTokenRefused = errors.New("github: token refused")
+
+var _ upstream.Refresher = (*Provider)(nil)
+
+// Refresh implements upstream.Refresher. A GitHub OAuth app's token has
+// no refresh token and does not expire: the user is read again with it,
+// and a token GitHub refuses (the user revoked the app, or was removed)
+// ends the grant.
+func (p *Provider) Refresh(ctx context.Context, subject string, t upstream.Tokens) (upstream.Identity, error) {
+	id, err := p.Identify(ctx, t.AccessToken)
+	switch {
+	case errors.Is(err, ErrTokenRefused):
+		return upstream.Identity{}, fmt.Errorf("%w: %w", upstream.ErrGrantRevoked, err)
+	case err != nil:
+		return upstream.Identity{}, err
+	case id.Subject != subject:
+		return upstream.Identity{}, fmt.Errorf("%w: the token is another GitHub user's", upstream.ErrVerification)
+	}
+	id.Tokens = t
+	return id, nil
+}

@@ -183,16 +183,31 @@ func TestSignInFailures(t *testing.T) {
 	}
 }
 
-// TestIdentifyRevoked: once the user revokes the authorization, checking
-// them again fails with ErrTokenRefused.
-func TestIdentifyRevoked(t *testing.T) {
+// TestRefresh: checking the user again reads them anew with the token of
+// the sign-in (GitHub gives no refresh token); once the user revokes the
+// authorization the grant is revoked.
+func TestRefresh(t *testing.T) {
 	f := startFake(t)
 	p := newProvider(t, f)
+	signedIn, err := login(t, f, p, "good-code")
+	if err != nil || signedIn.Tokens.AccessToken != fakeToken {
+		t.Fatalf("sign-in: %+v %v", signedIn, err)
+	}
+	f.mu.Lock()
+	f.teams = nil // left the platform team
+	f.mu.Unlock()
+	again, err := p.Refresh(context.Background(), signedIn.Subject, signedIn.Tokens)
+	if err != nil || !slices.Equal(again.Groups, []string{"acme"}) || again.Tokens != signedIn.Tokens {
+		t.Errorf("refresh: %+v %v, want the groups read anew", again, err)
+	}
+	if _, err := p.Refresh(context.Background(), f.srv.URL+"#1", signedIn.Tokens); !errors.Is(err, upstream.ErrVerification) {
+		t.Errorf("refresh for another user: got %v, want a verification error", err)
+	}
 	f.mu.Lock()
 	f.revoked = true
 	f.mu.Unlock()
-	if _, err := p.Identify(context.Background(), fakeToken); !errors.Is(err, ErrTokenRefused) {
-		t.Errorf("got %v, want ErrTokenRefused", err)
+	if _, err := p.Refresh(context.Background(), signedIn.Subject, signedIn.Tokens); !errors.Is(err, upstream.ErrGrantRevoked) {
+		t.Errorf("after the user revoked the app: got %v, want ErrGrantRevoked", err)
 	}
 }
 

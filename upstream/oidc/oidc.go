@@ -222,6 +222,12 @@ func (p *Provider) Exchange(ctx context.Context, cb upstream.Callback, lp upstre
 			return upstream.Identity{}, fmt.Errorf("%w: at_hash: %w", upstream.ErrVerification, err)
 		}
 	}
+	return p.identify(ctx, tok, idt, true)
+}
+
+// identify maps a verified ID token (and userinfo, where the token lacks
+// the email) to the identity, runs the Check and records the tokens.
+func (p *Provider) identify(ctx context.Context, tok *oauth2.Token, idt *gooidc.IDToken, useUserInfo bool) (upstream.Identity, error) {
 	if idt.Subject == "" {
 		return upstream.Identity{}, verificationError("id token has no sub")
 	}
@@ -229,7 +235,7 @@ func (p *Provider) Exchange(ctx context.Context, cb upstream.Callback, lp upstre
 	if err != nil {
 		return upstream.Identity{}, fmt.Errorf("%w: id token claims: %w", upstream.ErrVerification, err)
 	}
-	if _, ok := claims["email"]; !ok {
+	if _, ok := claims["email"]; !ok && useUserInfo {
 		if err := p.addUserInfo(ctx, tok, idt.Subject, claims); err != nil {
 			return upstream.Identity{}, err
 		}
@@ -242,6 +248,7 @@ func (p *Provider) Exchange(ctx context.Context, cb upstream.Callback, lp upstre
 			return upstream.Identity{}, err
 		}
 	}
+	id.Tokens = upstream.Tokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.Expiry, SessionID: str(claims["sid"])}
 	return id, nil
 }
 

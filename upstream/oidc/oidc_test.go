@@ -261,6 +261,10 @@ func TestExchange(t *testing.T) {
 					t.Fatalf("got error %v, want none", err)
 				}
 				tc.want.Subject = idp.Issuer() + tc.want.Subject
+				if got.Tokens.AccessToken != oidctest.HostileAccessToken {
+					t.Errorf("tokens: got %+v, want the IdP's access token kept", got.Tokens)
+				}
+				got.Tokens = upstream.Tokens{}
 				if !reflect.DeepEqual(got, tc.want) {
 					t.Errorf("got identity %+v, want %+v", got, tc.want)
 				}

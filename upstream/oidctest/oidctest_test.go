@@ -78,6 +78,10 @@ func TestFullFlow(t *testing.T) {
 				EmailVerified: idp.EmailVerified,
 				Name:          idp.Name,
 			}
+			if got.Tokens.AccessToken == "" {
+				t.Error("the IdP's access token was not kept")
+			}
+			got.Tokens = upstream.Tokens{}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("identity: got %+v, want %+v", got, want)
 			}
