@@ -2,17 +2,20 @@ package stdio
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os/exec"
-	"strconv"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgate/mcpgate/proxy/forward"
 )
 
 // A shared process serves many clients at once: every session of a
@@ -52,6 +55,7 @@ var initializeParams = json.RawMessage(`{"protocolVersion":"2025-11-25","capabil
 // run is one running shared process.
 type run struct {
 	b      *Backend
+	key    string // see Backend.shared
 	conn   mcp.Connection
 	cancel context.CancelFunc
 	// initResult is the process's answer to initialize, given to every
@@ -69,21 +73,27 @@ type run struct {
 	subs   map[string]map[peer]bool
 }
 
-// shared returns the backend's running shared process, starting one if
-// none runs.
-func (b *Backend) shared() (*run, error) {
+// shared returns the running shared process under key, starting one if
+// none runs: key "" is the one process of a backend with Shared; on a
+// backend with a process per session, each user's stateless requests get
+// a process of that user's own (key = owner), so that no process ever
+// serves two users unless the operator chose Shared.
+func (b *Backend) shared(key string, id *forward.Identity) (*run, error) {
 	b.sharedStart.Lock()
 	defer b.sharedStart.Unlock()
 	b.mu.Lock()
-	r, closed := b.sharedRun, b.closed
+	r, closed := b.runs[key], b.closed
+	full := key != "" && b.processes() >= b.opts.MaxProcesses
 	b.mu.Unlock()
-	if closed {
+	switch {
+	case closed:
 		return nil, errors.New("stdio: backend closed")
-	}
-	if r != nil {
+	case r != nil:
 		return r, nil
+	case full:
+		return nil, errTooMany
 	}
-	r, err := startShared(b)
+	r, err := startShared(b, key, id)
 	if err != nil {
 		return nil, err
 	}
@@ -93,24 +103,42 @@ func (b *Backend) shared() (*run, error) {
 		r.stop("mcpgate stopping")
 		return nil, errors.New("stdio: backend closed")
 	}
-	b.sharedRun = r
+	b.runs[key] = r
 	b.mu.Unlock()
-	b.opts.Logger.Info("stdio: shared process started", "backend", b.opts.Name)
+	b.opts.Logger.Info("stdio: shared process started", "backend", b.opts.Name, "per_user", key != "")
 	go r.read()
 	return r, nil
 }
 
-func startShared(b *Backend) (*run, error) {
+// processes counts the processes running for sessions and for users'
+// stateless requests; b.mu is held.
+func (b *Backend) processes() int {
+	n := len(b.sessions)
+	if b.opts.Shared {
+		n = 0 // sessions have no process of their own
+	}
+	for key := range b.runs {
+		if key != "" {
+			n++
+		}
+	}
+	return n
+}
+
+func startShared(b *Backend, key string, id *forward.Identity) (*run, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.Command(b.opts.Command[0], b.opts.Command[1:]...)
-	cmd.Env = childEnv(b.opts, nil) // never one user's identity
+	if key == "" {
+		id = nil // a process for every user is given no one user's identity
+	}
+	cmd.Env = childEnv(b.opts, id)
 	cmd.Stderr = &logWriter{log: b.opts.Logger, backend: b.opts.Name}
 	conn, err := (&mcp.CommandTransport{Command: cmd, TerminateDuration: 2 * time.Second}).Connect(ctx)
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("stdio: start %s: %w", b.opts.Command[0], err)
 	}
-	r := &run{b: b, conn: conn, cancel: cancel, calls: map[jsonrpc.ID]*call{}, tokens: map[string]*call{},
+	r := &run{b: b, key: key, conn: conn, cancel: cancel, calls: map[jsonrpc.ID]*call{}, tokens: map[string]*call{},
 		peers: map[peer]bool{}, subs: map[string]map[peer]bool{}}
 	if err := r.initialize(ctx); err != nil {
 		conn.Close()
@@ -176,8 +204,8 @@ func (r *run) stop(why string) {
 	r.calls, r.tokens, r.peers, r.subs = map[jsonrpc.ID]*call{}, map[string]*call{}, map[peer]bool{}, map[string]map[peer]bool{}
 	r.mu.Unlock()
 	r.b.mu.Lock()
-	if r.b.sharedRun == r {
-		r.b.sharedRun = nil
+	if r.b.runs[r.key] == r {
+		delete(r.b.runs, r.key)
 	}
 	r.b.mu.Unlock()
 	r.b.opts.Logger.Info("stdio: shared process stopped", "backend", r.b.opts.Name, "why", why)
@@ -189,6 +217,13 @@ func (r *run) stop(why string) {
 	}
 	r.conn.Close() // closes stdin, then SIGTERM, then SIGKILL
 	r.cancel()
+}
+
+// live reports whether the process has not been stopped.
+func (r *run) live() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return !r.ended
 }
 
 // attach makes p a session of the process (told of list changes).
@@ -225,7 +260,8 @@ func (r *run) detach(p peer) {
 	r.mu.Unlock()
 	for _, uri := range unsubscribe {
 		params, _ := json.Marshal(map[string]string{"uri": uri})
-		r.write(&jsonrpc.Request{ID: r.newID(), Method: "resources/unsubscribe", Params: params})
+		// Not waited for: detach runs as a session closes, under its lock.
+		go func() { _ = r.write(&jsonrpc.Request{ID: r.newID(), Method: "resources/unsubscribe", Params: params}) }()
 	}
 }
 
@@ -265,7 +301,7 @@ func (r *run) send(p peer, msg jsonrpc.Message) error {
 	}
 	switch req.Method {
 	case "initialize":
-		p.deliver(&jsonrpc.Response{ID: req.ID, Result: r.initResult})
+		p.deliver(&jsonrpc.Response{ID: req.ID, Result: r.initializeFor(req.Params)})
 		return nil
 	case "ping":
 		p.deliver(&jsonrpc.Response{ID: req.ID, Result: json.RawMessage(`{}`)})
@@ -278,11 +314,38 @@ func (r *run) send(p peer, msg jsonrpc.Message) error {
 	return r.forward(p, req)
 }
 
+// sessionVersions are the revisions with initialize, oldest first.
+var sessionVersions = []string{"2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"}
+
+// initializeFor is the process's answer to initialize, for a session
+// that asked for the revision in params: that revision when the process
+// speaks a revision at least as new (the old ones are subsets), else the
+// process's own, as a server answers a version it does not know.
+func (r *run) initializeFor(params json.RawMessage) json.RawMessage {
+	var asked, got struct {
+		Version string `json:"protocolVersion"`
+	}
+	_ = json.Unmarshal(params, &asked)
+	_ = json.Unmarshal(r.initResult, &got)
+	if asked.Version == got.Version || !slices.Contains(sessionVersions, asked.Version) || asked.Version > got.Version {
+		return r.initResult
+	}
+	v, _ := json.Marshal(asked.Version)
+	out, err := setField(r.initResult, "protocolVersion", v)
+	if err != nil {
+		return r.initResult
+	}
+	return out
+}
+
 // forward sends a call with an id of mcpgate's.
 func (r *run) forward(p peer, req *jsonrpc.Request) error {
 	c := &call{peer: p, id: req.ID}
 	out := &jsonrpc.Request{ID: r.newID(), Method: req.Method, Params: req.Params}
-	token, params, err := swapProgressToken(req.Params, "mcpgate-"+strconv.FormatInt(r.next.Add(1), 10))
+	// Random, and registered as generated (never read back from the
+	// params): a client must not be able to name another's token.
+	ours := "mcpgate-" + rand.Text()
+	token, params, err := swapProgressToken(req.Params, ours)
 	if err != nil {
 		p.deliver(&jsonrpc.Response{ID: req.ID, Error: &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "invalid params"}})
 		return nil
@@ -294,13 +357,16 @@ func (r *run) forward(p peer, req *jsonrpc.Request) error {
 		c.subscribe = uriOf(req.Params)
 	}
 	r.mu.Lock()
-	if r.ended {
+	_, waiter := p.(*waiter)
+	if r.ended || (!waiter && !r.peers[p]) {
+		// Ended, or a session that left while its message was on the way:
+		// a call nobody waits for would keep the process from idling.
 		r.mu.Unlock()
 		return errors.New("stdio: shared process ended")
 	}
 	r.calls[out.ID] = c
 	if token != nil {
-		r.tokens[progressTokenOf(out.Params)] = c
+		r.tokens[ours] = c
 	}
 	r.mu.Unlock()
 	if err := r.write(out); err != nil {
@@ -405,7 +471,9 @@ func (r *run) serverRequest(req *jsonrpc.Request) {
 	if req.Method == "ping" {
 		resp = &jsonrpc.Response{ID: req.ID, Result: json.RawMessage(`{}`)}
 	}
-	_ = r.write(resp)
+	// Not from the read loop itself: a process that stopped reading its
+	// stdin while writing its stdout would otherwise stall both.
+	go func() { _ = r.write(resp) }()
 }
 
 // serverNotification sends progress to the client whose call it is,

@@ -121,9 +121,10 @@ func TestSharedSubscriptions(t *testing.T) {
 	}
 
 	r.detach(c) // bob's session ends: nobody is left
-	if last := proc.last(); last.Method != "resources/unsubscribe" || uriOf(last.Params) != "file:///notes" {
-		t.Errorf("after the last subscriber left: wrote %v, want resources/unsubscribe", last)
-	}
+	waitFor(t, func() bool {
+		last := proc.last()
+		return last.Method == "resources/unsubscribe" && uriOf(last.Params) == "file:///notes"
+	})
 }
 
 // TestSharedIDs: ids and progress tokens are the process's own on the
@@ -185,5 +186,50 @@ func TestSharedIDs(t *testing.T) {
 	}
 	if resp := (<-stateless.answer).(*jsonrpc.Response); resp.Error == nil {
 		t.Error("a stateless request subscribed")
+	}
+}
+
+// TestSharedProgressTokenCannotBeClaimed: a client that names another
+// client's process-side progress token in its params (anywhere) does not
+// get that client's progress.
+func TestSharedProgressTokenCannotBeClaimed(t *testing.T) {
+	r, proc := newFakeRun(t)
+	victim, attacker := &fakePeer{}, &fakePeer{}
+	r.attach(victim)
+	r.attach(attacker)
+	if err := r.send(victim, request(t, float64(1), "tools/call", `{"name":"slow","_meta":{"progressToken":"v"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	stolen := progressTokenOf(proc.last().Params)
+	claim, _ := json.Marshal(map[string]any{"name": "x", "progressToken": stolen, "_meta": map[string]any{"progressToken": "a"}})
+	if err := r.send(attacker, &jsonrpc.Request{ID: request(t, float64(1), "", "").ID, Method: "tools/call", Params: claim}); err != nil {
+		t.Fatal(err)
+	}
+	progress, _ := json.Marshal(map[string]any{"progressToken": stolen, "progress": 1, "message": "secret"})
+	r.serverNotification(&jsonrpc.Request{Method: "notifications/progress", Params: progress})
+	if len(attacker.got) != 0 || len(victim.got) != 1 {
+		t.Errorf("progress for the victim: victim got %d, attacker %d", len(victim.got), len(attacker.got))
+	}
+}
+
+func TestSharedInitializeVersion(t *testing.T) {
+	r, _ := newFakeRun(t)
+	r.initResult = json.RawMessage(`{"protocolVersion":"2025-06-18","serverInfo":{"name":"s","version":"1"}}`)
+	for asked, want := range map[string]string{
+		"2025-03-26": "2025-03-26", // older: the process speaks it too
+		"2025-06-18": "2025-06-18",
+		"2025-11-25": "2025-06-18", // newer than the process: the process's
+		"1999-01-01": "2025-06-18", // unknown
+	} {
+		var got struct {
+			Version string `json:"protocolVersion"`
+			Info    struct {
+				Name string `json:"name"`
+			} `json:"serverInfo"`
+		}
+		json.Unmarshal(r.initializeFor(json.RawMessage(`{"protocolVersion":"`+asked+`"}`)), &got)
+		if got.Version != want || got.Info.Name != "s" {
+			t.Errorf("asked %s: got %+v, want version %s", asked, got, want)
+		}
 	}
 }

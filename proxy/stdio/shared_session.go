@@ -12,9 +12,16 @@ import (
 // openShared connects the session to the backend's shared process,
 // starting it if none runs.
 func (s *session) openShared() error {
-	r, err := s.backend.shared()
+	r, err := s.backend.shared("", nil)
 	if err != nil {
 		return err
+	}
+	if !r.live() {
+		// Stopped (idle, or crashed) just as it was handed out: the next
+		// one is fresh.
+		if r, err = s.backend.shared("", nil); err != nil {
+			return err
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

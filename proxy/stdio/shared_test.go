@@ -169,8 +169,8 @@ func TestSharedProcessLifecycle(t *testing.T) {
 }
 
 // TestStatelessClient: a 2026-07-28 client without a session is served
-// by the shared process of a per-session backend, progress streamed on
-// its request; no session or per-session process is made for it.
+// by its user's process on a per-session backend, progress streamed on
+// its request; no session is made for it.
 func TestStatelessClient(t *testing.T) {
 	b := newBackend(t, func(o *Options) { o.IdentityEnv = false })
 	url := serve(t, b, ada)
@@ -188,7 +188,7 @@ func TestStatelessClient(t *testing.T) {
 	}
 	first := pidOf(t, cs)
 	if again := pidOf(t, cs); again != first {
-		t.Errorf("pids %d then %d: want the one shared process", first, again)
+		t.Errorf("pids %d then %d: want the user's one process", first, again)
 	}
 	if n := b.Sessions(); n != 0 {
 		t.Errorf("got %d sessions, want none", n)
@@ -202,14 +202,35 @@ func TestStatelessClient(t *testing.T) {
 	waitGone(t, first)
 }
 
-// TestStatelessNeedsSessionWithIdentity: a backend whose processes see
-// the user's identity serves no stateless request (a shared process has
-// no one user); the client is told to start a session, and a real client
-// does.
-func TestStatelessNeedsSessionWithIdentity(t *testing.T) {
+// TestStatelessPerUser: on a backend with a process per session, each
+// user's stateless requests get a process of that user's own, which sees
+// that user's identity; another user never shares it.
+func TestStatelessPerUser(t *testing.T) {
 	b := newBackend(t, nil) // identity_env
-	url := serve(t, b, ada)
-	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}`))
+	adaClient := connectVersion(t, serve(t, b, ada), "2026-07-28", nil)
+	bobClient := connectVersion(t, serve(t, b, bob), "2026-07-28", nil)
+	if adaClient.ID() != "" || bobClient.ID() != "" {
+		t.Fatal("want stateless clients")
+	}
+	adaEnv, bobEnv := callText(t, adaClient, "env", nil), callText(t, bobClient, "env", nil)
+	if !strings.Contains(adaEnv, "MCP_USER_SUB=https://idp#ada") || !strings.Contains(bobEnv, "MCP_USER_SUB=https://idp#bob") {
+		t.Errorf("each user's process should see that user:\n%s\n---\n%s", adaEnv, bobEnv)
+	}
+	first, again := pidOf(t, adaClient), pidOf(t, adaClient)
+	if first != again {
+		t.Error("one user's stateless requests ran in different processes")
+	}
+	if first == pidOf(t, bobClient) {
+		t.Error("two users' stateless requests ran in one process")
+	}
+}
+
+// TestStatelessCountsAgainstMaxProcesses: a user's stateless process is a
+// process like a session's.
+func TestStatelessCountsAgainstMaxProcesses(t *testing.T) {
+	b := newBackend(t, func(o *Options) { o.MaxProcesses = 1 })
+	connectVersion(t, serve(t, b, ada), "2025-11-25", nil)
+	req, _ := http.NewRequest(http.MethodPost, serve(t, b, bob), strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	req.Header.Set("Mcp-Protocol-Version", "2026-07-28")
@@ -218,15 +239,8 @@ func TestStatelessNeedsSessionWithIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest {
-		t.Errorf("stateless tools/list: got %d, want 400", resp.StatusCode)
-	}
-	cs := connectVersion(t, url, "2026-07-28", nil)
-	if cs.ID() == "" {
-		t.Error("the client did not fall back to a session")
-	}
-	if env := callText(t, cs, "env", nil); !strings.Contains(env, "MCP_USER_SUB=https://idp#ada") {
-		t.Error("the session's process lacks the user's identity")
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("bob's stateless request past max_processes: got %d, want 503", resp.StatusCode)
 	}
 }
 

@@ -46,13 +46,21 @@ func (wt *waiter) processEnded() {}
 // serveStateless sends one stateless request to the shared process and
 // answers it: as an event stream that carries its progress as it
 // happens, or as JSON for a client that accepts nothing else.
-func (b *Backend) serveStateless(w http.ResponseWriter, r *http.Request, body []byte) {
+func (b *Backend) serveStateless(w http.ResponseWriter, r *http.Request, body []byte, id *forward.Identity) {
 	msg, err := jsonrpc.DecodeMessage(body)
 	if err != nil {
 		forward.WriteJSONRPCError(w, http.StatusBadRequest, jsonrpc.CodeParseError, "the body is not one JSON-RPC message")
 		return
 	}
-	run, err := b.shared()
+	key := ""
+	if !b.opts.Shared {
+		key = owner(id)
+	}
+	run, err := b.shared(key, id)
+	if errors.Is(err, errTooMany) {
+		forward.WriteJSONRPCError(w, http.StatusServiceUnavailable, -32603, "too many processes of this MCP server are running; try again later")
+		return
+	}
 	if err != nil {
 		b.opts.Logger.Error("stdio: start shared process", "backend", b.opts.Name, "err", err)
 		forward.WriteJSONRPCError(w, http.StatusBadGateway, -32603, "the MCP server could not be started")
@@ -90,6 +98,15 @@ func (b *Backend) serveStateless(w http.ResponseWriter, r *http.Request, body []
 			}
 		case answer := <-wt.answer:
 			if stream {
+				// Progress sent before the answer goes out before it.
+				for drained := false; !drained; {
+					select {
+					case note := <-wt.notes:
+						writeEvent(w, note)
+					default:
+						drained = true
+					}
+				}
 				writeEvent(w, answer)
 				return
 			}

@@ -14,9 +14,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -63,9 +65,9 @@ type Backend struct {
 	mu       sync.Mutex
 	sessions map[string]*session
 	closed   bool
-	// sharedRun is the shared process, if one runs: every session's with
-	// Shared, and stateless clients'. sharedStart serialises its start.
-	sharedRun   *run
+	// runs are the shared processes that run (see shared); sharedStart
+	// serialises their starts.
+	runs        map[string]*run
 	sharedStart sync.Mutex
 	stop        chan struct{}
 	done        chan struct{}
@@ -85,7 +87,7 @@ func New(opts Options) (*Backend, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	b := &Backend{opts: opts, sessions: map[string]*session{}, stop: make(chan struct{}), done: make(chan struct{})}
+	b := &Backend{opts: opts, sessions: map[string]*session{}, runs: map[string]*run{}, stop: make(chan struct{}), done: make(chan struct{})}
 	go b.reapIdle()
 	return b, nil
 }
@@ -115,9 +117,8 @@ func (b *Backend) Forward(w http.ResponseWriter, r *http.Request, id *forward.Id
 }
 
 // sessionless serves a request without a session id: an initialize
-// starts a session; a stateless (2026-07-28) client's request goes to the
-// shared process, unless the backend gives its processes the user's
-// identity, which a shared process cannot have.
+// starts a session; a stateless (2026-07-28) client's request goes to a
+// shared process (see shared).
 func (b *Backend) sessionless(w http.ResponseWriter, r *http.Request, id *forward.Identity) {
 	if r.Method != http.MethodPost {
 		forward.WriteJSONRPCError(w, http.StatusBadRequest, -32600, "Mcp-Session-Id is required: start with initialize")
@@ -131,10 +132,8 @@ func (b *Backend) sessionless(w http.ResponseWriter, r *http.Request, id *forwar
 	switch {
 	case methodOf(body) == "initialize":
 		b.start(w, r, id)
-	case isStateless(r) && b.opts.IdentityEnv:
-		forward.WriteJSONRPCError(w, http.StatusBadRequest, -32600, "this MCP server needs a session, since its process is given your identity: start with initialize")
 	case isStateless(r):
-		b.serveStateless(w, r, body)
+		b.serveStateless(w, r, body, id)
 	default:
 		forward.WriteJSONRPCError(w, http.StatusBadRequest, -32600, "Mcp-Session-Id is required: start with initialize")
 	}
@@ -207,7 +206,7 @@ func (b *Backend) newSession(id *forward.Identity) (*session, error) {
 		b.mu.Unlock()
 		return nil, errors.New("stdio: backend closed")
 	}
-	if len(b.sessions) >= b.opts.MaxProcesses {
+	if b.processes() >= b.opts.MaxProcesses || (b.opts.Shared && len(b.sessions) >= b.opts.MaxProcesses) {
 		b.mu.Unlock()
 		return nil, errTooMany
 	}
@@ -299,10 +298,10 @@ func (b *Backend) Close() error {
 	b.sharedStart.Lock() // a start under way finishes first, and sees closed
 	defer b.sharedStart.Unlock()
 	b.mu.Lock()
-	shared := b.sharedRun
+	runs := slices.Collect(maps.Values(b.runs))
 	b.mu.Unlock()
-	if shared != nil {
-		shared.stop("mcpgate stopping")
+	for _, r := range runs {
+		r.stop("mcpgate stopping")
 	}
 	return nil
 }
@@ -323,13 +322,15 @@ func (b *Backend) reapIdle() {
 					idle = append(idle, s)
 				}
 			}
-			shared := b.sharedRun
+			runs := slices.Collect(maps.Values(b.runs))
 			b.mu.Unlock()
 			for _, s := range idle {
 				b.end(s, "idle")
 			}
-			if shared != nil && shared.idle(now, b.opts.IdleTimeout) {
-				shared.stop("idle")
+			for _, r := range runs {
+				if r.idle(now, b.opts.IdleTimeout) {
+					r.stop("idle")
+				}
 			}
 		}
 	}

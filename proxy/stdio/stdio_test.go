@@ -61,8 +61,10 @@ func connect(t *testing.T, url string, opts *mcp.ClientOptions) (*mcp.ClientSess
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	// A client of the last revision with sessions: what the session
+	// tests are about (stateless clients are shared_test.go's).
 	return mcp.NewClient(&mcp.Implementation{Name: "stdio-test-client", Version: "1"}, opts).
-		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url}, nil)
+		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url}, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
 }
 
 func callText(t *testing.T, cs *mcp.ClientSession, tool string, args any) string {
