@@ -261,10 +261,26 @@ var ErrTokenRefused = errors.New("github: token refused")
 var _ upstream.Refresher = (*Provider)(nil)
 
 // Refresh implements upstream.Refresher. A GitHub OAuth app's token has
-// no refresh token and does not expire: the user is read again with it,
-// and a token GitHub refuses (the user revoked the app, or was removed)
-// ends the grant.
+// no refresh token and does not expire: the user is read again with it.
+// A GitHub App's user token expires (8 hours) and comes with a refresh
+// token, which is redeemed first. A token GitHub refuses (the user revoked
+// the app, or was removed) ends the grant.
 func (p *Provider) Refresh(ctx context.Context, subject string, t upstream.Tokens) (upstream.Identity, error) {
+	if t.RefreshToken != "" {
+		tok, err := p.oauth.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, p.client), &oauth2.Token{RefreshToken: t.RefreshToken}).Token()
+		var re *oauth2.RetrieveError
+		switch {
+		case errors.As(err, &re) && (re.ErrorCode == "bad_refresh_token" || re.ErrorCode == "invalid_grant"):
+			return upstream.Identity{}, fmt.Errorf("%w: github: %s", upstream.ErrGrantRevoked, re.ErrorCode)
+		case err != nil:
+			return upstream.Identity{}, fmt.Errorf("github: refresh: %w", err)
+		}
+		old := t.RefreshToken
+		t = upstream.Tokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.Expiry}
+		if t.RefreshToken == "" {
+			t.RefreshToken = old
+		}
+	}
 	id, err := p.Identify(ctx, t.AccessToken)
 	switch {
 	case errors.Is(err, ErrTokenRefused):

@@ -73,6 +73,16 @@ func startFake(t *testing.T) *fakeGitHub {
 
 func (f *fakeGitHub) token(w http.ResponseWriter, r *http.Request) {
 	r.ParseForm()
+	if r.PostForm.Get("grant_type") == "refresh_token" {
+		// A GitHub App's expiring user token.
+		w.Header().Set("Content-Type", "application/json")
+		if r.PostForm.Get("refresh_token") != "ghr_good" {
+			json.NewEncoder(w).Encode(map[string]string{"error": "bad_refresh_token"})
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"access_token": fakeToken, "token_type": "bearer", "expires_in": 28800, "refresh_token": "ghr_next"})
+		return
+	}
 	sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
 	f.mu.Lock()
 	challenge := f.challenge
@@ -244,5 +254,20 @@ func TestNextPageStaysOnTheAPI(t *testing.T) {
 		if got := nextPage(link, api); got != want {
 			t.Errorf("%s: got %q, want %q", link, got, want)
 		}
+	}
+}
+
+// TestRefreshGitHubApp: a GitHub App's user token comes with a refresh
+// token, redeemed on each check; GitHub refusing it ends the grant.
+func TestRefreshGitHubApp(t *testing.T) {
+	f := startFake(t)
+	p := newProvider(t, f)
+	subject := f.srv.URL + "#4242"
+	id, err := p.Refresh(context.Background(), subject, upstream.Tokens{AccessToken: "expired", RefreshToken: "ghr_good"})
+	if err != nil || id.Tokens.RefreshToken != "ghr_next" || id.Tokens.AccessToken != fakeToken || id.Tokens.Expiry.IsZero() {
+		t.Errorf("got %+v %v, want the rotated tokens", id, err)
+	}
+	if _, err := p.Refresh(context.Background(), subject, upstream.Tokens{RefreshToken: "ghr_stale"}); !errors.Is(err, upstream.ErrGrantRevoked) {
+		t.Errorf("a refused refresh token: got %v, want ErrGrantRevoked", err)
 	}
 }

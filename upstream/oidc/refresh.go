@@ -36,6 +36,11 @@ func (p *Provider) Refresh(ctx context.Context, subject string, t upstream.Token
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
+		if p.check != nil {
+			// The preset's checks (Google's hd, Entra's tenant, Keycloak's
+			// group paths) read the ID token: without one they cannot run.
+			return upstream.Identity{}, errors.New("upstream: refresh: the IdP sent no ID token to check the user with")
+		}
 		return p.refreshedWithoutIDToken(ctx, subject, tok, t.SessionID)
 	}
 	idt, err := p.verifier.Verify(ctx, raw)

@@ -89,3 +89,18 @@ func TestRefresh(t *testing.T) {
 		})
 	}
 }
+
+// TestRefreshWithCheckNeedsIDToken: a preset's checks read the ID token,
+// so a refresh without one is an error (not a revocation).
+func TestRefreshWithCheckNeedsIDToken(t *testing.T) {
+	idp := newHostile(t, nil)
+	idp.SetUserinfo(map[string]any{"sub": "user-1"})
+	idp.SetToken(func(w http.ResponseWriter) {
+		oidctest.WriteJSON(w, http.StatusOK, map[string]any{"access_token": "at-2", "token_type": "Bearer"})
+	})
+	p := newTestProvider(t, idp, Config{Check: func(context.Context, *SignIn) error { return nil }})
+	_, err := p.Refresh(context.Background(), idp.Issuer()+"#user-1", upstream.Tokens{RefreshToken: "rt-1"})
+	if err == nil || errors.Is(err, upstream.ErrGrantRevoked) {
+		t.Errorf("got %v, want an error that does not end the grant", err)
+	}
+}

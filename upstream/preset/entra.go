@@ -59,7 +59,7 @@ func entra(ctx context.Context, s Settings) (upstream.Provider, error) {
 			if tid == "" || strings.Replace(template, "{tenantid}", tid, 1) != in.Issuer {
 				return fmt.Errorf("%w: id token iss %q is not the issuer of its tenant %q", upstream.ErrVerification, in.Issuer, tid)
 			}
-			if !slices.Contains(s.AllowedTenants, tid) {
+			if !slices.ContainsFunc(s.AllowedTenants, func(t string) bool { return strings.EqualFold(t, tid) }) {
 				return &upstream.Refusal{Subject: in.Issuer + "#" + in.String("sub"), Email: id.Email,
 					Reason: "Your organization's Microsoft Entra directory is not one of those allowed to sign in here."}
 			}

@@ -10,8 +10,8 @@ import (
 
 // keycloak reads groups as Keycloak's group membership mapper writes
 // them: with "Full group path" on (its default) a group is "/eng/backend",
-// which becomes "eng/backend", so that rules name groups the same way
-// whichever way the mapper is set.
+// which becomes "eng/backend". With it off the claim holds the bare name
+// ("backend"), and rules must name that.
 func keycloak(ctx context.Context, s Settings) (upstream.Provider, error) {
 	cfg := s.oidcConfig()
 	cfg.Check = func(_ context.Context, in *oidc.SignIn) error {

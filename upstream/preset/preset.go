@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/github"
@@ -64,15 +65,18 @@ func (s Settings) oidcConfig() oidc.Config {
 		Scopes: s.Scopes, GroupsClaim: s.GroupsClaim, AuthParams: s.AuthParams, HTTPClient: s.HTTPClient}
 }
 
-// githubScopes drops the OpenID scopes a shared configuration may list:
-// GitHub knows none of them.
+// githubScopes are the scopes mcpgate needs plus the configured ones,
+// without the OpenID scopes a shared configuration may list (GitHub knows
+// none of them).
 func githubScopes(scopes []string) []string {
-	var out []string
+	out := slices.Clone(github.Scopes)
 	for _, s := range scopes {
 		switch s {
 		case "openid", "email", "profile", "offline_access":
 		default:
-			out = append(out, s)
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
 		}
 	}
 	return out

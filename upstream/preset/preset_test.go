@@ -151,7 +151,7 @@ func TestEntraMultiTenant(t *testing.T) {
 			idp := fakeIdP(t, "/common/v2.0", nil)
 			idp = fakeIdP(t, "/common/v2.0", map[string]any{"issuer": idp.Base() + "/{tenantid}/v2.0"})
 			withClaims(idp, tt.claims(idp.Base()))
-			id, _, err := signIn(t, Settings{Type: upstream.TypeEntra, Tenant: "common", Issuer: idp.Issuer(), AllowedTenants: []string{"tenant-a"}})
+			id, _, err := signIn(t, Settings{Type: upstream.TypeEntra, Tenant: "common", Issuer: idp.Issuer(), AllowedTenants: []string{"Tenant-A"}}) // directory IDs compare ignoring case
 			switch {
 			case tt.refused != "":
 				refusal(t, err, tt.refused)
@@ -241,9 +241,19 @@ func TestGitHubPreset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	withRepo, err := New(context.Background(), Settings{Type: upstream.TypeGitHub, ClientID: clientID, RedirectURL: redirect, Scopes: []string{"repo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := url.Parse(withRepo.AuthCodeURL(login)); u.Query().Get("scope") != "read:user user:email read:org repo" {
+		t.Errorf("a configured scope replaced the ones mcpgate needs: %s", u.Query().Get("scope"))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 	u, _ := url.Parse(p.AuthCodeURL(login))
-	if u.Host != "github.com" || u.Query().Get("scope") != "read:org" {
-		t.Errorf("authorize URL %s: want github.com, and no OpenID scopes", u)
+	if u.Host != "github.com" || u.Query().Get("scope") != "read:user user:email read:org" {
+		t.Errorf("authorize URL %s: want github.com, the scopes mcpgate needs, and no OpenID scopes", u)
 	}
 	if _, err := New(context.Background(), Settings{Type: "ldap"}); err == nil {
 		t.Error("an unknown type was accepted")
