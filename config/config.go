@@ -92,6 +92,10 @@ type Upstream struct {
 	// AllowedTenants (entra, with common or organizations) are the
 	// directory IDs whose users may sign in.
 	AllowedTenants []string `yaml:"allowed_tenants"`
+	// CheckInterval is the least time between two checks with the IdP
+	// that a user may still sign in, made on MCP refreshes; 0 checks on
+	// every refresh.
+	CheckInterval time.Duration `yaml:"check_interval"`
 }
 
 // Backend is the MCP server mcpgate forwards to.

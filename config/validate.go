@@ -126,6 +126,9 @@ func (u *Upstream) validate(p *Problems) {
 			p.add(key, "is set by mcpgate itself and cannot be overridden")
 		}
 	}
+	if u.CheckInterval < 0 {
+		p.add("upstream.check_interval", "must not be negative")
+	}
 	u.validatePreset(p)
 }
 

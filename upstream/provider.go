@@ -69,6 +69,8 @@ type Refresher interface {
 	// or an error wrapping ErrGrantRevoked when the IdP no longer grants
 	// access (user disabled, grant revoked, password reset).
 	Refresh(ctx context.Context, subject string, t Tokens) (Identity, error)
+	// Refreshable reports whether t is enough to Refresh with.
+	Refreshable(t Tokens) bool
 }
 
 // ErrGrantRevoked marks a Refresh the IdP refused for good.

@@ -131,7 +131,16 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	secret, err := a.cookieSecret(ctx)
+	if err != nil {
+		return err
+	}
+	tracking, err := upstreamTracking(cfg, up, secret)
+	if err != nil {
+		return err
+	}
 	as, err := authserver.New(authserver.Config{
+		Upstream:             tracking,
 		Issuer:               cfg.Issuer(),
 		Resource:             cfg.ResourceURL(),
 		Scopes:               cfg.MCP.Scopes,
@@ -159,10 +168,6 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 	}
 	if opts.Now != nil {
 		as.Now = opts.Now
-	}
-	secret, err := a.cookieSecret(ctx)
-	if err != nil {
-		return err
 	}
 	routes, err := a.routes()
 	if err != nil {
@@ -266,6 +271,26 @@ func (a *App) forwarder(backendURL string) (*forward.Forwarder, error) {
 		PublicHost:            publicHost(a.Config),
 		Logger:                a.log,
 	})
+}
+
+// upstreamTracking keeps the IdP's grants when the IdP can be asked again
+// (a Refresher), sealed with the encryption key, else with the session
+// secret that every replica shares.
+func upstreamTracking(cfg *config.Config, up upstream.Provider, sessionSecret []byte) (*authserver.UpstreamTracking, error) {
+	r, ok := up.(upstream.Refresher)
+	if !ok {
+		return nil, nil
+	}
+	key := cfg.EncryptionKey
+	if key == "" {
+		key = string(sessionSecret)
+	}
+	seal, open, err := signer.AESGCMFor(key, "mcpgate upstream grant")
+	if err != nil {
+		return nil, fmt.Errorf("app: upstream grant key: %w", err)
+	}
+	return &authserver.UpstreamTracking{Refresher: r, Seal: seal, Open: open, Interval: cfg.Upstream.CheckInterval,
+		Lifetime: cfg.Tokens.RefreshTokenTTL + cfg.Session.TTL}, nil
 }
 
 // cookieSecret is the configured secret, or one generated once and kept in

@@ -54,6 +54,9 @@ type Config struct {
 	// ReuseSignIn lets a flow use the identity the browser's session keeps
 	// instead of an upstream login.
 	ReuseSignIn bool
+	// Upstream, when set, keeps the IdP's grants and checks them on
+	// refresh.
+	Upstream *UpstreamTracking
 	// Resources are every protected resource tokens are issued for, when
 	// there are several; empty means the one Resource with Scopes and
 	// Policy. New sets Resource and Scopes to the first.
@@ -73,6 +76,7 @@ type Resource struct {
 // Server is the authorization server. Create it with New.
 type Server struct {
 	cfg      Config
+	tracking *UpstreamTracking
 	static   map[string]StaticClient
 	accounts map[string]ServiceAccount
 	cimd     MetadataResolver
@@ -125,6 +129,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		revoked:  deps.Revoked,
 		audit:    deps.Audit,
 		clients:  newClientCache(),
+		tracking: cfg.Upstream,
 	}
 	for _, c := range cfg.StaticClients {
 		s.static[c.Client.ID] = c

@@ -138,17 +138,52 @@ type errRefreshReuse struct{ familyID string }
 
 func (errRefreshReuse) Error() string { return "rotated refresh token reused" }
 
+// refreshUpstream checks with the IdP, before the rotation, that the
+// user of the refresh token may still sign in; an IdP that no longer
+// grants access ends the family.
+func (s *Server) refreshUpstream(ctx context.Context, client store.Client, refreshToken string) (*store.Identity, error) {
+	if s.tracking == nil {
+		return nil, nil
+	}
+	cur, err := s.store.GetRefreshToken(ctx, oauth.Hash(refreshToken))
+	if err != nil || cur.ClientID != client.ID {
+		return nil, nil // the rotation refuses it, with the right error
+	}
+	fresh, err := s.checkUpstream(ctx, cur.Identity)
+	switch {
+	case errors.Is(err, errUpstreamRevoked):
+		if err := s.revokeGrant(ctx, cur.FamilyID); err != nil {
+			return nil, internal("revoke family of a revoked upstream grant", err)
+		}
+		s.log.InfoContext(ctx, "the IdP no longer grants access; family revoked", "client_id", client.ID, "sub", cur.Identity.Subject)
+		return nil, oauth.NewError(oauth.ErrInvalidGrant, "the identity provider no longer grants access to this user")
+	case err != nil:
+		s.log.ErrorContext(ctx, "check upstream grant", "client_id", client.ID, "err", err)
+		return nil, oauth.NewError(oauth.ErrServerError, "the identity provider could not be asked about this user; try again")
+	}
+	return fresh, nil
+}
+
 // refresh rotates a refresh token in one store operation, then signs the
 // access token for the successor outside it.
 func (s *Server) refresh(ctx context.Context, client store.Client, r TokenRequest) (TokenResponse, error) {
 	if r.RefreshToken == "" {
 		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidRequest, "refresh_token is required")
 	}
+	fresh, err := s.refreshUpstream(ctx, client, r.RefreshToken)
+	if err != nil {
+		return TokenResponse{}, err
+	}
 	now := s.now()
 	secret := oauth.NewSecret()
 	var next store.RefreshToken
 	var accessScopes []string
-	err := s.store.RotateRefreshToken(ctx, oauth.Hash(r.RefreshToken), func(cur *store.RefreshToken) (*store.RefreshToken, error) {
+	err = s.store.RotateRefreshToken(ctx, oauth.Hash(r.RefreshToken), func(cur *store.RefreshToken) (*store.RefreshToken, error) {
+		if fresh != nil && fresh.UpstreamGrant == cur.Identity.UpstreamGrant {
+			// The user as the IdP describes them now: the policy below
+			// decides on that, and the new tokens carry it.
+			cur.Identity = *fresh
+		}
 		if cur.ClientID != client.ID {
 			return nil, oauth.NewError(oauth.ErrInvalidGrant, "the refresh token was issued to another client")
 		}

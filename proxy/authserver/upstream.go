@@ -116,7 +116,12 @@ func (s *Server) Callback(ctx context.Context, p CallbackParams, b Browser) (Out
 		return s.errorRedirect(req.RedirectURI, req.State, oauth.ErrTemporarilyUnavailable, "the identity provider could not be reached"), nil
 	}
 
-	out, err := s.signedIn(ctx, req, s.vouchable(ident), s.now())
+	identity := s.vouchable(ident)
+	if err := s.keepUpstreamGrant(ctx, ident, &identity); err != nil {
+		s.dropRequest(ctx, req.ID)
+		return Outcome{}, internal("callback", err)
+	}
+	out, err := s.signedIn(ctx, req, identity, s.now())
 	out.SessionStarted = out.SignedIn != nil
 	return out, err
 }

@@ -18,10 +18,17 @@ const sealVersion = 0x01
 // with AES-256-GCM under a key derived from secret by HKDF-SHA256. Every
 // replica configured with the same secret reads what the others wrote.
 func AESGCM(secret string) (seal, open func([]byte) ([]byte, error), err error) {
+	return AESGCMFor(secret, "mcpgate signing key")
+}
+
+// AESGCMFor is AESGCM for another purpose: the key is derived anew and the
+// ciphertext bound to purpose, so that a value sealed for one purpose
+// never opens as another's.
+func AESGCMFor(secret, purpose string) (seal, open func([]byte) ([]byte, error), err error) {
 	if len(secret) < 32 {
 		return nil, nil, errors.New("signer: encryption key must be at least 32 bytes")
 	}
-	key, err := hkdf.Key(sha256.New, []byte(secret), nil, "mcpgate signing key encryption v1", 32)
+	key, err := hkdf.Key(sha256.New, []byte(secret), nil, purpose+" encryption v1", 32)
 	if err != nil {
 		return nil, nil, fmt.Errorf("signer: derive encryption key: %w", err)
 	}
@@ -34,7 +41,7 @@ func AESGCM(secret string) (seal, open func([]byte) ([]byte, error), err error) 
 		return nil, nil, fmt.Errorf("signer: encryption key: %w", err)
 	}
 	// The additional data binds the ciphertext to its purpose.
-	ad := []byte("mcpgate signing key")
+	ad := []byte(purpose)
 	seal = func(plain []byte) ([]byte, error) {
 		out := make([]byte, 1+aead.NonceSize(), 1+aead.NonceSize()+len(plain)+aead.Overhead())
 		out[0] = sealVersion

@@ -13,6 +13,9 @@ type Identity struct {
 	EmailVerified bool     `json:"email_verified,omitempty"`
 	Name          string   `json:"name,omitempty"`
 	Groups        []string `json:"groups,omitempty"`
+	// UpstreamGrant names the UpstreamGrant of the sign-in, when mcpgate
+	// keeps the IdP's grant to check the user again on refresh.
+	UpstreamGrant string `json:"upstream_grant,omitempty"`
 }
 
 // Client is a registered OAuth client.

@@ -260,6 +260,11 @@ var ErrTokenRefused = errors.New("github: token refused")
 
 var _ upstream.Refresher = (*Provider)(nil)
 
+// Refreshable implements upstream.Refresher: any token will do.
+func (p *Provider) Refreshable(t upstream.Tokens) bool {
+	return t.AccessToken != "" || t.RefreshToken != ""
+}
+
 // Refresh implements upstream.Refresher. A GitHub OAuth app's token has
 // no refresh token and does not expire: the user is read again with it.
 // A GitHub App's user token expires (8 hours) and comes with a refresh

@@ -13,6 +13,9 @@ import (
 
 var _ upstream.Refresher = (*Provider)(nil)
 
+// Refreshable implements upstream.Refresher: with a refresh token.
+func (p *Provider) Refreshable(t upstream.Tokens) bool { return t.RefreshToken != "" }
+
 // Refresh implements upstream.Refresher. The ID token of a refresh has no
 // nonce (OIDC Core 12.2) but must be about the same user; without one the
 // user is read from userinfo, and without either only the grant's

@@ -166,6 +166,11 @@ func (h *Hostile) SetToken(f func(w http.ResponseWriter)) {
 	h.setToken(func(w http.ResponseWriter, _ AuthorizeRequest) { f(w) })
 }
 
+// SetTokenFor scripts the token endpoint's whole answer, knowing the
+// authorize request behind the code (zero for other grants); the form is
+// LastTokenRequest's.
+func (h *Hostile) SetTokenFor(f func(w http.ResponseWriter, req AuthorizeRequest)) { h.setToken(f) }
+
 // SetIDToken scripts the ID token: the token endpoint answers 200 with
 // access_token HostileAccessToken, token_type Bearer, expires_in and
 // id_token f(req) (left out when ""). req is the authorize request that

@@ -1,0 +1,173 @@
+package authserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mcpgate/mcpgate/proxy/oauth"
+	"github.com/mcpgate/mcpgate/proxy/store"
+	"github.com/mcpgate/mcpgate/upstream"
+)
+
+// UpstreamTracking keeps the IdP's grant behind each sign-in and asks the
+// IdP about the user again on MCP refreshes, so that a user disabled at
+// the IdP loses MCP access at the next refresh instead of when the MCP
+// refresh family expires.
+type UpstreamTracking struct {
+	Refresher upstream.Refresher
+	// Seal and Open encrypt the IdP's tokens at rest.
+	Seal, Open func([]byte) ([]byte, error)
+	// Interval is the least time between two checks of one grant; 0 checks
+	// on every refresh.
+	Interval time.Duration
+	// Lifetime is how long a grant is kept: as long as any refresh family
+	// started from it (a browser session's later sign-ins included) lives.
+	Lifetime time.Duration
+}
+
+// Waits of a refresh behind another refresh's check of the same grant.
+const (
+	upstreamLease     = 30 * time.Second
+	upstreamWait      = 10 * time.Second
+	upstreamWaitSlice = 25 * time.Millisecond
+)
+
+var errUpstreamRevoked = errors.New("authserver: the IdP no longer grants access")
+
+// keepUpstreamGrant stores the IdP's tokens of a sign-in and names the
+// grant in id; without tracking, or tokens to refresh with, nothing.
+func (s *Server) keepUpstreamGrant(ctx context.Context, ident upstream.Identity, id *store.Identity) error {
+	t := s.tracking
+	if t == nil || !t.Refresher.Refreshable(ident.Tokens) {
+		return nil
+	}
+	sealed, err := t.sealTokens(ident.Tokens)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	g := store.UpstreamGrant{FamilyID: oauth.NewID(), Subject: id.Subject, SessionID: ident.Tokens.SessionID, RefreshToken: sealed,
+		CheckedAt: now, Version: 1, CreatedAt: now, ExpiresAt: now.Add(t.Lifetime)}
+	if err := s.store.CreateUpstreamGrant(ctx, g); err != nil {
+		return fmt.Errorf("keep upstream grant: %w", err)
+	}
+	id.UpstreamGrant = g.FamilyID
+	return nil
+}
+
+func (t *UpstreamTracking) sealTokens(tok upstream.Tokens) ([]byte, error) {
+	raw, err := json.Marshal(tok)
+	if err != nil {
+		return nil, err
+	}
+	return t.Seal(raw)
+}
+
+func (t *UpstreamTracking) openTokens(sealed []byte) (upstream.Tokens, error) {
+	var tok upstream.Tokens
+	raw, err := t.Open(sealed)
+	if err != nil {
+		return tok, err
+	}
+	err = json.Unmarshal(raw, &tok)
+	return tok, err
+}
+
+// checkUpstream asks the IdP about the user of id when the interval has
+// passed: errUpstreamRevoked when it refuses (or the grant is gone), the
+// user as the IdP describes them now, or nil to go on with id. Of
+// concurrent refreshes of one grant only one calls the IdP, with the
+// latest refresh token; the others wait for it, so that a rotated
+// upstream refresh token is never replayed.
+func (s *Server) checkUpstream(ctx context.Context, id store.Identity) (*store.Identity, error) {
+	t := s.tracking
+	if t == nil || id.UpstreamGrant == "" {
+		return nil, nil
+	}
+	g, err := s.store.GetUpstreamGrant(ctx, id.UpstreamGrant)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, errUpstreamRevoked // revoked, or never kept: fail closed
+	case err != nil:
+		return nil, err
+	case s.now().Sub(g.CheckedAt) < t.Interval:
+		return nil, nil
+	}
+	lease := fmt.Sprintf("upstream-check:%s:%d", g.FamilyID, g.Version)
+	err = s.store.ClaimOnce(ctx, lease, s.now().Add(upstreamLease))
+	if errors.Is(err, store.ErrAlreadyExists) {
+		return nil, s.awaitCheck(ctx, g)
+	}
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := t.openTokens(g.RefreshToken)
+	if err != nil {
+		return nil, fmt.Errorf("open upstream tokens: %w", err)
+	}
+	now, err := t.Refresher.Refresh(ctx, g.Subject, tokens)
+	if errors.Is(err, upstream.ErrGrantRevoked) {
+		if err := s.store.DeleteUpstreamGrant(ctx, g.FamilyID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.log.WarnContext(ctx, "delete revoked upstream grant", "err", err)
+		}
+		return nil, errUpstreamRevoked
+	}
+	if err != nil {
+		return nil, fmt.Errorf("refresh upstream: %w", err)
+	}
+	sealed, err := t.sealTokens(now.Tokens)
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.UpdateUpstreamGrant(ctx, g.FamilyID, func(cur *store.UpstreamGrant) error {
+		if cur.Version != g.Version {
+			return errLostCheck
+		}
+		cur.RefreshToken, cur.CheckedAt, cur.Version = sealed, s.now(), cur.Version+1
+		if now.Tokens.SessionID != "" {
+			cur.SessionID = now.Tokens.SessionID
+		}
+		return nil
+	})
+	if err != nil {
+		// The lease ran out during a slow refresh and another check went
+		// on: one of the two upstream tokens is lost.
+		return nil, fmt.Errorf("store upstream grant: %w", err)
+	}
+	fresh := s.vouchable(now)
+	if fresh.Subject != id.Subject {
+		return nil, fmt.Errorf("refresh upstream: the IdP answered about another user")
+	}
+	if fresh.Email == "" && fresh.Name == "" && len(fresh.Groups) == 0 {
+		return nil, nil // the IdP said the grant lives, and nothing about the user
+	}
+	fresh.UpstreamGrant = id.UpstreamGrant
+	return &fresh, nil
+}
+
+var errLostCheck = errors.New("authserver: another check of the upstream grant won")
+
+// awaitCheck waits for the check under way of grant g to finish.
+func (s *Server) awaitCheck(ctx context.Context, g store.UpstreamGrant) error {
+	deadline := time.Now().Add(upstreamWait)
+	for time.Now().Before(deadline) {
+		cur, err := s.store.GetUpstreamGrant(ctx, g.FamilyID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return errUpstreamRevoked
+		case err != nil:
+			return err
+		case cur.Version != g.Version:
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(upstreamWaitSlice):
+		}
+	}
+	return errors.New("authserver: the upstream check under way did not finish")
+}
