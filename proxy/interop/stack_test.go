@@ -55,8 +55,9 @@ type stackOptions struct {
 	allowedHosts []string
 	// configFile is passed with --config (the policy tests reload it).
 	configFile string
-	// env is more environment for mcpgate.
-	env []string
+	// env is more environment for mcpgate; idpEnv for oidc-provider.
+	env    []string
+	idpEnv []string
 	// viaBackend, when set, gives the URL mcpgate forwards to in place of
 	// the backend's (a recorder in front of it).
 	viaBackend func(backend string) string
@@ -77,12 +78,12 @@ func startStack(t *testing.T, tc *toolchain, o stackOptions) *stack {
 
 	// The servers live as long as the test: startProc stops them.
 	ctx := context.Background()
-	idpProc := startProc(t, ctx, "oidc-provider", []string{tc.node, "idp.mjs"}, childEnv(home,
-		"IDP_PORT="+strconv.Itoa(ports[1]),
-		"IDP_CLIENT_ID="+upstreamClientID,
-		"IDP_CLIENT_SECRET="+secret,
-		"IDP_REDIRECT_URI="+s.issuer+"/oauth/callback",
-	), procOptions{dir: tc.nodeDir})
+	idpProc := startProc(t, ctx, "oidc-provider", []string{tc.node, "idp.mjs"}, childEnv(home, append([]string{
+		"IDP_PORT=" + strconv.Itoa(ports[1]),
+		"IDP_CLIENT_ID=" + upstreamClientID,
+		"IDP_CLIENT_SECRET=" + secret,
+		"IDP_REDIRECT_URI=" + s.issuer + "/oauth/callback",
+	}, o.idpEnv...)...), procOptions{dir: tc.nodeDir})
 
 	// The go-sdk handler serves MCP on every path; /mcp is for clarity.
 	backend := startProc(t, ctx, "everything-server", []string{tc.backend, "-http", "127.0.0.1:" + strconv.Itoa(ports[2]), "-stateless=false"}, childEnv(home), procOptions{})

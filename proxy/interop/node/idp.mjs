@@ -53,13 +53,20 @@ const users = {
 };
 const defaultUser = 'interop-user-1';
 
+// With IDP_REFRESH=1 the client gets rotating refresh tokens (a rotated
+// one presented again revokes the whole grant, as oidc-provider does), and
+// GET /test/disable?user=SUB disables a user: their refresh fails with
+// invalid_grant, as when an administrator disables an account.
+const refresh = process.env.IDP_REFRESH === '1';
+const disabled = new Set();
+
 const provider = new Provider(issuer, {
   clients: [
     {
       client_id: need('IDP_CLIENT_ID'),
       client_secret: need('IDP_CLIENT_SECRET'),
       redirect_uris: [need('IDP_REDIRECT_URI')],
-      grant_types: ['authorization_code'],
+      grant_types: refresh ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
     },
@@ -74,7 +81,7 @@ const provider = new Provider(issuer, {
     groups: ['groups'],
   },
   async findAccount(_ctx, sub) {
-    const user = users[sub];
+    const user = disabled.has(sub) ? undefined : users[sub];
     if (!user) return undefined;
     return { accountId: sub, async claims() { return { ...user }; } };
   },
@@ -88,7 +95,7 @@ const provider = new Provider(issuer, {
       if (g) return g;
     }
     const grant = new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
-    grant.addOIDCScope('openid email profile groups');
+    grant.addOIDCScope(refresh ? 'openid email profile groups offline_access' : 'openid email profile groups');
     grant.addOIDCClaims(['email', 'email_verified', 'name', 'groups']);
     await grant.save();
     session.grantIdFor(client.clientId, grant.jti);
@@ -97,12 +104,21 @@ const provider = new Provider(issuer, {
   // No login form: the interaction route below signs the user in. The
   // provider advertises RFC 9207 iss, so mcpgate's callback checks it.
   features: { devInteractions: { enabled: false } },
+  rotateRefreshToken: true,
+  async issueRefreshToken(_ctx, client) {
+    return refresh && client.grantTypeAllowed('refresh_token');
+  },
   cookies: { keys: ['interop-only-cookie-key'] },
   ttl: { Session: 600, Interaction: 600, Grant: 600, AccessToken: 600, AuthorizationCode: 60, IdToken: 600 },
 });
 
 // The only interaction is login: finish it at once as the test user.
 provider.use(async (ctx, next) => {
+  if (refresh && ctx.method === 'GET' && ctx.path === '/test/disable') {
+    disabled.add(ctx.query.user);
+    ctx.body = 'disabled';
+    return;
+  }
   if (ctx.method === 'GET' && ctx.path.startsWith('/interaction/')) {
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     if (details.prompt.name !== 'login') {
