@@ -96,6 +96,9 @@ type Upstream struct {
 	// that a user may still sign in, made on MCP refreshes; 0 checks on
 	// every refresh.
 	CheckInterval time.Duration `yaml:"check_interval"`
+	// MaxSessionAge, when set, makes the user sign in at the IdP again once
+	// their sign-in is this old: MCP refreshes past it are refused.
+	MaxSessionAge time.Duration `yaml:"max_session_age"`
 }
 
 // Backend is the MCP server mcpgate forwards to.

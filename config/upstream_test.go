@@ -43,6 +43,8 @@ func TestValidateUpstreamPresets(t *testing.T) {
 			wantKeys: []string{"upstream.issuer"}, wantMsg: "realm's issuer"},
 		{name: "okta custom authorization server", change: preset("okta", func(u *Upstream) { u.Issuer = "https://acme.okta.com/oauth2/default" })},
 		{name: "github.com", change: preset("github", nil)},
+		{name: "negative intervals", change: func(c *Config) { c.Upstream.CheckInterval, c.Upstream.MaxSessionAge = -1, -1 },
+			wantKeys: []string{"upstream.check_interval", "upstream.max_session_age"}, wantMsg: "must not be negative"},
 		{name: "github enterprise server", change: preset("github", func(u *Upstream) { u.Issuer = "https://github.example.com" })},
 	})
 }

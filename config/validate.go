@@ -129,6 +129,9 @@ func (u *Upstream) validate(p *Problems) {
 	if u.CheckInterval < 0 {
 		p.add("upstream.check_interval", "must not be negative")
 	}
+	if u.MaxSessionAge < 0 {
+		p.add("upstream.max_session_age", "must not be negative (0: no limit)")
+	}
 	u.validatePreset(p)
 }
 

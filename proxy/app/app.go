@@ -141,6 +141,7 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 	}
 	as, err := authserver.New(authserver.Config{
 		Upstream:             tracking,
+		MaxSessionAge:        cfg.Upstream.MaxSessionAge,
 		Issuer:               cfg.Issuer(),
 		Resource:             cfg.ResourceURL(),
 		Scopes:               cfg.MCP.Scopes,

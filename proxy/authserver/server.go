@@ -54,6 +54,10 @@ type Config struct {
 	// ReuseSignIn lets a flow use the identity the browser's session keeps
 	// instead of an upstream login.
 	ReuseSignIn bool
+	// MaxSessionAge, when set, refuses a refresh whose sign-in at the IdP
+	// is older, so that the user signs in again (for IdPs that cannot be
+	// asked about the user later).
+	MaxSessionAge time.Duration
 	// Upstream, when set, keeps the IdP's grants and checks them on
 	// refresh.
 	Upstream *UpstreamTracking

@@ -190,6 +190,9 @@ func (s *Server) refresh(ctx context.Context, client store.Client, r TokenReques
 		if !now.Before(cur.FamilyExpiresAt) {
 			return nil, oauth.NewError(oauth.ErrInvalidGrant, "the refresh token has expired")
 		}
+		if s.cfg.MaxSessionAge > 0 && now.Sub(cur.AuthTime) > s.cfg.MaxSessionAge {
+			return nil, oauth.NewError(oauth.ErrInvalidGrant, "the sign-in is too old; sign in again")
+		}
 		if !sameResource(r.Resources, cur.Resource) {
 			return nil, oauth.NewError(oauth.ErrInvalidTarget, "resource must be "+cur.Resource+", the resource the refresh token was issued for")
 		}

@@ -169,3 +169,19 @@ func TestUpstreamCheckInterval(t *testing.T) {
 		t.Errorf("the IdP was asked %d times within the interval, want 0", idp.refresh)
 	}
 }
+
+// TestMaxSessionAge: past upstream.max_session_age since the sign-in at
+// the IdP, a refresh is refused and the user must sign in again.
+func TestMaxSessionAge(t *testing.T) {
+	g, _ := startHostileGatewayWith(t, nil, func(c *config.Config) { c.Upstream.MaxSessionAge = time.Second })
+	c := g.registerPublic(t)
+	tokens := g.exchange(t, c, hostileCode(t, g, c))
+	next := g.refresh(t, c, tokens.RefreshToken)
+	if next.Status != http.StatusOK {
+		t.Fatalf("refresh within the age: %d %s", next.Status, next.Error)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if late := g.refresh(t, c, next.RefreshToken); late.Status != http.StatusBadRequest || late.Error != "invalid_grant" {
+		t.Errorf("refresh past the age: %d %s, want invalid_grant", late.Status, late.Error)
+	}
+}
