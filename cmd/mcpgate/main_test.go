@@ -6,15 +6,41 @@ import (
 	"testing"
 )
 
+// commandCase is one run of the command line and what it must print.
+type commandCase struct {
+	name       string
+	args       []string
+	env        []string
+	wantCode   int
+	wantStdout []string
+	wantStderr []string
+}
+
+func runCommandCases(t *testing.T, tests []commandCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(tt.args, tt.env, &stdout, &stderr)
+			if code != tt.wantCode {
+				t.Errorf("exit code: got %d, want %d\nstdout: %s\nstderr: %s", code, tt.wantCode, stdout.String(), stderr.String())
+			}
+			for _, want := range tt.wantStdout {
+				if !strings.Contains(stdout.String(), want) {
+					t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+				}
+			}
+			for _, want := range tt.wantStderr {
+				if !strings.Contains(stderr.String(), want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+				}
+			}
+		})
+	}
+}
+
 func TestCommands(t *testing.T) {
-	tests := []struct {
-		name       string
-		args       []string
-		env        []string
-		wantCode   int
-		wantStdout []string
-		wantStderr []string
-	}{
+	runCommandCases(t, []commandCase{
 		{
 			name:     "check reports every mistake with its key",
 			args:     []string{"check", "--config", "testdata/three-mistakes.yaml"},
@@ -92,24 +118,5 @@ func TestCommands(t *testing.T) {
 		{name: "version", args: []string{"version"}, wantCode: 0, wantStdout: []string{"mcpgate dev"}},
 		{name: "no command", args: nil, wantCode: 2, wantStderr: []string{"Usage:"}},
 		{name: "unknown command", args: []string{"frobnicate"}, wantCode: 2, wantStderr: []string{`unknown command "frobnicate"`}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			code := run(tt.args, tt.env, &stdout, &stderr)
-			if code != tt.wantCode {
-				t.Errorf("exit code: got %d, want %d\nstderr: %s", code, tt.wantCode, stderr.String())
-			}
-			for _, want := range tt.wantStdout {
-				if !strings.Contains(stdout.String(), want) {
-					t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
-				}
-			}
-			for _, want := range tt.wantStderr {
-				if !strings.Contains(stderr.String(), want) {
-					t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
-				}
-			}
-		})
-	}
+	})
 }

@@ -93,6 +93,8 @@ func (s *Server) checkUpstream(ctx context.Context, id store.Identity) (*store.I
 		return nil, errUpstreamRevoked // revoked, or never kept: fail closed
 	case err != nil:
 		return nil, err
+	case g.Subject != id.Subject:
+		return nil, errUpstreamRevoked // never another user's grant
 	case s.now().Sub(g.CheckedAt) < t.Interval:
 		return nil, nil
 	}
@@ -108,7 +110,7 @@ func (s *Server) checkUpstream(ctx context.Context, id store.Identity) (*store.I
 	if err != nil {
 		return nil, fmt.Errorf("open upstream tokens: %w", err)
 	}
-	now, err := t.Refresher.Refresh(ctx, g.Subject, tokens)
+	current, err := t.Refresher.Refresh(ctx, g.Subject, tokens)
 	if errors.Is(err, upstream.ErrGrantRevoked) {
 		if err := s.store.DeleteUpstreamGrant(ctx, g.FamilyID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.log.WarnContext(ctx, "delete revoked upstream grant", "err", err)
@@ -118,7 +120,7 @@ func (s *Server) checkUpstream(ctx context.Context, id store.Identity) (*store.I
 	if err != nil {
 		return nil, fmt.Errorf("refresh upstream: %w", err)
 	}
-	sealed, err := t.sealTokens(now.Tokens)
+	sealed, err := t.sealTokens(current.Tokens)
 	if err != nil {
 		return nil, err
 	}
@@ -127,8 +129,8 @@ func (s *Server) checkUpstream(ctx context.Context, id store.Identity) (*store.I
 			return errLostCheck
 		}
 		cur.RefreshToken, cur.CheckedAt, cur.Version = sealed, s.now(), cur.Version+1
-		if now.Tokens.SessionID != "" {
-			cur.SessionID = now.Tokens.SessionID
+		if current.Tokens.SessionID != "" {
+			cur.SessionID = current.Tokens.SessionID
 		}
 		return nil
 	})
@@ -137,7 +139,7 @@ func (s *Server) checkUpstream(ctx context.Context, id store.Identity) (*store.I
 		// on: one of the two upstream tokens is lost.
 		return nil, fmt.Errorf("store upstream grant: %w", err)
 	}
-	fresh := s.vouchable(now)
+	fresh := s.vouchable(current)
 	if fresh.Subject != id.Subject {
 		return nil, fmt.Errorf("refresh upstream: the IdP answered about another user")
 	}

@@ -77,37 +77,60 @@ type run struct {
 // none runs: key "" is the one process of a backend with Shared; on a
 // backend with a process per session, each user's stateless requests get
 // a process of that user's own (key = owner), so that no process ever
-// serves two users unless the operator chose Shared.
+// serves two users unless the operator chose Shared. Concurrent callers
+// for one key share its start; other keys' starts do not wait for it (a
+// slow `npx` start of one user's must not hold up everyone's).
 func (b *Backend) shared(key string, id *forward.Identity) (*run, error) {
-	b.sharedStart.Lock()
-	defer b.sharedStart.Unlock()
-	b.mu.Lock()
-	r, closed := b.runs[key], b.closed
-	full := key != "" && b.processes() >= b.opts.MaxProcesses
-	b.mu.Unlock()
-	switch {
-	case closed:
-		return nil, errors.New("stdio: backend closed")
-	case r != nil:
-		return r, nil
-	case full:
-		return nil, errTooMany
-	}
-	r, err := startShared(b, key, id)
-	if err != nil {
-		return nil, err
-	}
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
-		r.stop("mcpgate stopping")
 		return nil, errors.New("stdio: backend closed")
 	}
-	b.runs[key] = r
+	if r := b.runs[key]; r != nil {
+		b.mu.Unlock()
+		return r, nil
+	}
+	if st := b.starting[key]; st != nil {
+		b.mu.Unlock()
+		<-st.done
+		return st.run, st.err
+	}
+	if key != "" && b.processes() >= b.opts.MaxProcesses {
+		b.mu.Unlock()
+		return nil, errTooMany
+	}
+	st := &start{done: make(chan struct{})}
+	b.starting[key] = st
+	b.starts.Add(1)
 	b.mu.Unlock()
-	b.opts.Logger.Info("stdio: shared process started", "backend", b.opts.Name, "per_user", key != "")
-	go r.read()
-	return r, nil
+	defer b.starts.Done()
+
+	st.run, st.err = startShared(b, key, id)
+	b.mu.Lock()
+	delete(b.starting, key)
+	closed := b.closed
+	if st.err == nil && !closed {
+		b.runs[key] = st.run
+	}
+	b.mu.Unlock()
+	switch {
+	case st.err != nil:
+	case closed:
+		st.run.stop("mcpgate stopping")
+		st.run, st.err = nil, errors.New("stdio: backend closed")
+	default:
+		b.opts.Logger.Info("stdio: shared process started", "backend", b.opts.Name, "per_user", key != "")
+		go st.run.read()
+	}
+	close(st.done)
+	return st.run, st.err
+}
+
+// start is a shared process being started, for callers of the same key.
+type start struct {
+	done chan struct{}
+	run  *run
+	err  error
 }
 
 // processes counts the processes running for sessions and for users'
@@ -120,6 +143,11 @@ func (b *Backend) processes() int {
 	for key := range b.runs {
 		if key != "" {
 			n++
+		}
+	}
+	for key := range b.starting {
+		if key != "" {
+			n++ // reserved while it starts, so the bound holds
 		}
 	}
 	return n

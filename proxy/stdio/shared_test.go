@@ -244,6 +244,28 @@ func TestStatelessCountsAgainstMaxProcesses(t *testing.T) {
 	}
 }
 
+// TestStatelessStartsDoNotWaitForEachOther: one user's process that is
+// slow to start holds up only that user.
+func TestStatelessStartsDoNotWaitForEachOther(t *testing.T) {
+	b := newBackend(t, func(o *Options) { o.Env["STDIO_TEST_SLOW_START_FOR"] = ada.Subject })
+	slow := make(chan struct{})
+	go func() {
+		defer close(slow)
+		cs := connectVersion(t, serve(t, b, ada), "2026-07-28", nil)
+		callText(t, cs, "echo", map[string]any{"text": "late"})
+	}()
+	time.Sleep(200 * time.Millisecond) // ada's start is under way
+	start := time.Now()
+	cs := connectVersion(t, serve(t, b, bob), "2026-07-28", nil)
+	if got := callText(t, cs, "echo", map[string]any{"text": "bob"}); got != "bob" {
+		t.Errorf("bob: got %q", got)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("bob's first stateless call took %v behind ada's slow start, want it served at once", took)
+	}
+	<-slow
+}
+
 func waitFor(t *testing.T, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)

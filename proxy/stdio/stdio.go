@@ -65,12 +65,13 @@ type Backend struct {
 	mu       sync.Mutex
 	sessions map[string]*session
 	closed   bool
-	// runs are the shared processes that run (see shared); sharedStart
-	// serialises their starts.
-	runs        map[string]*run
-	sharedStart sync.Mutex
-	stop        chan struct{}
-	done        chan struct{}
+	// runs are the shared processes that run (see shared), starting the
+	// ones being started; starts counts those, for Close to wait on.
+	runs     map[string]*run
+	starting map[string]*start
+	starts   sync.WaitGroup
+	stop     chan struct{}
+	done     chan struct{}
 }
 
 // New returns a Backend; Close stops its processes.
@@ -87,7 +88,7 @@ func New(opts Options) (*Backend, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	b := &Backend{opts: opts, sessions: map[string]*session{}, runs: map[string]*run{}, stop: make(chan struct{}), done: make(chan struct{})}
+	b := &Backend{opts: opts, sessions: map[string]*session{}, runs: map[string]*run{}, starting: map[string]*start{}, stop: make(chan struct{}), done: make(chan struct{})}
 	go b.reapIdle()
 	return b, nil
 }
@@ -295,8 +296,7 @@ func (b *Backend) Close() error {
 	for _, s := range all {
 		b.end(s, "mcpgate stopping")
 	}
-	b.sharedStart.Lock() // a start under way finishes first, and sees closed
-	defer b.sharedStart.Unlock()
+	b.starts.Wait() // a start under way finishes first, sees closed and stops
 	b.mu.Lock()
 	runs := slices.Collect(maps.Values(b.runs))
 	b.mu.Unlock()

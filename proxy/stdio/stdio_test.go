@@ -21,15 +21,8 @@ import (
 	"github.com/mcpgate/mcpgate/proxy/stdio/stdiotest"
 )
 
-// The test binary is also the stdio MCP server under test: started with
-// STDIO_TEST_SERVER=1 it serves MCP on stdin and stdout.
-func TestMain(m *testing.M) {
-	if os.Getenv("STDIO_TEST_SERVER") == "1" {
-		stdiotest.Serve()
-		return
-	}
-	os.Exit(m.Run())
-}
+// The test binary is also a stdio MCP server (STDIO_TEST_SERVER=1).
+func TestMain(m *testing.M) { stdiotest.TestMain(m) }
 
 var ada = &forward.Identity{Principal: &principal.Principal{Subject: "https://idp#ada", Email: "ada@example.com", Name: "Ada",
 	Groups: []string{"eng", "ops"}, ClientID: "client-1"}}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -17,8 +18,12 @@ type echoIn struct {
 	Text string `json:"text"`
 }
 
-// Serve serves MCP on stdin and stdout until stdin ends.
+// Serve serves MCP on stdin and stdout until stdin ends. A process whose
+// MCP_USER_SUB is STDIO_TEST_SLOW_START_FOR starts 3 s late.
 func Serve() {
+	if slow := os.Getenv("STDIO_TEST_SLOW_START_FOR"); slow != "" && slow == os.Getenv("MCP_USER_SUB") {
+		time.Sleep(3 * time.Second)
+	}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "stdio-test-server", Version: "1"}, nil)
 	mcp.AddTool(srv, &mcp.Tool{Name: "echo"}, func(_ context.Context, _ *mcp.CallToolRequest, in echoIn) (*mcp.CallToolResult, any, error) {
 		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: in.Text}}}, nil, nil
@@ -42,6 +47,17 @@ func Serve() {
 		return nil, nil, nil
 	})
 	_ = srv.Run(context.Background(), &mcp.StdioTransport{})
+}
+
+// TestMain is the TestMain of a test binary that is also the stdio MCP
+// server under test: started with STDIO_TEST_SERVER=1 it serves MCP on
+// stdin and stdout, otherwise it runs the tests.
+func TestMain(m *testing.M) {
+	if os.Getenv("STDIO_TEST_SERVER") == "1" {
+		Serve()
+		return
+	}
+	os.Exit(m.Run())
 }
 
 // WaitGone waits up to d for process pid to be gone (a zombie counts as
