@@ -79,6 +79,9 @@ type Store interface {
 	// the IdP: a concurrent caller waits for it.
 	UpdateUpstreamGrant(ctx context.Context, familyID string, update func(*UpstreamGrant) error) error
 	DeleteUpstreamGrant(ctx context.Context, familyID string) error
+	// UpstreamGrantsOf lists the live upstream grants of subject, in no
+	// particular order: how a logout at the IdP finds a user's sign-ins.
+	UpstreamGrantsOf(ctx context.Context, subject string) ([]UpstreamGrant, error)
 
 	// PutConsent creates or replaces the consent of (Subject, ClientID).
 	PutConsent(ctx context.Context, c Consent) error

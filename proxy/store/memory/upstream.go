@@ -58,3 +58,21 @@ func (s *Store) DeleteUpstreamGrant(ctx context.Context, familyID string) error 
 	defer s.mu.Unlock()
 	return upstreamGrants.delete(s.upstream, familyID, s.now())
 }
+
+// UpstreamGrantsOf implements store.Store.
+func (s *Store) UpstreamGrantsOf(ctx context.Context, subject string) ([]store.UpstreamGrant, error) {
+	if err := s.rlock(ctx, "list upstream grants"); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	var out []store.UpstreamGrant
+	for id, g := range s.upstream {
+		if g.Subject != subject {
+			continue
+		}
+		if live, err := upstreamGrants.get(s.upstream, id, s.now()); err == nil {
+			out = append(out, live)
+		}
+	}
+	return out, nil
+}

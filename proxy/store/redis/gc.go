@@ -29,7 +29,7 @@ func (s *Store) GarbageCollect(ctx context.Context, now time.Time) (store.GCResu
 		{signingKeys.tag, false, &res.SigningKeys},
 		{claimTag, false, &res.Claims},
 		{counterTag, false, &res.Counters},
-		{upstreamGrants.tag, false, &res.UpstreamGrants},
+		{upstreamGrants.tag, true, &res.UpstreamGrants},
 	} {
 		n, err := s.collect(ctx, c.tag, c.family, now)
 		*c.n = n

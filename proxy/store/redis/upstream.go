@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/mcpgate/mcpgate/proxy/store"
@@ -23,6 +24,9 @@ var upstreamGrants = kind[store.UpstreamGrant, upstreamGrantWire]{
 	tag:     "upstream",
 	id:      func(g store.UpstreamGrant) string { return g.FamilyID },
 	expires: func(g store.UpstreamGrant) time.Time { return g.ExpiresAt },
+	// The set of a subject's grants, for UpstreamGrantsOf; the prefix
+	// keeps it apart from refresh families, whose IDs have no ':'.
+	family: func(g store.UpstreamGrant) string { return upstreamSubjectSet(g.Subject) },
 	toWire: func(g store.UpstreamGrant) upstreamGrantWire {
 		return upstreamGrantWire{FamilyID: g.FamilyID, Subject: g.Subject, SessionID: g.SessionID, RefreshToken: g.RefreshToken,
 			CheckedAt: toMillis(g.CheckedAt), Version: g.Version, CreatedAt: toMillis(g.CreatedAt), ExpiresAt: toMillis(g.ExpiresAt)}
@@ -52,4 +56,30 @@ func (s *Store) UpdateUpstreamGrant(ctx context.Context, familyID string, update
 // DeleteUpstreamGrant implements store.Store.
 func (s *Store) DeleteUpstreamGrant(ctx context.Context, familyID string) error {
 	return upstreamGrants.delete(ctx, s, familyID)
+}
+
+func upstreamSubjectSet(subject string) string { return "upstream-of:" + subject }
+
+// UpstreamGrantsOf implements store.Store. The subject's set may still
+// name grants deleted since (a delete leaves the set to GarbageCollect):
+// they read as not found and are skipped.
+func (s *Store) UpstreamGrantsOf(ctx context.Context, subject string) ([]store.UpstreamGrant, error) {
+	ids, err := s.rdb.SMembers(ctx, s.familyKey(upstreamSubjectSet(subject))).Result()
+	if err != nil {
+		return nil, s.fail(ctx, "list upstream grants", err)
+	}
+	now := s.now()
+	var out []store.UpstreamGrant
+	for _, id := range ids {
+		g, err := upstreamGrants.read(ctx, s.rdb, s, id, now)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			continue
+		case err != nil:
+			return nil, s.fail(ctx, "list upstream grants", err)
+		case g.Subject == subject:
+			out = append(out, g)
+		}
+	}
+	return out, nil
 }

@@ -48,3 +48,26 @@ func (s *Store) DeleteUpstreamGrant(ctx context.Context, familyID string) error 
 	}
 	return nil
 }
+
+var upstreamGrantsOfSQL = "SELECT " + upstreamGrants.colList + " FROM upstream_grants WHERE subject = $1 AND " + upstreamGrants.live(2)
+
+// UpstreamGrantsOf implements store.Store.
+func (s *Store) UpstreamGrantsOf(ctx context.Context, subject string) ([]store.UpstreamGrant, error) {
+	rows, err := s.reads.QueryContext(ctx, upstreamGrantsOfSQL, subject, s.nowMS())
+	if err != nil {
+		return nil, s.fail("list upstream grants", err)
+	}
+	defer rows.Close()
+	var list []store.UpstreamGrant
+	for rows.Next() {
+		var g store.UpstreamGrant
+		if err := rows.Scan(upstreamGrants.dest(&g)...); err != nil {
+			return nil, s.fail("list upstream grants", err)
+		}
+		list = append(list, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("list upstream grants", err)
+	}
+	return list, nil
+}

@@ -135,4 +135,33 @@ var upstreamGrantTests = []test{
 		_, err = s.GetUpstreamGrant(ctx, "f2")
 		must(t, "GetUpstreamGrant (live, not collected)", err)
 	}},
+	{"OfSubject", func(t *testing.T, s store.Store) {
+		ctx := t.Context()
+		alice := "https://idp.example.com#alice"
+		got, err := s.UpstreamGrantsOf(ctx, alice)
+		must(t, "UpstreamGrantsOf with none", err)
+		if len(got) != 0 {
+			t.Fatalf("UpstreamGrantsOf with none: %d grants", len(got))
+		}
+		a1, a2, a3 := upstreamGrant("a1"), upstreamGrant("a2"), upstreamGrant("a3")
+		a2.SessionID = "idp-session-2"
+		a3.ExpiresAt = past
+		bob := upstreamGrant("b1")
+		bob.Subject = "https://idp.example.com#bob"
+		other := upstreamGrant("o1")
+		other.Subject = "https://other.example.com#alice" // the same sub at another IdP
+		for _, g := range []store.UpstreamGrant{a1, a2, a3, bob, other} {
+			must(t, "CreateUpstreamGrant", s.CreateUpstreamGrant(ctx, g))
+		}
+		must(t, "DeleteUpstreamGrant", s.DeleteUpstreamGrant(ctx, "a1"))
+		must(t, "UpdateUpstreamGrant", s.UpdateUpstreamGrant(ctx, "a2", func(g *store.UpstreamGrant) error { g.Version++; return nil }))
+		a2.Version++
+		got, err = s.UpstreamGrantsOf(ctx, alice)
+		must(t, "UpstreamGrantsOf", err)
+		if len(got) != 1 {
+			t.Fatalf("UpstreamGrantsOf: %d grants, want the one live grant left (a2): %+v", len(got), got)
+		}
+		wantEqual(t, "UpstreamGrantsOf", got[0], a2)
+	}},
 }
+
