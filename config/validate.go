@@ -315,7 +315,7 @@ func checkListen(p *Problems, listen string) {
 func ownPaths() []string {
 	return []string{
 		"/authorize", "/token", "/register", "/revoke", "/jwks", "/consent",
-		CallbackPath, "/.well-known",
+		CallbackPath, oauth.BackChannelLogoutPath, "/.well-known",
 	}
 }
 
@@ -344,6 +344,7 @@ func checkMCPPath(p *Problems, key, mcpPath string) {
 	for _, own := range ownPaths() {
 		if mcpPath == own || strings.HasPrefix(mcpPath, own+"/") || strings.HasPrefix(own, mcpPath+"/") {
 			p.add(key, "clashes with mcpgate's own endpoint %s", own)
+			return // one clash says it; a path above several would repeat it
 		}
 	}
 }

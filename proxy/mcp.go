@@ -196,9 +196,10 @@ var (
 )
 
 // revoked checks the token's grant on every request, cached or not: a
-// revocation must reach tokens verified before it.
+// revocation must reach tokens verified before it. A logout at the IdP
+// revokes the upstream grant, which every family started from it shares.
 func (s *Server) revoked(p *principal.Principal) bool {
-	return s.revocations != nil && s.revocations.Revoked(p.GrantID)
+	return s.revocations != nil && (s.revocations.Revoked(p.GrantID) || s.revocations.Revoked(p.UpstreamGrantID))
 }
 
 func (s *Server) originAllowed(origin string) bool {

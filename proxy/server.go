@@ -14,6 +14,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/proxy/audit"
 	"github.com/mcpgate/mcpgate/proxy/authserver"
+	"github.com/mcpgate/mcpgate/proxy/oauth"
 	"github.com/mcpgate/mcpgate/proxy/principal"
 	"github.com/mcpgate/mcpgate/proxy/signer"
 )
@@ -228,6 +229,9 @@ func (s *Server) handlers() *echo.Echo {
 	api.POST("/token", s.token)
 	api.POST("/revoke", s.revoke)
 	api.POST("/register", s.register)
+	if s.as.AcceptsLogouts() {
+		e.POST(oauth.BackChannelLogoutPath, s.backChannelLogout)
+	}
 	api.OPTIONS("/token", preflight)
 	api.OPTIONS("/revoke", preflight)
 	api.OPTIONS("/register", preflight)

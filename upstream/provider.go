@@ -107,3 +107,27 @@ const (
 
 // Types lists them, the default first.
 var Types = []string{TypeOIDC, TypeGoogle, TypeEntra, TypeOkta, TypeKeycloak, TypeGitHub}
+
+// Logout is a verified OIDC back-channel logout token: the IdP says a
+// user's sign-ins, or one of its sessions, have ended.
+type Logout struct {
+	// Subject is the user in Identity.Subject's form; "" when the token
+	// names only a session.
+	Subject string
+	// SessionID is the IdP session that ended (the sid of its ID tokens);
+	// "" for every session of Subject.
+	SessionID string
+	// TokenID is the token's jti, by which a replay is refused.
+	TokenID string
+	// Expiry is when the token stops being valid.
+	Expiry time.Time
+}
+
+// LogoutVerifier is a Provider whose IdP can tell mcpgate of logouts
+// (OpenID Connect Back-Channel Logout 1.0).
+type LogoutVerifier interface {
+	// VerifyLogout checks a logout token (signature, iss, aud, iat, exp,
+	// the logout event, no nonce) and returns what it says, or an error
+	// wrapping ErrVerification.
+	VerifyLogout(ctx context.Context, rawToken string) (Logout, error)
+}

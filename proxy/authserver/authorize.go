@@ -44,9 +44,16 @@ type Browser struct {
 
 // sessionIdentity is the identity a flow in browser b may use instead of
 // an upstream login, or nil.
-func (s *Server) sessionIdentity(b Browser) *store.Identity {
+// A sign-in the IdP has ended since (a logout, or a refusal on refresh
+// that deleted its upstream grant) is not reused: the user signs in again.
+func (s *Server) sessionIdentity(ctx context.Context, b Browser) *store.Identity {
 	if !s.cfg.ReuseSignIn || b.Identity == nil || b.Subject == "" || b.Identity.Subject != b.Subject {
 		return nil
+	}
+	if g := b.Identity.UpstreamGrant; g != "" && s.tracking != nil {
+		if _, err := s.store.GetUpstreamGrant(ctx, g); err != nil {
+			return nil
+		}
 	}
 	return b.Identity
 }
@@ -128,7 +135,7 @@ func (s *Server) Authorize(ctx context.Context, p AuthorizeParams, b Browser) (O
 		// Configured first-party clients need no consent; the flow is
 		// marked as consented so that the callback does not ask either.
 		req.ConsentGiven = true
-		if id := s.sessionIdentity(b); id != nil {
+		if id := s.sessionIdentity(ctx, b); id != nil {
 			return s.signedIn(ctx, req, *id, b.AuthTime)
 		}
 		return s.startUpstream(ctx, req, true)
@@ -142,7 +149,7 @@ func (s *Server) Authorize(ctx context.Context, p AuthorizeParams, b Browser) (O
 	// The browser's user approved this client for all of this before: the
 	// session's identity finishes the flow, or the upstream leg starts now
 	// and the callback checks that the same user came back.
-	if id := s.sessionIdentity(b); id != nil {
+	if id := s.sessionIdentity(ctx, b); id != nil {
 		return s.signedIn(ctx, req, *id, b.AuthTime)
 	}
 	return s.startUpstream(ctx, req, true)

@@ -21,6 +21,7 @@ func (s *Server) signAccessToken(ctx context.Context, clientID string, rt store.
 		Expiry:        now.Add(s.cfg.AccessTokenTTL).Unix(),
 		AuthTime:      rt.AuthTime.Unix(),
 		SessionID:     rt.FamilyID,
+		UpstreamGrant: rt.Identity.UpstreamGrant,
 		Email:         rt.Identity.Email,
 		EmailVerified: rt.Identity.EmailVerified,
 		Name:          rt.Identity.Name,

@@ -54,7 +54,7 @@ func (s *Server) Decide(ctx context.Context, requestID string, approve bool, b B
 		return s.issueCode(ctx, req, *req.Identity, s.now())
 	}
 	req.ConsentGiven = true
-	if id := s.sessionIdentity(b); id != nil {
+	if id := s.sessionIdentity(ctx, b); id != nil {
 		s.dropRequest(ctx, req.ID)
 		return s.signedIn(ctx, req, *id, b.AuthTime)
 	}

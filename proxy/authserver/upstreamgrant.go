@@ -38,15 +38,25 @@ const (
 var errUpstreamRevoked = errors.New("authserver: the IdP no longer grants access")
 
 // keepUpstreamGrant stores the IdP's tokens of a sign-in and names the
-// grant in id; without tracking, or tokens to refresh with, nothing.
+// grant in id; without tracking, or tokens to refresh with or logouts to
+// expect, nothing.
 func (s *Server) keepUpstreamGrant(ctx context.Context, ident upstream.Identity, id *store.Identity) error {
 	t := s.tracking
-	if t == nil || !t.Refresher.Refreshable(ident.Tokens) {
+	if t == nil {
 		return nil
 	}
-	sealed, err := t.sealTokens(ident.Tokens)
-	if err != nil {
-		return err
+	// A grant with nothing to refresh with is still kept where the IdP
+	// sends logout tokens: it is how a logout finds the sign-in.
+	refreshable := t.Refresher.Refreshable(ident.Tokens)
+	if _, logouts := s.upstream.(upstream.LogoutVerifier); !refreshable && !logouts {
+		return nil
+	}
+	var sealed []byte
+	if refreshable {
+		var err error
+		if sealed, err = t.sealTokens(ident.Tokens); err != nil {
+			return err
+		}
 	}
 	now := s.now()
 	g := store.UpstreamGrant{FamilyID: oauth.NewID(), Subject: id.Subject, SessionID: ident.Tokens.SessionID, RefreshToken: sealed,
@@ -95,6 +105,8 @@ func (s *Server) checkUpstream(ctx context.Context, id store.Identity) (*store.I
 		return nil, err
 	case g.Subject != id.Subject:
 		return nil, errUpstreamRevoked // never another user's grant
+	case len(g.RefreshToken) == 0:
+		return nil, nil // nothing to ask the IdP with; kept for logouts
 	case s.now().Sub(g.CheckedAt) < t.Interval:
 		return nil, nil
 	}

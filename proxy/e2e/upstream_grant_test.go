@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -110,18 +109,7 @@ func TestUpstreamGrantTracking(t *testing.T) {
 	}
 	t.Logf("8 concurrent MCP refreshes made %d upstream refresh(es), each with the live token; live after: %s", refreshes-1, live)
 
-	mcp := func(token string) int {
-		req, _ := http.NewRequest(http.MethodPost, g.resource(), strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json, text/event-stream")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	mcp := func(token string) int { return g.mcpStatus(t, token) }
 	latest := results[0]
 	if status := mcp(latest.AccessToken); status == http.StatusUnauthorized {
 		t.Fatalf("the access token was refused before the user was disabled")

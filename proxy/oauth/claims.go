@@ -17,7 +17,10 @@ type AccessClaims struct {
 	AuthTime int64  `json:"auth_time,omitempty"`
 	// SessionID is the refresh family the token was issued in, so that a
 	// revocation of the family can reach its access tokens.
-	SessionID     string   `json:"sid,omitempty"`
+	SessionID string `json:"sid,omitempty"`
+	// UpstreamGrant names the IdP sign-in the grant came from, so that a
+	// logout at the IdP revokes the token too.
+	UpstreamGrant string   `json:"upstream_grant,omitempty"`
 	Email         string   `json:"email,omitempty"`
 	EmailVerified bool     `json:"email_verified,omitempty"`
 	Name          string   `json:"name,omitempty"`

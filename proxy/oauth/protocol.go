@@ -28,3 +28,8 @@ const (
 	SourceCIMD           = "cimd"
 	SourceServiceAccount = "service_account"
 )
+
+// BackChannelLogoutPath is where the upstream IdP posts OpenID Connect
+// back-channel logout tokens: its backchannel_logout_uri is mcpgate's
+// public URL and this path.
+const BackChannelLogoutPath = "/oauth/backchannel-logout"

@@ -48,17 +48,18 @@ func (v *JWTVerifier) Verify(_ context.Context, token string, now time.Time) (*P
 		return nil, errInvalid
 	}
 	return &Principal{
-		Subject:       c.Subject,
-		Email:         c.Email,
-		EmailVerified: c.EmailVerified,
-		Name:          c.Name,
-		Groups:        c.Groups,
-		ClientID:      c.ClientID,
-		Scopes:        strings.Fields(c.Scope),
-		Audience:      c.Audience,
-		Kind:          KindAccessToken,
-		GrantID:       c.SessionID,
-		Expiry:        time.Unix(c.Expiry, 0),
+		Subject:         c.Subject,
+		Email:           c.Email,
+		EmailVerified:   c.EmailVerified,
+		Name:            c.Name,
+		Groups:          c.Groups,
+		ClientID:        c.ClientID,
+		Scopes:          strings.Fields(c.Scope),
+		Audience:        c.Audience,
+		Kind:            KindAccessToken,
+		GrantID:         c.SessionID,
+		UpstreamGrantID: c.UpstreamGrant,
+		Expiry:          time.Unix(c.Expiry, 0),
 	}, nil
 }
 

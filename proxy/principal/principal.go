@@ -34,6 +34,9 @@ type Principal struct {
 	// which a revocation finds it; empty for grants without one
 	// (client_credentials).
 	GrantID string
+	// UpstreamGrantID is the IdP sign-in the grant came from, which a
+	// logout at the IdP revokes; empty when mcpgate keeps none.
+	UpstreamGrantID string
 	// Expiry is when the token stops being valid.
 	Expiry time.Time
 }

@@ -87,6 +87,9 @@ type Provider struct {
 	// so its absence means the response did not come from this IdP.
 	issRequired bool
 	check       func(ctx context.Context, s *SignIn) error
+	// issuerUnchecked: ID tokens are verified without go-oidc's issuer
+	// check, which check makes instead (a discovery issuer of its own).
+	issuerUnchecked bool
 }
 
 // discovery holds the metadata go-oidc does not expose.
@@ -149,13 +152,14 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 			RedirectURL:  cfg.RedirectURL,
 			Scopes:       scopes,
 		},
-		verifier:    op.Verifier(&gooidc.Config{ClientID: cfg.ClientID, Now: cfg.Now, SkipIssuerCheck: cfg.DiscoveryIssuer != ""}),
-		op:          op,
-		client:      client,
-		authParams:  params,
-		groupsClaim: groups,
-		issRequired: meta.IssParameterSupported,
-		check:       cfg.Check,
+		verifier:        op.Verifier(&gooidc.Config{ClientID: cfg.ClientID, Now: cfg.Now, SkipIssuerCheck: cfg.DiscoveryIssuer != ""}),
+		op:              op,
+		client:          client,
+		authParams:      params,
+		groupsClaim:     groups,
+		issRequired:     meta.IssParameterSupported,
+		check:           cfg.Check,
+		issuerUnchecked: cfg.DiscoveryIssuer != "",
 	}, nil
 }
 

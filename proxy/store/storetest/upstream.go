@@ -164,4 +164,3 @@ var upstreamGrantTests = []test{
 		wantEqual(t, "UpstreamGrantsOf", got[0], a2)
 	}},
 }
-
