@@ -89,46 +89,26 @@ func TestBackChannelLogout(t *testing.T) {
 	}
 
 	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	// changed is a logout token for sid signed by the IdP, with change made.
+	changed := func(sid string, change func(map[string]any)) func() string {
+		return func() string {
+			c := logoutClaims(hostile, sid)
+			change(c)
+			return hostile.Sign(hostile.Key(), c)
+		}
+	}
 	refusals := []struct {
 		name  string
 		token func() string
 	}{
 		{"signed by another key", func() string { return hostile.Sign(other, logoutClaims(hostile, "")) }},
-		{"another audience", func() string {
-			c := logoutClaims(hostile, "")
-			c["aud"] = "someone-else"
-			return hostile.Sign(hostile.Key(), c)
-		}},
-		{"another issuer", func() string {
-			c := logoutClaims(hostile, "")
-			c["iss"] = "https://evil.example"
-			return hostile.Sign(hostile.Key(), c)
-		}},
-		{"with a nonce (an ID token)", func() string {
-			c := logoutClaims(hostile, "")
-			c["nonce"] = "n"
-			return hostile.Sign(hostile.Key(), c)
-		}},
-		{"without the logout event", func() string {
-			c := logoutClaims(hostile, "")
-			delete(c, "events")
-			return hostile.Sign(hostile.Key(), c)
-		}},
-		{"expired", func() string {
-			c := logoutClaims(hostile, "")
-			c["exp"] = time.Now().Add(-time.Minute).Unix()
-			return hostile.Sign(hostile.Key(), c)
-		}},
-		{"without jti", func() string {
-			c := logoutClaims(hostile, "")
-			delete(c, "jti")
-			return hostile.Sign(hostile.Key(), c)
-		}},
-		{"a session without the user", func() string {
-			c := logoutClaims(hostile, "session-1")
-			delete(c, "sub")
-			return hostile.Sign(hostile.Key(), c)
-		}},
+		{"another audience", changed("", func(c map[string]any) { c["aud"] = "someone-else" })},
+		{"another issuer", changed("", func(c map[string]any) { c["iss"] = "https://evil.example" })},
+		{"with a nonce (an ID token)", changed("", func(c map[string]any) { c["nonce"] = "n" })},
+		{"without the logout event", changed("", func(c map[string]any) { delete(c, "events") })},
+		{"expired", changed("", func(c map[string]any) { c["exp"] = time.Now().Add(-time.Minute).Unix() })},
+		{"without jti", changed("", func(c map[string]any) { delete(c, "jti") })},
+		{"a session without the user", changed("session-1", func(c map[string]any) { delete(c, "sub") })},
 		{"not a JWT", func() string { return "not-a-jwt" }},
 		{"empty", func() string { return "" }},
 	}
