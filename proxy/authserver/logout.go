@@ -28,7 +28,7 @@ func (s *Server) AcceptsLogouts() bool {
 // revocation poll. It returns how many sign-ins it ended.
 func (s *Server) BackChannelLogout(ctx context.Context, rawToken string) (int, error) {
 	lv, ok := s.upstream.(upstream.LogoutVerifier)
-	if !ok || !s.AcceptsLogouts() {
+	if !ok || s.tracking == nil {
 		return 0, oauth.NewError(oauth.ErrInvalidRequest, "this server does not accept logout tokens from its identity provider")
 	}
 	if rawToken == "" {
