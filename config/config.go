@@ -28,15 +28,22 @@ type Config struct {
 	// (DNS rebinding) sends its own name.
 	AllowedHosts []string `yaml:"allowed_hosts"`
 
-	Upstream     Upstream     `yaml:"upstream"`
-	Backend      Backend      `yaml:"backend"`
-	MCP          MCP          `yaml:"mcp"`
-	Tokens       Tokens       `yaml:"tokens"`
-	Session      Session      `yaml:"session"`
-	Registration Registration `yaml:"registration"`
-	Limits       Limits       `yaml:"limits"`
-	Policy       Policy       `yaml:"policy"`
-	Audit        Audit        `yaml:"audit"`
+	// Upstream is the IdP users sign in with; Upstreams replaces it when
+	// users sign in with one of several.
+	Upstream Upstream `yaml:"upstream"`
+	// Upstreams are several IdPs at once, chosen on a page (or by email
+	// domain) at sign-in. In the environment, MCPGATE_UPSTREAMS holds them
+	// as a JSON array of objects with the same keys (client_secret_file
+	// included); it replaces the file's list whole.
+	Upstreams    []NamedUpstream `yaml:"upstreams"`
+	Backend      Backend         `yaml:"backend"`
+	MCP          MCP             `yaml:"mcp"`
+	Tokens       Tokens          `yaml:"tokens"`
+	Session      Session         `yaml:"session"`
+	Registration Registration    `yaml:"registration"`
+	Limits       Limits          `yaml:"limits"`
+	Policy       Policy          `yaml:"policy"`
+	Audit        Audit           `yaml:"audit"`
 
 	// Backends are more MCP servers behind this mcpgate, each at a path of
 	// its own (mcp.path + "/" + name by default) and its own protected

@@ -56,9 +56,11 @@ func (c *Config) CallbackURL() string {
 // UpstreamScopes is the scope list to request upstream: "openid" first
 // (without it the IdP returns no ID token), then the configured scopes in
 // order, without duplicates or empty entries.
-func (c *Config) UpstreamScopes() []string {
+func (c *Config) UpstreamScopes() []string { return upstreamScopes(c.Upstream.Scopes) }
+
+func upstreamScopes(scopes []string) []string {
 	out := []string{"openid"}
-	for _, s := range c.Upstream.Scopes {
+	for _, s := range scopes {
 		if s != "" && !slices.Contains(out, s) {
 			out = append(out, s)
 		}
@@ -146,9 +148,4 @@ func (u *Upstream) IssuerURL() string {
 }
 
 // UpstreamSettings are what the upstream provider is built from.
-func (c *Config) UpstreamSettings() preset.Settings {
-	u := c.Upstream
-	return preset.Settings{Type: u.Type, Issuer: u.IssuerURL(), ClientID: u.ClientID, ClientSecret: u.ClientSecret,
-		RedirectURL: c.CallbackURL(), Scopes: c.UpstreamScopes(), GroupsClaim: u.GroupsClaim, AuthParams: u.AuthParams,
-		HostedDomains: u.HostedDomains, Tenant: u.Tenant, AllowedTenants: u.AllowedTenants}
-}
+func (c *Config) UpstreamSettings() preset.Settings { return c.settings(c.Upstream, c.CallbackURL()) }

@@ -67,7 +67,7 @@ func decodeJSONItem(data []byte, v reflect.Value, key string) []string {
 		seen[name] = true
 		if f, ok := fields[name]; ok && kindOf(f.typ) == kindStruct {
 			if string(val) != "null" {
-				msgs = append(msgs, decodeJSONItem(val, v.Field(f.index), joinKey(key, name))...)
+				msgs = append(msgs, decodeJSONItem(val, v.FieldByIndex(f.index), joinKey(key, name))...)
 			}
 			continue
 		}
@@ -81,13 +81,13 @@ func decodeJSONItem(data []byte, v reflect.Value, key string) []string {
 					msgs = append(msgs, m)
 				}
 				if list.IsValid() {
-					v.Field(f.index).Set(list)
+					v.FieldByIndex(f.index).Set(list)
 				}
 			}
 			continue
 		}
 		if f, ok := fields[name]; ok {
-			if err := setJSONField(val, v.Field(f.index), f); err != nil {
+			if err := setJSONField(val, v.FieldByIndex(f.index), f); err != nil {
 				bad(name, "%v", err)
 			}
 			continue
@@ -111,7 +111,7 @@ func decodeJSONItem(data []byte, v reflect.Value, key string) []string {
 		if !ok {
 			continue
 		}
-		target := v.Field(f.index)
+		target := v.FieldByIndex(f.index)
 		if target.String() != "" {
 			bad(f.name, "set either %s or %s, not both", f.name, f.name+fileSuffix)
 			continue

@@ -87,22 +87,33 @@ func (k valueKind) describe() string {
 // field is one yaml-tagged field of a config struct.
 type field struct {
 	name   string // YAML key
-	index  int
+	index  []int  // reflect field index path, through inlined structs
 	typ    reflect.Type
 	secret bool
 }
 
+// structFields lists t's yaml-tagged fields. An embedded struct tagged
+// `yaml:",inline"` gives its fields as t's own, so that a list item (one
+// of several upstreams) can carry every key of a section (upstream)
+// without repeating them.
 func structFields(t reflect.Type) []field {
 	var fs []field
 	for i := range t.NumField() {
 		sf := t.Field(i)
-		name, _, _ := strings.Cut(sf.Tag.Get("yaml"), ",")
+		name, opts, _ := strings.Cut(sf.Tag.Get("yaml"), ",")
+		if sf.Anonymous && name == "" && opts == "inline" && sf.Type.Kind() == reflect.Struct {
+			for _, inner := range structFields(sf.Type) {
+				inner.index = append([]int{i}, inner.index...)
+				fs = append(fs, inner)
+			}
+			continue
+		}
 		if !sf.IsExported() || name == "" || name == "-" {
 			continue
 		}
 		fs = append(fs, field{
 			name:   name,
-			index:  i,
+			index:  []int{i},
 			typ:    sf.Type,
 			secret: sf.Tag.Get("secret") == "true",
 		})
@@ -157,7 +168,7 @@ func leaves(t reflect.Type) ([]leaf, error) {
 func collectLeaves(t reflect.Type, path []string, index []int, out *[]leaf) error {
 	for _, f := range structFields(t) {
 		p := append(path[:len(path):len(path)], f.name)
-		ix := append(index[:len(index):len(index)], f.index)
+		ix := append(index[:len(index):len(index)], f.index...)
 		k := kindOf(f.typ)
 		switch {
 		case k == kindUnsupported:

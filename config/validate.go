@@ -51,8 +51,7 @@ func (c *Config) Validate() error {
 	default:
 		p.add("log_level", "%q is not one of debug, info, warn, error", c.LogLevel)
 	}
-	c.Upstream.validate(&p)
-	c.checkRedirectURL(&p)
+	c.validateUpstreams(&p)
 	// backend.url is the default backend at mcp.path; with backends
 	// listed it may be left out.
 	checkURL(&p, "backend.url", c.Backend.URL, urlRules{required: len(c.Backends) == 0})
@@ -102,37 +101,37 @@ func (c *Config) Validate() error {
 // callback arrives, Entra refuses resource).
 func upstreamReservedParams() []string { return oidc.ReservedParams }
 
-func (u *Upstream) validate(p *Problems) {
+func (u *Upstream) validate(p *Problems, key string) {
 	if u.Type != "" && !slices.Contains(upstream.Types, u.Type) {
-		p.add("upstream.type", "%q is not one of %s", u.Type, strings.Join(upstream.Types, ", "))
+		p.add(key+".type", "%q is not one of %s", u.Type, strings.Join(upstream.Types, ", "))
 	}
 	// OpenID Connect Discovery forbids a query or fragment in the issuer;
 	// a path is common (e.g. Entra ID's /{tenant}/v2.0).
-	checkURL(p, "upstream.issuer", u.Issuer, urlRules{
+	checkURL(p, key+".issuer", u.Issuer, urlRules{
 		required: u.issuerRequired(), secure: true, noQuery: true, noFragment: true, noUserinfo: true,
 	})
 	if u.ClientID == "" {
-		p.add("upstream.client_id", "required")
+		p.add(key+".client_id", "required")
 	}
 	// RFC 6749 §3.1.2: a redirect URI must not have a fragment.
-	checkURL(p, "upstream.redirect_url", u.RedirectURL, urlRules{noFragment: true})
-	checkScopes(p, "upstream.scopes", u.Scopes)
+	checkURL(p, key+".redirect_url", u.RedirectURL, urlRules{noFragment: true})
+	checkScopes(p, key+".scopes", u.Scopes)
 	for _, k := range slices.Sorted(maps.Keys(u.AuthParams)) {
-		key := "upstream.auth_params." + k
+		pkey := key + ".auth_params." + k
 		switch {
 		case k == "":
-			p.add("upstream.auth_params", "parameter names must not be empty")
+			p.add(key+".auth_params", "parameter names must not be empty")
 		case slices.Contains(upstreamReservedParams(), k):
-			p.add(key, "is set by mcpgate itself and cannot be overridden")
+			p.add(pkey, "is set by mcpgate itself and cannot be overridden")
 		}
 	}
 	if u.CheckInterval < 0 {
-		p.add("upstream.check_interval", "must not be negative")
+		p.add(key+".check_interval", "must not be negative")
 	}
 	if u.MaxSessionAge < 0 {
-		p.add("upstream.max_session_age", "must not be negative (0: no limit)")
+		p.add(key+".max_session_age", "must not be negative (0: no limit)")
 	}
-	u.validatePreset(p)
+	u.validatePreset(p, key)
 }
 
 func (u *Upstream) issuerRequired() bool {
@@ -145,40 +144,40 @@ func (u *Upstream) issuerRequired() bool {
 
 // validatePreset checks the settings of one kind of IdP, and that no
 // other kind's settings are given where they would do nothing.
-func (u *Upstream) validatePreset(p *Problems) {
+func (u *Upstream) validatePreset(p *Problems, key string) {
 	if u.Type != upstream.TypeGoogle && len(u.HostedDomains) > 0 {
-		p.add("upstream.hosted_domains", "applies to upstream.type google only")
+		p.add(key+".hosted_domains", "applies to upstream.type google only")
 	}
 	if u.Type != upstream.TypeEntra {
 		if u.Tenant != "" {
-			p.add("upstream.tenant", "applies to upstream.type entra only")
+			p.add(key+".tenant", "applies to upstream.type entra only")
 		}
 		if len(u.AllowedTenants) > 0 {
-			p.add("upstream.allowed_tenants", "applies to upstream.type entra with tenant common or organizations only")
+			p.add(key+".allowed_tenants", "applies to upstream.type entra with tenant common or organizations only")
 		}
 	}
 	switch u.Type {
 	case upstream.TypeEntra:
 		if u.Tenant == "" {
-			p.add("upstream.tenant", "required for entra: the directory ID, or common or organizations")
+			p.add(key+".tenant", "required for entra: the directory ID, or common or organizations")
 		}
 		multi := preset.IsMultiTenant(u.Tenant)
 		if multi && len(u.AllowedTenants) == 0 {
-			p.add("upstream.allowed_tenants", "required with tenant %s: the directory IDs whose users may sign in (otherwise anyone with a Microsoft work account could)", u.Tenant)
+			p.add(key+".allowed_tenants", "required with tenant %s: the directory IDs whose users may sign in (otherwise anyone with a Microsoft work account could)", u.Tenant)
 		}
 		if !multi && len(u.AllowedTenants) > 0 {
-			p.add("upstream.allowed_tenants", "applies with tenant common or organizations only")
+			p.add(key+".allowed_tenants", "applies with tenant common or organizations only")
 		}
 		if u.Issuer != "" && !strings.Contains(u.Issuer, "/"+u.Tenant+"/") {
-			p.add("upstream.issuer", "must name the tenant %q (…/%s/v2.0); leave it out for Microsoft's public cloud", u.Tenant, u.Tenant)
+			p.add(key+".issuer", "must name the tenant %q (…/%s/v2.0); leave it out for Microsoft's public cloud", u.Tenant, u.Tenant)
 		}
 		if strings.Contains(u.AuthParams["prompt"], "consent") {
 			// Entra turns it into a request for an administrator's consent.
-			p.add("upstream.auth_params.prompt", "consent must not be sent to Entra ID")
+			p.add(key+".auth_params.prompt", "consent must not be sent to Entra ID")
 		}
 	case upstream.TypeKeycloak:
 		if u.Issuer != "" && !preset.IsKeycloakIssuer(u.Issuer) {
-			p.add("upstream.issuer", "must be a realm's issuer, https://<host>/realms/<realm>")
+			p.add(key+".issuer", "must be a realm's issuer, https://<host>/realms/<realm>")
 		}
 	}
 }

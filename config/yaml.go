@@ -104,12 +104,12 @@ func (d *yamlDecoder) mapping(n *yaml.Node, v reflect.Value, prefix string) {
 			if f.secret && val.Kind == yaml.ScalarNode && !isNull(val) && val.Value != "" {
 				direct[f.name] = k.Line
 			}
-			d.value(val, v.Field(f.index), f, key)
+			d.value(val, v.FieldByIndex(f.index), f, key)
 			continue
 		}
 		if base, ok := strings.CutSuffix(k.Value, fileSuffix); ok {
 			if f, ok := fields[base]; ok && f.secret {
-				if ref, ok := d.secretFile(val, v.Field(f.index), joinKey(prefix, base), key); ok {
+				if ref, ok := d.secretFile(val, v.FieldByIndex(f.index), joinKey(prefix, base), key); ok {
 					refs[base] = ref
 				}
 				continue
