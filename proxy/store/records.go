@@ -16,6 +16,9 @@ type Identity struct {
 	// UpstreamGrant names the UpstreamGrant of the sign-in, when mcpgate
 	// keeps the IdP's grant to check the user again on refresh.
 	UpstreamGrant string `json:"upstream_grant,omitempty"`
+	// IdP names the upstream IdP the user signed in with, when there are
+	// several (config upstreams); "" for the only one.
+	IdP string `json:"idp,omitempty"`
 }
 
 // Client is a registered OAuth client.
@@ -62,6 +65,9 @@ type AuthRequest struct {
 	UpstreamStateHash string
 	UpstreamNonce     string
 	UpstreamVerifier  string
+	// Upstream names the IdP the browser was sent to ("" when there is
+	// one); only its callback may complete the request.
+	Upstream string
 	// Identity is set after the callback when consent must still be asked
 	// (the user signed in as someone who had not approved this client).
 	Identity  *Identity

@@ -21,6 +21,7 @@ type authRequestWire struct {
 	UpstreamStateHash   string          `json:"upstream_state_hash,omitempty"`
 	UpstreamNonce       string          `json:"upstream_nonce,omitempty"`
 	UpstreamVerifier    string          `json:"upstream_verifier,omitempty"`
+	Upstream            string          `json:"upstream,omitempty"`
 	Identity            *store.Identity `json:"identity,omitempty"`
 	CreatedAt           *int64          `json:"created_at,omitempty"`
 	ExpiresAt           *int64          `json:"expires_at,omitempty"`
@@ -46,6 +47,7 @@ var authRequests = kind[store.AuthRequest, authRequestWire]{
 			UpstreamStateHash:   r.UpstreamStateHash,
 			UpstreamNonce:       r.UpstreamNonce,
 			UpstreamVerifier:    r.UpstreamVerifier,
+			Upstream:            r.Upstream,
 			Identity:            r.Identity,
 			CreatedAt:           toMillis(r.CreatedAt),
 			ExpiresAt:           toMillis(r.ExpiresAt),
@@ -66,6 +68,7 @@ var authRequests = kind[store.AuthRequest, authRequestWire]{
 			UpstreamStateHash:   w.UpstreamStateHash,
 			UpstreamNonce:       w.UpstreamNonce,
 			UpstreamVerifier:    w.UpstreamVerifier,
+			Upstream:            w.Upstream,
 			Identity:            w.Identity,
 			CreatedAt:           fromMillis(w.CreatedAt),
 			ExpiresAt:           fromMillis(w.ExpiresAt),

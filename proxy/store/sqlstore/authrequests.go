@@ -10,19 +10,19 @@ var authRequests = (&table[store.AuthRequest]{
 	name: "auth_requests",
 	cols: []string{"id", "client_id", "redirect_uri", "state", "scopes", "resource",
 		"code_challenge", "code_challenge_method", "browser_hash", "consent_given",
-		"upstream_state_hash", "upstream_nonce", "upstream_verifier", "identity",
+		"upstream_state_hash", "upstream_nonce", "upstream_verifier", "upstream", "identity",
 		"created_at", "expires_at"},
 	nkey: 1,
 	args: func(r *store.AuthRequest) []any {
 		return []any{r.ID, r.ClientID, r.RedirectURI, r.State, jsonVal{r.Scopes}, r.Resource,
 			r.CodeChallenge, r.CodeChallengeMethod, r.BrowserHash, r.ConsentGiven,
-			r.UpstreamStateHash, r.UpstreamNonce, r.UpstreamVerifier, identityVal(r.Identity),
+			r.UpstreamStateHash, r.UpstreamNonce, r.UpstreamVerifier, r.Upstream, identityVal(r.Identity),
 			msVal(r.CreatedAt), msVal(r.ExpiresAt)}
 	},
 	dest: func(r *store.AuthRequest) []any {
 		return []any{&r.ID, &r.ClientID, &r.RedirectURI, &r.State, jsonScan{&r.Scopes}, &r.Resource,
 			&r.CodeChallenge, &r.CodeChallengeMethod, &r.BrowserHash, &r.ConsentGiven,
-			&r.UpstreamStateHash, &r.UpstreamNonce, &r.UpstreamVerifier, jsonScan{&r.Identity},
+			&r.UpstreamStateHash, &r.UpstreamNonce, &r.UpstreamVerifier, &r.Upstream, jsonScan{&r.Identity},
 			msScan{&r.CreatedAt}, msScan{&r.ExpiresAt}}
 	},
 }).build()

@@ -153,6 +153,8 @@ CREATE INDEX counters_expires_at ON counters (expires_at);`,
 );
 CREATE INDEX upstream_grants_expires_at ON upstream_grants (expires_at);
 CREATE INDEX upstream_grants_subject ON upstream_grants (subject);`,
+	// Which of several upstream IdPs a pending sign-in was sent to.
+	`ALTER TABLE auth_requests ADD COLUMN upstream TEXT NOT NULL DEFAULT ''`,
 }
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -24,6 +24,7 @@ func identity(user string) store.Identity {
 		EmailVerified: true,
 		Name:          "Zoë " + user,
 		Groups:        []string{"admins", "dev ops", "ünïcode\"quoted\""},
+		IdP:           "corp",
 	}
 }
 
@@ -62,6 +63,7 @@ func authRequest(id string) store.AuthRequest {
 		UpstreamStateHash:   "upstream-state-hash-" + id,
 		UpstreamNonce:       "nonce-" + id,
 		UpstreamVerifier:    "verifier-" + id,
+		Upstream:            "corp",
 		Identity:            &ident,
 		CreatedAt:           t0,
 		ExpiresAt:           future,
