@@ -101,17 +101,10 @@ func (c *Config) validateBackends(p *Problems) {
 	if c.Backend.URL != "" {
 		paths[c.MCP.Path] = "mcp.path"
 	}
-	names := map[string]int{}
+	names := map[string]string{}
 	for i, b := range c.Backends {
 		key := fmt.Sprintf("backends[%d]", i)
-		switch prev, dup := names[b.Name]; {
-		case !validBackendName(b.Name):
-			p.add(key+".name", "%q is not a name of lower-case letters, digits, - and _ (at most 64, starting with a letter or digit)", b.Name)
-		case dup:
-			p.add(key+".name", "%q is already the name of backends[%d]", b.Name, prev)
-		default:
-			names[b.Name] = i
-		}
+		checkItemName(p, key, b.Name, names)
 		pathKey := key + ".path"
 		path := b.path(c.MCP.Path)
 		checkMCPPath(p, pathKey, path)
@@ -139,7 +132,20 @@ func (c *Config) validateBackends(p *Problems) {
 				p.add(key+".scopes", "entry %d (%q) is a duplicate", j+1, s)
 			}
 		}
-		validateRules(p, key+".policy.rules", b.Policy.Rules, scopes, scopesKey)
+		validateRules(p, key+".policy.rules", b.Policy.Rules, scopes, scopesKey, c.idpNames())
+	}
+}
+
+// checkItemName checks the name of the list item at key, unique among
+// names (name → the key of the item that has it).
+func checkItemName(p *Problems, key, name string, names map[string]string) {
+	switch prev, dup := names[name]; {
+	case !validBackendName(name):
+		p.add(key+".name", "%q is not a name of lower-case letters, digits, - and _ (at most 64, starting with a letter or digit)", name)
+	case dup:
+		p.add(key+".name", "%q is already the name of %s", name, prev)
+	default:
+		names[name] = key
 	}
 }
 

@@ -37,13 +37,17 @@ type SignInPolicy struct {
 
 // Rule grants or withholds tools, resources and prompts from the users it
 // applies to: those in any of Groups, with any of Emails, calling through
-// any of Clients (each list that is set must match; a rule that sets none
-// applies to everyone), holding Scope if it is set.
+// any of Clients, signed in with any of IdPs (each list that is set must
+// match; a rule that sets none applies to everyone), holding Scope if it
+// is set.
 type Rule struct {
 	Name    string   `yaml:"name"`
 	Groups  []string `yaml:"groups"`
 	Emails  []string `yaml:"emails"`
 	Clients []string `yaml:"clients"`
+	// IdPs are names of upstreams: the rule applies to users who signed
+	// in with one of them.
+	IdPs []string `yaml:"idps"`
 	// Scope limits the rule to tokens carrying this scope, which only the
 	// users the rule's lists match may then be granted.
 	Scope string `yaml:"scope"`
@@ -80,12 +84,21 @@ func (c *Config) validatePolicy(p *Problems) {
 		checkEmail(p, fmt.Sprintf("policy.signin.allowed_emails[%d]", i), e, false)
 	}
 	checkNames(p, "policy.signin.required_groups", s.RequiredGroups)
-	validateRules(p, "policy.rules", c.Policy.Rules, c.MCP.Scopes, "mcp.scopes")
+	validateRules(p, "policy.rules", c.Policy.Rules, c.MCP.Scopes, "mcp.scopes", c.idpNames())
+}
+
+// idpNames are the names of upstreams, which rules' idps may name.
+func (c *Config) idpNames() []string {
+	var out []string
+	for _, u := range c.Upstreams {
+		out = append(out, u.Name)
+	}
+	return out
 }
 
 // validateRules checks the rules at key, whose scopes must be among
-// scopes (the list at scopesKey).
-func validateRules(p *Problems, key string, rules []Rule, scopes []string, scopesKey string) {
+// scopes (the list at scopesKey) and whose idps among idps.
+func validateRules(p *Problems, key string, rules []Rule, scopes []string, scopesKey string, idps []string) {
 	names := map[string]int{}
 	for i, r := range rules {
 		rk := fmt.Sprintf("%s[%d]", key, i)
@@ -101,6 +114,11 @@ func validateRules(p *Problems, key string, rules []Rule, scopes []string, scope
 		}
 		checkNames(p, rk+".groups", r.Groups)
 		checkNames(p, rk+".clients", r.Clients)
+		for j, name := range r.IdPs {
+			if !slices.Contains(idps, name) {
+				p.add(fmt.Sprintf("%s.idps[%d]", rk, j), "%q is not the name of one of upstreams %q", name, idps)
+			}
+		}
 		for j, e := range r.Emails {
 			checkEmail(p, fmt.Sprintf("%s.emails[%d]", rk, j), e, true)
 		}

@@ -111,14 +111,7 @@ func (c *Config) validateUpstreams(p *Problems) {
 	domains := map[string]string{}
 	for i, n := range c.Upstreams {
 		key := fmt.Sprintf("upstreams[%d]", i)
-		switch prev, dup := names[n.Name]; {
-		case !validBackendName(n.Name):
-			p.add(key+".name", "%q is not a name of lower-case letters, digits, - and _ (at most 64, starting with a letter or digit)", n.Name)
-		case dup:
-			p.add(key+".name", "%q is already the name of %s", n.Name, prev)
-		default:
-			names[n.Name] = key
-		}
+		checkItemName(p, key, n.Name, names)
 		if !printable(n.DisplayName) || len(n.DisplayName) > 100 {
 			p.add(key+".display_name", "want at most 100 printable characters")
 		}

@@ -56,6 +56,18 @@ func TestValidateUpstreams(t *testing.T) {
 			us[0].DisplayName = "a\nb"
 			withUpstreams(c, us)
 		}, wantKeys: []string{"upstreams[0].display_name"}, wantMsg: "printable"},
+		{name: "a rule for users of one IdP", change: func(c *Config) {
+			withUpstreams(c, twoIdPs())
+			c.Policy.Rules = []Rule{{Name: "corp", IdPs: []string{"corp"}, Allow: Permissions{Tools: []string{"*"}}}}
+		}},
+		{name: "a rule naming no IdP of upstreams", change: func(c *Config) {
+			withUpstreams(c, twoIdPs())
+			c.Policy.Rules = []Rule{{Name: "corp", IdPs: []string{"crop"}, Allow: Permissions{Tools: []string{"*"}}}}
+		}, wantKeys: []string{"policy.rules[0].idps[0]"}, wantMsg: `"crop" is not the name of one of upstreams`},
+		{name: "a backend's rule naming an IdP without upstreams", change: func(c *Config) {
+			c.Backends = []NamedBackend{{Name: "tools", URL: "http://tools.internal/mcp",
+				Policy: BackendPolicy{Rules: []Rule{{Name: "corp", IdPs: []string{"corp"}, Allow: Permissions{Tools: []string{"*"}}}}}}}
+		}, wantKeys: []string{"backends[0].policy.rules[0].idps[0]"}, wantMsg: "is not the name"},
 		{name: "every entry checked like the upstream section, under its own key", change: func(c *Config) {
 			us := twoIdPs()
 			us[0].ClientID = ""

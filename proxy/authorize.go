@@ -83,6 +83,9 @@ func (s *Server) follow(c echo.Context, out authserver.Outcome, browserID string
 	if out.Consent != nil {
 		return s.renderConsent(c, out.Consent, browserID)
 	}
+	if out.ChooseIdP != nil {
+		return s.renderChooser(c, out.ChooseIdP, browserID)
+	}
 	if out.Refused != nil {
 		// The session's user is refused: forget them, so that the next
 		// sign-in in this browser goes to the IdP and may be someone else.

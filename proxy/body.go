@@ -130,7 +130,8 @@ func (s *Server) refuse(c echo.Context, status int, message string) error {
 }
 
 func (s *Server) isPageRoute(route string) bool {
-	return route == "/authorize" || route == "/consent" || route == s.callbackPath
+	_, callback := s.callbacks[route]
+	return route == "/authorize" || route == "/consent" || route == oauth.ChooserPath || callback
 }
 
 // readBrowserForm reads the form of a browser POST (/authorize, /consent):

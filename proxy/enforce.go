@@ -321,7 +321,7 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 
 func (s *Server) record(rt *Route, v *verified, method, decision, reason string) audit.Record {
 	p := v.principal
-	return audit.Record{Event: "mcp_request", Backend: rt.Name, Subject: p.Subject, Email: p.Email, ClientID: p.ClientID,
+	return audit.Record{Event: "mcp_request", Backend: rt.Name, Subject: p.Subject, IdP: p.IdP, Email: p.Email, ClientID: p.ClientID,
 		Method: method, Decision: decision, Reason: reason}
 }
 

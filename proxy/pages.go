@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/mcpgate/mcpgate/proxy/authserver"
+	"github.com/mcpgate/mcpgate/proxy/oauth"
 )
 
 //go:embed pages/*.html
@@ -44,6 +45,20 @@ func (s *Server) renderError(c echo.Context, status int, title, message string) 
 type consentView struct {
 	*authserver.ConsentPrompt
 	CSRF string
+}
+
+type chooserView struct {
+	*authserver.IdPChoice
+	CSRF   string
+	Action string
+}
+
+func (s *Server) renderChooser(c echo.Context, p *authserver.IdPChoice, browserID string) error {
+	return s.renderPage(c, http.StatusOK, "choose.html", chooserView{
+		IdPChoice: p,
+		CSRF:      s.cookies.csrfToken(p.RequestID, browserID),
+		Action:    oauth.ChooserPath,
+	})
 }
 
 func (s *Server) renderConsent(c echo.Context, p *authserver.ConsentPrompt, browserID string) error {

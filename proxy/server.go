@@ -31,8 +31,9 @@ type Options struct {
 	Keys keySet
 	// Routes are the protected MCP endpoints, each its own resource.
 	Routes []Route
-	// CallbackPath is where the upstream IdP sends the browser back to.
-	CallbackPath string
+	// Callbacks map the paths where upstream IdPs send the browser back to
+	// the IdPs' names ("" for the only one).
+	Callbacks map[string]string
 	// CookieSecret signs browser cookies; at least 32 bytes.
 	CookieSecret []byte
 	// SessionTTL is how long a browser stays signed in with mcpgate.
@@ -103,10 +104,10 @@ type Server struct {
 	mcpPaths map[string]bool
 	// machine and cimd decide what the metadata advertises.
 	machine, cimd bool
-	// callbackPath is where the upstream IdP sends the browser back.
-	callbackPath string
-	cookies      *cookieCodec
-	log          *slog.Logger
+	// callbacks map callback paths to the IdPs they are for.
+	callbacks map[string]string
+	cookies   *cookieCodec
+	log       *slog.Logger
 
 	verifier       principal.Verifier
 	revocations    RevocationList
@@ -145,8 +146,8 @@ func New(opts Options) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	if opts.CallbackPath == "" {
-		return nil, errors.New("proxy: the callback path is required")
+	if len(opts.Callbacks) == 0 {
+		return nil, errors.New("proxy: a callback path is required")
 	}
 	if err := checkRoutes(opts.Routes); err != nil {
 		return nil, err
@@ -167,11 +168,11 @@ func New(opts Options) (*Server, error) {
 		routes:   opts.Routes,
 		mcpPaths: map[string]bool{},
 
-		callbackPath: opts.CallbackPath,
-		machine:      opts.MachineClients,
-		cimd:         opts.ClientMetadataDocuments,
-		cookies:      newCookieCodec(opts.CookieSecret, u.Scheme == "https", opts.SessionTTL),
-		log:          log,
+		callbacks: opts.Callbacks,
+		machine:   opts.MachineClients,
+		cimd:      opts.ClientMetadataDocuments,
+		cookies:   newCookieCodec(opts.CookieSecret, u.Scheme == "https", opts.SessionTTL),
+		log:       log,
 
 		verifier:       &principal.JWTVerifier{Keys: opts.Keys, Issuer: cfg.Issuer, Resources: routeResources(opts.Routes)},
 		revocations:    opts.Revocations,
@@ -222,15 +223,22 @@ func (s *Server) handlers() *echo.Echo {
 	e.GET("/authorize", s.authorize)
 	e.POST("/authorize", s.authorize)
 	e.POST("/consent", s.consent)
-	e.GET(s.callbackPath, s.callback)
+	for path, idp := range s.callbacks {
+		e.GET(path, s.callback(idp))
+	}
+	e.POST(oauth.ChooserPath, s.chooseIdP)
 	// Browser-based MCP clients (MCP Inspector) call these cross-origin.
 	// They use no cookies, so any origin may call them.
 	api := e.Group("", allowAnyOrigin)
 	api.POST("/token", s.token)
 	api.POST("/revoke", s.revoke)
 	api.POST("/register", s.register)
-	if s.as.AcceptsLogouts() {
-		e.POST(oauth.BackChannelLogoutPath, s.backChannelLogout)
+	for _, idp := range s.as.LogoutIdPs() {
+		path := oauth.BackChannelLogoutPath
+		if idp != "" {
+			path += "/" + idp
+		}
+		e.POST(path, s.backChannelLogout(idp))
 	}
 	api.OPTIONS("/token", preflight)
 	api.OPTIONS("/revoke", preflight)

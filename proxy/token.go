@@ -158,14 +158,17 @@ func (s *Server) revoke(c echo.Context) error {
 // backChannelLogout receives the IdP's logout tokens (OpenID Connect
 // Back-Channel Logout 1.0 §2.5): a form POST from the IdP's server, not a
 // browser, answered 200 with no body, or 400 with an OAuth error.
-func (s *Server) backChannelLogout(c echo.Context) error {
-	form, oerr := readForm(c, "logout_token")
-	if oerr != nil {
-		return writeOAuthError(c, oerr)
+// Each IdP posts to a path of its own, whose IdP verifies the token.
+func (s *Server) backChannelLogout(idp string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		form, oerr := readForm(c, "logout_token")
+		if oerr != nil {
+			return writeOAuthError(c, oerr)
+		}
+		c.Response().Header().Set("Cache-Control", "no-store")
+		if _, err := s.as.BackChannelLogout(c.Request().Context(), idp, form.Get("logout_token")); err != nil {
+			return s.apiError(c, err)
+		}
+		return c.NoContent(http.StatusOK)
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	if _, err := s.as.BackChannelLogout(c.Request().Context(), form.Get("logout_token")); err != nil {
-		return s.apiError(c, err)
-	}
-	return c.NoContent(http.StatusOK)
 }

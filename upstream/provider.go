@@ -40,6 +40,9 @@ type LoginParams struct {
 	State    string
 	Nonce    string
 	Verifier string
+	// LoginHint is the email the user gave mcpgate, passed on so the IdP
+	// need not ask again (OpenID Connect Core §3.1.2.1); "" for none.
+	LoginHint string
 }
 
 // Callback is what the IdP sent back to the redirect URI on success.

@@ -32,13 +32,19 @@ func probe(cfg *config.Config, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "probe: %s: %s\n", what, ok)
 	}
 
-	if cfg.Upstream.Type == upstream.TypeGitHub {
-		fmt.Fprintf(stdout, "probe: upstream %s: not contacted (GitHub has no discovery to check)\n", cfg.Upstream.IssuerURL())
-	} else {
+	for _, idp := range cfg.IdPs() {
+		what := "upstream " + idp.Settings.Issuer
+		if idp.Name != "" {
+			what = "upstream " + idp.Name + " " + idp.Settings.Issuer
+		}
+		if idp.Upstream.Type == upstream.TypeGitHub {
+			fmt.Fprintf(stdout, "probe: %s: not contacted (GitHub has no discovery to check)\n", what)
+			continue
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
-		_, err := preset.New(ctx, cfg.UpstreamSettings())
+		_, err := preset.New(ctx, idp.Settings)
 		cancel()
-		report("upstream "+cfg.Upstream.IssuerURL(), err, "discovery OK")
+		report(what, err, "discovery OK")
 	}
 
 	client := &http.Client{Timeout: probeTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

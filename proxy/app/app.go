@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/mcpgate/mcpgate/config"
@@ -108,13 +109,9 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 			return fmt.Errorf("app: %w", err)
 		}
 	}
-	up := opts.Upstream
-	if up == nil {
-		settings := cfg.UpstreamSettings()
-		settings.HTTPClient = opts.UpstreamHTTPClient
-		if up, err = preset.New(ctx, settings); err != nil {
-			return fmt.Errorf("app: upstream: %w", err)
-		}
+	idps, err := a.idps(ctx, opts)
+	if err != nil {
+		return err
 	}
 	a.Revoked = revocation.New(a.Store, cfg.Tokens.RevocationPollInterval, a.log)
 	if opts.Now != nil {
@@ -135,25 +132,23 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	tracking, err := upstreamTracking(cfg, up, secret)
+	tracking, err := upstreamTracking(cfg, idps, secret)
 	if err != nil {
 		return err
 	}
 	as, err := authserver.New(authserver.Config{
-		Upstream:             tracking,
-		MaxSessionAge:        cfg.Upstream.MaxSessionAge,
-		Issuer:               cfg.Issuer(),
-		Resource:             cfg.ResourceURL(),
-		Scopes:               cfg.MCP.Scopes,
-		StrictScopes:         cfg.MCP.StrictScopes,
-		AccessTokenTTL:       cfg.Tokens.AccessTokenTTL,
-		RefreshTokenTTL:      cfg.Tokens.RefreshTokenTTL,
-		CodeTTL:              cfg.Tokens.CodeTTL,
-		RefreshGrace:         cfg.Tokens.RefreshGrace,
-		ConsentTTL:           cfg.Session.ConsentTTL,
-		ReuseSignIn:          cfg.Session.ReuseSignIn,
-		AllowUnverifiedEmail: cfg.Upstream.AllowUnverifiedEmail,
-		DynamicRegistration:  cfg.Registration.DynamicEnabled,
+		Upstream:            tracking,
+		Issuer:              cfg.Issuer(),
+		Resource:            cfg.ResourceURL(),
+		Scopes:              cfg.MCP.Scopes,
+		StrictScopes:        cfg.MCP.StrictScopes,
+		AccessTokenTTL:      cfg.Tokens.AccessTokenTTL,
+		RefreshTokenTTL:     cfg.Tokens.RefreshTokenTTL,
+		CodeTTL:             cfg.Tokens.CodeTTL,
+		RefreshGrace:        cfg.Tokens.RefreshGrace,
+		ConsentTTL:          cfg.Session.ConsentTTL,
+		ReuseSignIn:         cfg.Session.ReuseSignIn,
+		DynamicRegistration: cfg.Registration.DynamicEnabled,
 		Registration: authserver.RegistrationPolicy{
 			InitialAccessToken: cfg.Registration.InitialAccessToken,
 			RedirectURIAllowed: cfg.Registration.RedirectURIAllowed,
@@ -163,7 +158,7 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 		ServiceAccounts: accounts,
 		Policy:          a.Policy,
 		Resources:       a.resources(),
-	}, authserver.Deps{Store: a.Store, Signer: keys, Upstream: up, Logger: a.log, ClientMetadata: metadata, Revoked: a.Revoked, Audit: a.auditSignIn()})
+	}, authserver.Deps{Store: a.Store, Signer: keys, IdPs: idps, Logger: a.log, ClientMetadata: metadata, Revoked: a.Revoked, Audit: a.auditSignIn()})
 	if err != nil {
 		return err
 	}
@@ -182,7 +177,7 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 		AuthServer:     as,
 		Keys:           keys,
 		Routes:         routes,
-		CallbackPath:   callbackPath(cfg),
+		Callbacks:      callbacks(cfg),
 		CookieSecret:   secret,
 		SessionTTL:     cfg.Session.TTL,
 		ReuseSignIn:    cfg.Session.ReuseSignIn,
@@ -277,9 +272,8 @@ func (a *App) forwarder(backendURL string) (*forward.Forwarder, error) {
 // upstreamTracking keeps the IdP's grants when the IdP can be asked again
 // (a Refresher), sealed with the encryption key, else with the session
 // secret that every replica shares.
-func upstreamTracking(cfg *config.Config, up upstream.Provider, sessionSecret []byte) (*authserver.UpstreamTracking, error) {
-	r, ok := up.(upstream.Refresher)
-	if !ok {
+func upstreamTracking(cfg *config.Config, idps []authserver.IdP, sessionSecret []byte) (*authserver.UpstreamTracking, error) {
+	if !slices.ContainsFunc(idps, func(i authserver.IdP) bool { _, ok := i.Provider.(upstream.Refresher); return ok }) {
 		return nil, nil
 	}
 	key := cfg.EncryptionKey
@@ -290,7 +284,7 @@ func upstreamTracking(cfg *config.Config, up upstream.Provider, sessionSecret []
 	if err != nil {
 		return nil, fmt.Errorf("app: upstream grant key: %w", err)
 	}
-	return &authserver.UpstreamTracking{Refresher: r, Seal: seal, Open: open, Interval: cfg.Upstream.CheckInterval,
+	return &authserver.UpstreamTracking{Seal: seal, Open: open,
 		Lifetime: cfg.Tokens.RefreshTokenTTL + cfg.Session.TTL}, nil
 }
 
@@ -372,11 +366,41 @@ func (a *App) Close() error {
 	return a.Store.Close()
 }
 
-func callbackPath(cfg *config.Config) string {
-	if u, err := url.Parse(cfg.CallbackURL()); err == nil && u.Path != "" {
-		return u.Path
+// idps builds the provider of each configured IdP (discovering it where
+// it has discovery); opts.Upstream replaces the only one's.
+func (a *App) idps(ctx context.Context, opts Options) ([]authserver.IdP, error) {
+	var out []authserver.IdP
+	cfgs := a.Config.IdPs()
+	if opts.Upstream != nil && len(cfgs) != 1 {
+		return nil, errors.New("app: Options.Upstream replaces the only upstream; the configuration has several")
 	}
-	return config.CallbackPath
+	for _, c := range cfgs {
+		up := opts.Upstream
+		if up == nil {
+			settings := c.Settings
+			settings.HTTPClient = opts.UpstreamHTTPClient
+			var err error
+			if up, err = preset.New(ctx, settings); err != nil {
+				if c.Name != "" {
+					return nil, fmt.Errorf("app: upstream %s: %w", c.Name, err)
+				}
+				return nil, fmt.Errorf("app: upstream: %w", err)
+			}
+		}
+		out = append(out, authserver.IdP{Name: c.Name, DisplayName: c.DisplayName, EmailDomains: c.EmailDomains, Provider: up,
+			AllowUnverifiedEmail: c.Upstream.AllowUnverifiedEmail, MaxSessionAge: c.Upstream.MaxSessionAge,
+			CheckInterval: c.Upstream.CheckInterval})
+	}
+	return out, nil
+}
+
+// callbacks map each IdP's callback path to its name.
+func callbacks(cfg *config.Config) map[string]string {
+	out := map[string]string{}
+	for _, idp := range cfg.IdPs() {
+		out[idp.CallbackPath] = idp.Name
+	}
+	return out
 }
 
 // SignerOptions are the signing-key settings of cfg, shared by serve and

@@ -25,7 +25,7 @@ func policyWith(cfg *config.Config, rules []config.Rule) *policy.Policy {
 	}}
 	for _, r := range rules {
 		pc.Rules = append(pc.Rules, policy.Rule{
-			Name: r.Name, Groups: r.Groups, Emails: r.Emails, Clients: r.Clients, Scope: r.Scope,
+			Name: r.Name, Groups: r.Groups, Emails: r.Emails, Clients: r.Clients, IdPs: r.IdPs, Scope: r.Scope,
 			Allow: permissions(r.Allow), Deny: permissions(r.Deny),
 		})
 	}
@@ -79,7 +79,7 @@ func (a *App) auditSignIn() func(authserver.SignInDecision) {
 		if !d.Allowed {
 			decision = "deny"
 		}
-		a.Audit.Write(&audit.Record{Time: time.Now(), Event: "signin", Subject: d.Subject, Email: d.Email,
+		a.Audit.Write(&audit.Record{Time: time.Now(), Event: "signin", Subject: d.Subject, IdP: d.IdP, Email: d.Email,
 			ClientID: d.ClientID, Decision: decision, Reason: d.Reason})
 	}
 }

@@ -24,8 +24,11 @@ type Record struct {
 	Event     string
 	RequestID string
 	// Backend names the backend of an MCP request; "" for the default.
-	Backend  string
-	Subject  string
+	Backend string
+	Subject string
+	// IdP names the upstream IdP the user signed in with, when there are
+	// several.
+	IdP      string
 	Email    string
 	ClientID string
 	// Method is the JSON-RPC method (or the HTTP method of a request
@@ -186,6 +189,7 @@ func (r *Record) appendJSON(b []byte) []byte {
 	b = field(b, "request_id", r.RequestID)
 	b = field(b, "backend", r.Backend)
 	b = field(b, "sub", r.Subject)
+	b = field(b, "idp", r.IdP)
 	b = field(b, "email", r.Email)
 	b = field(b, "client_id", r.ClientID)
 	b = field(b, "method", r.Method)

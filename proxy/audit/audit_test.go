@@ -22,6 +22,8 @@ func TestRecordJSON(t *testing.T) {
 			Email: "ada@example.com", ClientID: "c", Method: "tools/call", Kind: "tool", Target: "echo", Decision: "allow", Rule: "eng", Status: 200, Latency: 1500 * time.Microsecond},
 			want: map[string]any{"time": "2026-12-02T10:00:00Z", "event": "mcp_request", "request_id": "r1", "sub": "https://idp#ada", "email": "ada@example.com",
 				"client_id": "c", "method": "tools/call", "kind": "tool", "target": "echo", "decision": "allow", "rule": "eng", "status": 200.0, "latency_ms": 1.5}},
+		{name: "sign-in through one of several IdPs", rec: Record{Time: time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC), Event: "signin", Subject: "https://corp#ada", IdP: "corp", Decision: "allow"},
+			want: map[string]any{"time": "2026-12-02T10:00:00Z", "event": "signin", "sub": "https://corp#ada", "idp": "corp", "decision": "allow"}},
 		{name: "hostile strings stay one valid line", rec: Record{Time: time.Unix(0, 0), Target: "a\"\n\\\x00\xff€"},
 			want: map[string]any{"time": "1970-01-01T00:00:00Z", "target": "a\"\n\\\x00\uFFFD€"}},
 	}

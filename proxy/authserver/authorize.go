@@ -47,7 +47,7 @@ type Browser struct {
 // A sign-in the IdP has ended since (a logout, or a refusal on refresh
 // that deleted its upstream grant) is not reused: the user signs in again.
 func (s *Server) sessionIdentity(ctx context.Context, b Browser) *store.Identity {
-	if !s.cfg.ReuseSignIn || b.Identity == nil || b.Subject == "" || b.Identity.Subject != b.Subject {
+	if !s.cfg.ReuseSignIn || b.Identity == nil || b.Subject == "" || b.Identity.Subject != b.Subject || s.idp(b.Identity.IdP) == nil {
 		return nil
 	}
 	if g := b.Identity.UpstreamGrant; g != "" && s.tracking != nil {

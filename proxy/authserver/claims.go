@@ -22,6 +22,7 @@ func (s *Server) signAccessToken(ctx context.Context, clientID string, rt store.
 		AuthTime:      rt.AuthTime.Unix(),
 		SessionID:     rt.FamilyID,
 		UpstreamGrant: rt.Identity.UpstreamGrant,
+		IdP:           rt.Identity.IdP,
 		Email:         rt.Identity.Email,
 		EmailVerified: rt.Identity.EmailVerified,
 		Name:          rt.Identity.Name,

@@ -51,7 +51,7 @@ func newGrantServer(t *testing.T) *grantServer {
 		Issuer: issuer, Resource: issuer + "/mcp", Scopes: []string{"mcp"},
 		AccessTokenTTL: time.Hour, RefreshTokenTTL: 24 * time.Hour, CodeTTL: time.Minute, RefreshGrace: 5 * time.Second,
 		DynamicRegistration: true,
-	}, authserver.Deps{Store: st, Signer: keys, Upstream: instantIdP{}})
+	}, authserver.Deps{Store: st, Signer: keys, IdPs: []authserver.IdP{{Provider: instantIdP{}}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,11 +14,19 @@ import (
 // Back-Channel Logout 1.0 §2.8) naming no internal detail.
 var errLogoutToken = oauth.NewError(oauth.ErrInvalidRequest, "the logout token is not valid")
 
-// AcceptsLogouts reports whether the IdP can send mcpgate logout tokens
-// and mcpgate keeps the sign-ins they would end.
-func (s *Server) AcceptsLogouts() bool {
-	_, ok := s.upstream.(upstream.LogoutVerifier)
-	return ok && s.tracking != nil
+// LogoutIdPs names the IdPs that can send mcpgate logout tokens, when
+// mcpgate keeps the sign-ins they would end.
+func (s *Server) LogoutIdPs() []string {
+	if s.tracking == nil {
+		return nil
+	}
+	var out []string
+	for i := range s.idps {
+		if s.idps[i].logouts() != nil {
+			out = append(out, s.idps[i].Name)
+		}
+	}
+	return out
 }
 
 // BackChannelLogout ends the MCP grants behind the sign-ins a logout token
@@ -26,9 +34,14 @@ func (s *Server) AcceptsLogouts() bool {
 // session. Their refresh tokens fail from now on (invalid_grant), and
 // their access tokens wherever they are presented, within the replicas'
 // revocation poll. It returns how many sign-ins it ended.
-func (s *Server) BackChannelLogout(ctx context.Context, rawToken string) (int, error) {
-	lv, ok := s.upstream.(upstream.LogoutVerifier)
-	if !ok || s.tracking == nil {
+// The token is verified as the IdP named idpName's; the subjects it can
+// name are that IdP's users only.
+func (s *Server) BackChannelLogout(ctx context.Context, idpName, rawToken string) (int, error) {
+	var lv upstream.LogoutVerifier
+	if idp := s.idp(idpName); idp != nil {
+		lv = idp.logouts()
+	}
+	if lv == nil || s.tracking == nil {
 		return 0, oauth.NewError(oauth.ErrInvalidRequest, "this server does not accept logout tokens from its identity provider")
 	}
 	if rawToken == "" {

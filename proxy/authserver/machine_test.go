@@ -42,7 +42,7 @@ func newMachineServer(t *testing.T, accounts ...authserver.ServiceAccount) (*aut
 		Issuer: issuer, Resource: issuer + "/mcp", Scopes: []string{"mcp"},
 		AccessTokenTTL: time.Hour, RefreshTokenTTL: time.Hour, CodeTTL: time.Minute, RefreshGrace: time.Second,
 		ServiceAccounts: accounts,
-	}, authserver.Deps{Store: st, Signer: keys, Upstream: noUpstream{}})
+	}, authserver.Deps{Store: st, Signer: keys, IdPs: []authserver.IdP{{Provider: noUpstream{}}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,13 +9,16 @@ import (
 )
 
 // Outcome tells the HTTP layer what to do with the browser next. Exactly
-// one of Redirect and Consent is set.
+// one of Redirect, Consent and ChooseIdP is set.
 type Outcome struct {
 	// Redirect is where to send the browser: upstream, or back to the
 	// client with a code or an error.
 	Redirect string
 	// Consent asks the HTTP layer to render the consent page.
 	Consent *ConsentPrompt
+	// ChooseIdP asks it to render the page where the user picks the IdP
+	// to sign in with.
+	ChooseIdP *IdPChoice
 	// SignedIn is the user the flow signed in; the HTTP layer renews the
 	// browser session with it.
 	SignedIn *store.Identity

@@ -11,7 +11,6 @@ import (
 	"github.com/mcpgate/mcpgate/proxy/policy"
 	"github.com/mcpgate/mcpgate/proxy/signer"
 	"github.com/mcpgate/mcpgate/proxy/store"
-	"github.com/mcpgate/mcpgate/upstream"
 )
 
 // Config is what the authorization server needs to know of the deployment.
@@ -33,13 +32,8 @@ type Config struct {
 	CodeTTL         time.Duration
 	RefreshGrace    time.Duration
 	// FlowTTL bounds a pending authorization, including the upstream state.
-	FlowTTL    time.Duration
-	ConsentTTL time.Duration
-	// AllowUnverifiedEmail keeps an email the IdP did not verify (marked
-	// so); by default such an email is dropped from the identity, so that
-	// no token, header or assertion presents it as the user's.
-	AllowUnverifiedEmail bool
-
+	FlowTTL             time.Duration
+	ConsentTTL          time.Duration
 	DynamicRegistration bool
 	// Registration is the dynamic registration policy.
 	Registration RegistrationPolicy
@@ -54,10 +48,6 @@ type Config struct {
 	// ReuseSignIn lets a flow use the identity the browser's session keeps
 	// instead of an upstream login.
 	ReuseSignIn bool
-	// MaxSessionAge, when set, refuses a refresh whose sign-in at the IdP
-	// is older, so that the user signs in again (for IdPs that cannot be
-	// asked about the user later).
-	MaxSessionAge time.Duration
 	// Upstream, when set, keeps the IdP's grants and checks them on
 	// refresh.
 	Upstream *UpstreamTracking
@@ -86,7 +76,7 @@ type Server struct {
 	cimd     MetadataResolver
 	store    store.Store
 	signer   signer.Signer
-	upstream upstream.Provider
+	idps     []IdP
 	revoked  Revoked
 	audit    func(SignInDecision)
 	clients  *clientCache
@@ -97,10 +87,12 @@ type Server struct {
 
 // Deps are the seams the server works through.
 type Deps struct {
-	Store    store.Store
-	Signer   signer.Signer
-	Upstream upstream.Provider
-	Logger   *slog.Logger
+	Store  store.Store
+	Signer signer.Signer
+	// IdPs are the upstream identity providers, at least one; with
+	// several, users choose (or are routed by email domain).
+	IdPs   []IdP
+	Logger *slog.Logger
 	// ClientMetadata resolves URL client ids; nil turns CIMD off.
 	ClientMetadata MetadataResolver
 	// Revoked learns of this replica's revocations at once; may be nil.
@@ -111,8 +103,15 @@ type Deps struct {
 
 // New returns a Server.
 func New(cfg Config, deps Deps) (*Server, error) {
-	if deps.Store == nil || deps.Signer == nil || deps.Upstream == nil {
-		return nil, errors.New("authserver: store, signer and upstream are required")
+	if deps.Store == nil || deps.Signer == nil || len(deps.IdPs) == 0 {
+		return nil, errors.New("authserver: store, signer and an upstream IdP are required")
+	}
+	names := map[string]bool{}
+	for _, idp := range deps.IdPs {
+		if idp.Provider == nil || names[idp.Name] || (idp.Name == "") != (len(deps.IdPs) == 1) {
+			return nil, errors.New("authserver: IdPs need a provider each and distinct names (\"\" only when alone)")
+		}
+		names[idp.Name] = true
 	}
 	if len(cfg.Resources) == 0 {
 		cfg.Resources = []Resource{{URL: cfg.Resource, Scopes: cfg.Scopes, Policy: cfg.Policy}}
@@ -126,7 +125,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		log = slog.Default()
 	}
 	s := &Server{
-		cfg: cfg, store: deps.Store, signer: deps.Signer, upstream: deps.Upstream, log: log, Now: time.Now,
+		cfg: cfg, store: deps.Store, signer: deps.Signer, idps: deps.IdPs, log: log, Now: time.Now,
 		static:   map[string]StaticClient{},
 		accounts: map[string]ServiceAccount{},
 		cimd:     deps.ClientMetadata,

@@ -13,7 +13,7 @@ import (
 func principalOf(identity store.Identity, clientID string, scopes []string) *principal.Principal {
 	return &principal.Principal{
 		Subject: identity.Subject, Email: identity.Email, EmailVerified: identity.EmailVerified,
-		Name: identity.Name, Groups: identity.Groups, ClientID: clientID, Scopes: scopes,
+		Name: identity.Name, Groups: identity.Groups, ClientID: clientID, Scopes: scopes, IdP: identity.IdP,
 	}
 }
 
@@ -36,7 +36,7 @@ func (s *Server) refuseSignIn(ctx context.Context, req store.AuthRequest, identi
 	s.dropRequest(ctx, req.ID)
 	s.log.InfoContext(ctx, "sign-in refused by policy", "client_id", req.ClientID, "sub", identity.Subject, "reason", reason)
 	if s.audit != nil {
-		s.audit(SignInDecision{Subject: identity.Subject, Email: identity.Email, ClientID: req.ClientID, Allowed: false, Reason: reason})
+		s.audit(SignInDecision{Subject: identity.Subject, IdP: identity.IdP, Email: identity.Email, ClientID: req.ClientID, Allowed: false, Reason: reason})
 	}
 	as := identity.Email
 	if as == "" {
@@ -56,7 +56,7 @@ func (s *Server) refuseSignIn(ctx context.Context, req store.AuthRequest, identi
 
 // SignInDecision is a sign-in the policy decided, for the audit log.
 type SignInDecision struct {
-	Subject, Email, ClientID string
-	Allowed                  bool
-	Reason                   string
+	Subject, IdP, Email, ClientID string
+	Allowed                       bool
+	Reason                        string
 }

@@ -190,7 +190,11 @@ func (s *Server) refresh(ctx context.Context, client store.Client, r TokenReques
 		if !now.Before(cur.FamilyExpiresAt) {
 			return nil, oauth.NewError(oauth.ErrInvalidGrant, "the refresh token has expired")
 		}
-		if s.cfg.MaxSessionAge > 0 && now.Sub(cur.AuthTime) > s.cfg.MaxSessionAge {
+		idp := s.idp(cur.Identity.IdP)
+		if idp == nil {
+			return nil, oauth.NewError(oauth.ErrInvalidGrant, "the identity provider of this sign-in is no longer configured")
+		}
+		if idp.MaxSessionAge > 0 && now.Sub(cur.AuthTime) > idp.MaxSessionAge {
 			return nil, oauth.NewError(oauth.ErrInvalidGrant, "the sign-in is too old; sign in again")
 		}
 		if !sameResource(r.Resources, cur.Resource) {

@@ -14,44 +14,72 @@ import (
 	"github.com/mcpgate/mcpgate/upstream"
 )
 
-// startUpstream creates the upstream state, nonce and PKCE verifier and
-// sends the browser to the IdP. The state is "<request id>.<secret>": the id
-// finds the request, the secret (stored hashed) proves the callback carries
-// the state mcpgate made, and it is made only now, after consent.
+// startUpstream sends the browser to the IdP of req, or, with several IdPs
+// and none chosen yet, asks the user which.
 func (s *Server) startUpstream(ctx context.Context, req store.AuthRequest, create bool) (Outcome, error) {
+	if len(s.idps) > 1 && req.Upstream == "" {
+		return s.askIdP(ctx, req, create)
+	}
+	return s.sendUpstream(ctx, req, create, "")
+}
+
+// sendUpstream creates the upstream state, nonce and PKCE verifier and
+// sends the browser to the IdP req.Upstream names. The state is
+// "<request id>.<secret>": the id finds the request, the secret (stored
+// hashed) proves the callback carries the state mcpgate made, and it is
+// made only now, after consent. loginHint, when set, is the email the user
+// gave mcpgate.
+func (s *Server) sendUpstream(ctx context.Context, req store.AuthRequest, create bool, loginHint string) (Outcome, error) {
+	idp := s.idp(req.Upstream)
+	if idp == nil {
+		return Outcome{}, errFlowExpired // the IdP was removed since
+	}
 	secret := oauth.NewSecret()
 	req.UpstreamStateHash = oauth.Hash(secret)
 	req.UpstreamNonce = oauth.NewSecret()
 	req.UpstreamVerifier = oauth2.GenerateVerifier()
 	req.ExpiresAt = s.now().Add(s.cfg.FlowTTL)
+	if err := s.savePendingRequest(ctx, req, create); err != nil {
+		return Outcome{}, err
+	}
+	return Outcome{Redirect: idp.Provider.AuthCodeURL(upstream.LoginParams{
+		State:     req.ID + "." + secret,
+		Nonce:     req.UpstreamNonce,
+		Verifier:  req.UpstreamVerifier,
+		LoginHint: loginHint,
+	})}, nil
+}
+
+// savePendingRequest stores req, a flow not yet sent upstream: created, or
+// written over the stored one unless that was sent upstream meanwhile (a
+// second approval of the same page).
+func (s *Server) savePendingRequest(ctx context.Context, req store.AuthRequest, create bool) error {
 	var err error
 	if create {
 		err = s.store.CreateAuthRequest(ctx, req)
 	} else {
 		err = s.store.UpdateAuthRequest(ctx, req.ID, func(r *store.AuthRequest) error {
 			if r.UpstreamStateHash != "" {
-				return errFlowExpired // a second approval of the same page
+				return errFlowExpired
 			}
 			*r = req
 			return nil
 		})
 	}
-	if err != nil {
-		var pe *PageError
-		if errors.As(err, &pe) || errors.Is(err, store.ErrNotFound) {
-			return Outcome{}, errFlowExpired
-		}
-		return Outcome{}, internal("start upstream: save request", err)
+	var pe *PageError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &pe) || errors.Is(err, store.ErrNotFound):
+		return errFlowExpired
 	}
-	return Outcome{Redirect: s.upstream.AuthCodeURL(upstream.LoginParams{
-		State:    req.ID + "." + secret,
-		Nonce:    req.UpstreamNonce,
-		Verifier: req.UpstreamVerifier,
-	})}, nil
+	return internal("save pending request", err)
 }
 
 // CallbackParams are what the IdP sent to mcpgate's redirect URI.
 type CallbackParams struct {
+	// IdP names the IdP whose callback path the browser came back to.
+	IdP              string
 	State            string
 	Code             string
 	Iss              string
@@ -61,6 +89,11 @@ type CallbackParams struct {
 
 var errWrongBrowser = pageError(http.StatusForbidden, "Sign-in not started here",
 	"This sign-in was started in another browser. Start again from your application in this browser.")
+
+// errWrongIdP: the answer came to another IdP's callback than the one the
+// browser was sent to, the mark of a mix-up attack (RFC 9700 §4.4).
+var errWrongIdP = pageError(http.StatusBadRequest, "Sign-in not accepted",
+	"The answer came from another identity provider than the one this sign-in was sent to. Start again from your application.")
 
 // Callback completes the upstream login: it consumes the state (single
 // use, same browser), verifies the IdP's answer and issues mcpgate's code.
@@ -77,7 +110,7 @@ func (s *Server) Callback(ctx context.Context, p CallbackParams, b Browser) (Out
 		if !oauth.EqualHash(b.ID, r.BrowserHash) {
 			return errWrongBrowser
 		}
-		r.UpstreamStateHash = "" // single use
+		r.UpstreamStateHash = "" // single use, whatever comes next
 		req = *r
 		return nil
 	})
@@ -91,12 +124,18 @@ func (s *Server) Callback(ctx context.Context, p CallbackParams, b Browser) (Out
 		return Outcome{}, internal("callback: claim request", err)
 	}
 
+	idp := s.idp(req.Upstream)
+	if req.Upstream != p.IdP || idp == nil {
+		s.log.WarnContext(ctx, "upstream answer at another IdP's callback", "client_id", req.ClientID, "sent_to", req.Upstream, "came_to", p.IdP)
+		s.dropRequest(ctx, req.ID)
+		return Outcome{}, errWrongIdP
+	}
 	if p.Error != "" {
 		s.log.InfoContext(ctx, "upstream refused sign-in", "client_id", req.ClientID, "upstream_error", p.Error)
 		s.dropRequest(ctx, req.ID)
 		return s.errorRedirect(req.RedirectURI, req.State, oauth.ErrAccessDenied, "the identity provider did not sign the user in"), nil
 	}
-	ident, err := s.upstream.Exchange(ctx, upstream.Callback{Code: p.Code, Iss: p.Iss}, upstream.LoginParams{
+	ident, err := idp.Provider.Exchange(ctx, upstream.Callback{Code: p.Code, Iss: p.Iss}, upstream.LoginParams{
 		State: p.State, Nonce: req.UpstreamNonce, Verifier: req.UpstreamVerifier,
 	})
 	var refused *upstream.Refusal
@@ -104,7 +143,7 @@ func (s *Server) Callback(ctx context.Context, p CallbackParams, b Browser) (Out
 		if refused.Cause != nil {
 			s.log.WarnContext(ctx, "upstream sign-in refused", "client_id", req.ClientID, "err", refused.Cause)
 		}
-		return s.refuseSignIn(ctx, req, store.Identity{Subject: refused.Subject, Email: refused.Email}, refused.Reason), nil
+		return s.refuseSignIn(ctx, req, store.Identity{Subject: refused.Subject, Email: refused.Email, IdP: idp.Name}, refused.Reason), nil
 	}
 	if err != nil {
 		s.dropRequest(ctx, req.ID)
@@ -116,8 +155,8 @@ func (s *Server) Callback(ctx context.Context, p CallbackParams, b Browser) (Out
 		return s.errorRedirect(req.RedirectURI, req.State, oauth.ErrTemporarilyUnavailable, "the identity provider could not be reached"), nil
 	}
 
-	identity := s.vouchable(ident)
-	if err := s.keepUpstreamGrant(ctx, ident, &identity); err != nil {
+	identity := idp.vouchable(ident)
+	if err := s.keepUpstreamGrant(ctx, idp, ident, &identity); err != nil {
 		s.dropRequest(ctx, req.ID)
 		return Outcome{}, internal("callback", err)
 	}
@@ -138,7 +177,7 @@ func (s *Server) signedIn(ctx context.Context, req store.AuthRequest, identity s
 	}
 	req.Scopes = grantable(s.rulesFor(req.Resource), who, req.Scopes)
 	if s.audit != nil {
-		s.audit(SignInDecision{Subject: identity.Subject, Email: identity.Email, ClientID: req.ClientID, Allowed: true})
+		s.audit(SignInDecision{Subject: identity.Subject, IdP: identity.IdP, Email: identity.Email, ClientID: req.ClientID, Allowed: true})
 	}
 	if !req.ConsentGiven {
 		// The browser's session said this user had approved the client for
@@ -186,9 +225,9 @@ func (s *Server) dropRequest(ctx context.Context, id string) {
 // email the IdP did not verify may belong to someone else (users who can
 // set their own address at the IdP), so it is dropped unless the operator
 // allows it, and then it stays marked unverified.
-func (s *Server) vouchable(u upstream.Identity) store.Identity {
-	id := store.Identity{Subject: u.Subject, Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name, Groups: u.Groups}
-	if !id.EmailVerified && !s.cfg.AllowUnverifiedEmail {
+func (i *IdP) vouchable(u upstream.Identity) store.Identity {
+	id := store.Identity{Subject: u.Subject, Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name, Groups: u.Groups, IdP: i.Name}
+	if !id.EmailVerified && !i.AllowUnverifiedEmail {
 		id.Email = ""
 	}
 	return id

@@ -17,12 +17,8 @@ import (
 // the IdP loses MCP access at the next refresh instead of when the MCP
 // refresh family expires.
 type UpstreamTracking struct {
-	Refresher upstream.Refresher
 	// Seal and Open encrypt the IdP's tokens at rest.
 	Seal, Open func([]byte) ([]byte, error)
-	// Interval is the least time between two checks of one grant; 0 checks
-	// on every refresh.
-	Interval time.Duration
 	// Lifetime is how long a grant is kept: as long as any refresh family
 	// started from it (a browser session's later sign-ins included) lives.
 	Lifetime time.Duration
@@ -40,15 +36,16 @@ var errUpstreamRevoked = errors.New("authserver: the IdP no longer grants access
 // keepUpstreamGrant stores the IdP's tokens of a sign-in and names the
 // grant in id; without tracking, or tokens to refresh with or logouts to
 // expect, nothing.
-func (s *Server) keepUpstreamGrant(ctx context.Context, ident upstream.Identity, id *store.Identity) error {
+func (s *Server) keepUpstreamGrant(ctx context.Context, idp *IdP, ident upstream.Identity, id *store.Identity) error {
 	t := s.tracking
 	if t == nil {
 		return nil
 	}
 	// A grant with nothing to refresh with is still kept where the IdP
 	// sends logout tokens: it is how a logout finds the sign-in.
-	refreshable := t.Refresher.Refreshable(ident.Tokens)
-	if _, logouts := s.upstream.(upstream.LogoutVerifier); !refreshable && !logouts {
+	r := idp.refresher()
+	refreshable := r != nil && r.Refreshable(ident.Tokens)
+	if !refreshable && idp.logouts() == nil {
 		return nil
 	}
 	var sealed []byte
@@ -97,6 +94,11 @@ func (s *Server) checkUpstream(ctx context.Context, id store.Identity) (*store.I
 	if t == nil || id.UpstreamGrant == "" {
 		return nil, nil
 	}
+	idp := s.idp(id.IdP)
+	if idp == nil {
+		return nil, errUpstreamRevoked // the IdP was removed from the configuration
+	}
+	refresher := idp.refresher()
 	g, err := s.store.GetUpstreamGrant(ctx, id.UpstreamGrant)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -105,9 +107,9 @@ func (s *Server) checkUpstream(ctx context.Context, id store.Identity) (*store.I
 		return nil, err
 	case g.Subject != id.Subject:
 		return nil, errUpstreamRevoked // never another user's grant
-	case len(g.RefreshToken) == 0:
+	case len(g.RefreshToken) == 0 || refresher == nil:
 		return nil, nil // nothing to ask the IdP with; kept for logouts
-	case s.now().Sub(g.CheckedAt) < t.Interval:
+	case s.now().Sub(g.CheckedAt) < idp.CheckInterval:
 		return nil, nil
 	}
 	lease := fmt.Sprintf("upstream-check:%s:%d", g.FamilyID, g.Version)
@@ -122,7 +124,7 @@ func (s *Server) checkUpstream(ctx context.Context, id store.Identity) (*store.I
 	if err != nil {
 		return nil, fmt.Errorf("open upstream tokens: %w", err)
 	}
-	current, err := t.Refresher.Refresh(ctx, g.Subject, tokens)
+	current, err := refresher.Refresh(ctx, g.Subject, tokens)
 	if errors.Is(err, upstream.ErrGrantRevoked) {
 		if err := s.store.DeleteUpstreamGrant(ctx, g.FamilyID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.log.WarnContext(ctx, "delete revoked upstream grant", "err", err)
@@ -151,7 +153,7 @@ func (s *Server) checkUpstream(ctx context.Context, id store.Identity) (*store.I
 		// on: one of the two upstream tokens is lost.
 		return nil, fmt.Errorf("store upstream grant: %w", err)
 	}
-	fresh := s.vouchable(current)
+	fresh := idp.vouchable(current)
 	if fresh.Subject != id.Subject {
 		return nil, fmt.Errorf("refresh upstream: the IdP answered about another user")
 	}

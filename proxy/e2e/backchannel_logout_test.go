@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -83,7 +82,7 @@ func TestBackChannelLogout(t *testing.T) {
 	second := g.exchange(t, c, hostileCode(t, g, c)) // session-2
 	third := g.exchange(t, c, hostileCode(t, g, c))  // session-3
 	for _, tok := range []tokenResult{first, second, third} {
-		if tok.RefreshToken == "" || g.mcpStatus(t, tok.AccessToken) == http.StatusUnauthorized {
+		if tok.RefreshToken == "" || mcpStatus(t, g, tok.AccessToken) == http.StatusUnauthorized {
 			t.Fatalf("sign-in: %+v", tok)
 		}
 	}
@@ -132,13 +131,13 @@ func TestBackChannelLogout(t *testing.T) {
 	if status, _ := postLogout(t, g, one); status != http.StatusBadRequest {
 		t.Errorf("a replayed logout token: %d, want 400", status)
 	}
-	if status := g.mcpStatus(t, first.AccessToken); status != http.StatusUnauthorized {
+	if status := mcpStatus(t, g, first.AccessToken); status != http.StatusUnauthorized {
 		t.Errorf("session-1's access token after its logout: %d, want 401", status)
 	}
 	if res := g.refresh(t, c, first.RefreshToken); res.Status != http.StatusBadRequest || res.Error != "invalid_grant" {
 		t.Errorf("session-1's refresh after its logout: %d %s, want invalid_grant", res.Status, res.Error)
 	}
-	if status := g.mcpStatus(t, second.AccessToken); status == http.StatusUnauthorized {
+	if status := mcpStatus(t, g, second.AccessToken); status == http.StatusUnauthorized {
 		t.Errorf("session-2's access token after session-1's logout: %d", status)
 	}
 	if res := g.refresh(t, c, second.RefreshToken); res.Status != http.StatusOK {
@@ -152,7 +151,7 @@ func TestBackChannelLogout(t *testing.T) {
 		t.Fatalf("logout of the user: %d %s", status, code)
 	}
 	for name, tok := range map[string]tokenResult{"session-2": second, "session-3": third} {
-		if status := g.mcpStatus(t, tok.AccessToken); status != http.StatusUnauthorized {
+		if status := mcpStatus(t, g, tok.AccessToken); status != http.StatusUnauthorized {
 			t.Errorf("%s's access token after the user's logout: %d, want 401", name, status)
 		}
 		if res := g.refresh(t, c, tok.RefreshToken); res.Error != "invalid_grant" {
@@ -161,23 +160,7 @@ func TestBackChannelLogout(t *testing.T) {
 	}
 	// The user signs in again: a new sign-in is not ended by the old logout.
 	again := g.exchange(t, c, hostileCode(t, g, c))
-	if status := g.mcpStatus(t, again.AccessToken); status == http.StatusUnauthorized {
+	if status := mcpStatus(t, g, again.AccessToken); status == http.StatusUnauthorized {
 		t.Errorf("a new sign-in after the logout: %d", status)
 	}
-}
-
-// mcpStatus is the status of a tools/list with token at the MCP endpoint
-// (401 when mcpgate refuses the token; the backend answers the rest).
-func (g *gateway) mcpStatus(t testing.TB, token string) int {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, g.resource(), strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
 }

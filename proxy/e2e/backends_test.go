@@ -103,15 +103,9 @@ func TestSeveralBackends(t *testing.T) {
 		}
 	})
 	t.Run("the audit names the backend", func(t *testing.T) {
-		if err := g.App.Audit.Reopen(); err != nil { // writes what is buffered
-			t.Fatal(err)
-		}
-		raw, err := os.ReadFile(auditPath)
-		if err != nil {
-			t.Fatal(err)
-		}
+		raw := g.auditLog(t, auditPath)
 		var files, tools int
-		for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		for _, line := range strings.Split(strings.TrimSpace(raw), "\n") {
 			var rec map[string]any
 			if json.Unmarshal([]byte(line), &rec) != nil || rec["event"] != "mcp_request" {
 				continue
@@ -140,6 +134,19 @@ func TestSeveralBackends(t *testing.T) {
 
 // tokenFor signs in a fresh client for resource and returns its access
 // token; scope "" asks for none (the resource's scopes are granted).
+// auditLog is the audit log at path, with what is buffered written.
+func (g *gateway) auditLog(t *testing.T, path string) string {
+	t.Helper()
+	if err := g.App.Audit.Reopen(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
+}
+
 func tokenFor(t *testing.T, g *gateway, resource, scope string) string {
 	t.Helper()
 	c := g.registerPublic(t)

@@ -177,17 +177,27 @@ func TestRestartKeepsState(t *testing.T) {
 	}
 }
 
-func mcpStatus(t *testing.T, g *gateway, accessToken string) int {
+// mcpStatus is the status of a ping with accessToken at the MCP endpoint
+// (401 when mcpgate refuses the token; the backend answers the rest).
+func mcpStatus(t testing.TB, g *gateway, accessToken string) int {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, g.resource(), strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
+	status, _ := g.postMCP(t, accessToken, `{"jsonrpc":"2.0","id":1,"method":"ping"}`)
+	return status
+}
+
+// postMCP posts a JSON-RPC body with accessToken (none when "") to the
+// MCP endpoint and returns the status and the answer.
+func (g *gateway) postMCP(t testing.TB, accessToken, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, g.resource(), strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
 	if accessToken != "" {
-		req.Header.Set("Authorization", fmt.Sprintf("Bearer %s", accessToken))
+		req.Header.Set("Authorization", "Bearer "+accessToken)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	return resp.StatusCode
+	return resp.StatusCode, readBody(t, resp)
 }

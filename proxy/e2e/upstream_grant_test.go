@@ -109,7 +109,7 @@ func TestUpstreamGrantTracking(t *testing.T) {
 	}
 	t.Logf("8 concurrent MCP refreshes made %d upstream refresh(es), each with the live token; live after: %s", refreshes-1, live)
 
-	mcp := func(token string) int { return g.mcpStatus(t, token) }
+	mcp := func(token string) int { return mcpStatus(t, g, token) }
 	latest := results[0]
 	if status := mcp(latest.AccessToken); status == http.StatusUnauthorized {
 		t.Fatalf("the access token was refused before the user was disabled")

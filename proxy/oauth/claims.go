@@ -20,7 +20,10 @@ type AccessClaims struct {
 	SessionID string `json:"sid,omitempty"`
 	// UpstreamGrant names the IdP sign-in the grant came from, so that a
 	// logout at the IdP revokes the token too.
-	UpstreamGrant string   `json:"upstream_grant,omitempty"`
+	UpstreamGrant string `json:"upstream_grant,omitempty"`
+	// IdP names the upstream IdP the user signed in with, when there are
+	// several.
+	IdP           string   `json:"idp,omitempty"`
 	Email         string   `json:"email,omitempty"`
 	EmailVerified bool     `json:"email_verified,omitempty"`
 	Name          string   `json:"name,omitempty"`

@@ -32,4 +32,10 @@ const (
 // BackChannelLogoutPath is where the upstream IdP posts OpenID Connect
 // back-channel logout tokens: its backchannel_logout_uri is mcpgate's
 // public URL and this path.
+// With several upstream IdPs, each has its own: this path, "/" and the
+// IdP's name.
 const BackChannelLogoutPath = "/oauth/backchannel-logout"
+
+// ChooserPath receives the sign-in chooser's form, when users sign in
+// with one of several upstream IdPs.
+const ChooserPath = "/oauth/choose"

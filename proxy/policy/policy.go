@@ -47,16 +47,18 @@ type SignIn struct {
 }
 
 // Rule grants (Allow) or withholds (Deny) names and URIs from the
-// principals it applies to: each of Groups, Emails and Clients that is set
-// must match one of its entries, and Scope, if set, must be held.
+// principals it applies to: each of Groups, Emails, Clients and IdPs that
+// is set must match one of its entries, and Scope, if set, must be held.
 type Rule struct {
 	Name    string
 	Groups  []string
 	Emails  []string
 	Clients []string
-	Scope   string
-	Allow   Permissions
-	Deny    Permissions
+	// IdPs name the upstream IdPs (Principal.IdP) the rule applies to.
+	IdPs  []string
+	Scope string
+	Allow Permissions
+	Deny  Permissions
 }
 
 // Permissions are names (tools, prompts) and URIs (resources), exact or
@@ -100,6 +102,7 @@ type rule struct {
 	groups  map[string]bool
 	emails  patterns // lower case
 	clients patterns
+	idps    []string
 	scope   string
 	allow   [kinds]patterns
 	deny    [kinds]patterns
@@ -118,7 +121,8 @@ func New(c Config) *Policy {
 		scoped: map[string]bool{},
 	}
 	for _, r := range c.Rules {
-		cr := rule{name: r.Name, emails: compilePatterns(r.Emails, true), clients: compilePatterns(r.Clients, false), scope: r.Scope}
+		cr := rule{name: r.Name, emails: compilePatterns(r.Emails, true), clients: compilePatterns(r.Clients, false),
+			idps: slices.Clone(r.IdPs), scope: r.Scope}
 		if len(r.Groups) > 0 {
 			cr.groups = make(map[string]bool, len(r.Groups))
 			for _, g := range r.Groups {
@@ -161,6 +165,9 @@ func (p *Policy) selects(r *rule, who *principal.Principal, email string) bool {
 		return false
 	}
 	if len(r.clients) > 0 && !r.clients.match(who.ClientID) {
+		return false
+	}
+	if len(r.idps) > 0 && !slices.Contains(r.idps, who.IdP) {
 		return false
 	}
 	return true

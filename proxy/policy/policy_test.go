@@ -72,6 +72,7 @@ var rules = []Rule{
 	{Name: "sales", Groups: []string{"sales"}, Emails: []string{"*@example.com"}, Allow: Permissions{Prompts: []string{"pitch"}}},
 	{Name: "no-delete-from-cli", Clients: []string{"cli-*"}, Deny: Permissions{Tools: []string{"delete_*"}}},
 	{Name: "writers", Groups: []string{"sales"}, Scope: "mcp:write", Allow: Permissions{Tools: []string{"write_notes"}}},
+	{Name: "corp-only", IdPs: []string{"corp"}, Allow: Permissions{Tools: []string{"payroll"}}},
 }
 
 func TestDecide(t *testing.T) {
@@ -80,6 +81,8 @@ func TestDecide(t *testing.T) {
 	engCLI := &principal.Principal{Subject: "a", Groups: []string{"eng"}, Scopes: []string{"mcp", "mcp:write"}, ClientID: "cli-tool"}
 	sales := &principal.Principal{Subject: "b", Email: "bo@example.com", EmailVerified: true, Groups: []string{"sales"}, Scopes: []string{"mcp"}}
 	salesUnverified := &principal.Principal{Subject: "b", Email: "bo@example.com", Groups: []string{"sales"}, Scopes: []string{"mcp"}}
+	corpUser := &principal.Principal{Subject: "https://corp#c", IdP: "corp", Scopes: []string{"mcp"}}
+	partnerUser := &principal.Principal{Subject: "https://partners#c", IdP: "partners", Scopes: []string{"mcp"}}
 	tests := []struct {
 		name      string
 		rules     []Rule
@@ -112,6 +115,9 @@ func TestDecide(t *testing.T) {
 		{name: "step up for another group's scoped rule", rules: rules, who: sales, kind: Tool, call: "write_notes", wantNeed: []string{"mcp:write"}},
 		{name: "step up does not beat a deny", rules: rules, who: engCLI, kind: Tool, call: "delete_x", wantRule: "no-delete-from-cli"},
 		{name: "empty name", rules: rules, who: sales, kind: Tool, call: ""},
+		{name: "rule for the IdP the user signed in with", rules: rules, who: corpUser, kind: Tool, call: "payroll", wantAllow: true, wantRule: "corp-only"},
+		{name: "rule for another IdP", rules: rules, who: partnerUser, kind: Tool, call: "payroll"},
+		{name: "rule for an IdP, user of the only upstream", rules: rules, who: sales, kind: Tool, call: "payroll"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -53,6 +53,7 @@ func (v *JWTVerifier) Verify(_ context.Context, token string, now time.Time) (*P
 		EmailVerified:   c.EmailVerified,
 		Name:            c.Name,
 		Groups:          c.Groups,
+		IdP:             c.IdP,
 		ClientID:        c.ClientID,
 		Scopes:          strings.Fields(c.Scope),
 		Audience:        c.Audience,

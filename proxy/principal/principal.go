@@ -25,8 +25,11 @@ type Principal struct {
 	EmailVerified bool
 	Name          string
 	Groups        []string
-	ClientID      string
-	Scopes        []string
+	// IdP names the upstream IdP the user signed in with, when there are
+	// several; "" otherwise, and for service accounts.
+	IdP      string
+	ClientID string
+	Scopes   []string
 	// Audience is the resource the token was issued for.
 	Audience string
 	Kind     Kind

@@ -184,6 +184,9 @@ func (p *Provider) AuthCodeURL(lp upstream.LoginParams) string {
 		gooidc.Nonce(lp.Nonce),
 		oauth2.S256ChallengeOption(lp.Verifier),
 	)
+	if lp.LoginHint != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("login_hint", lp.LoginHint))
+	}
 	return p.oauth.AuthCodeURL(lp.State, opts...)
 }
 

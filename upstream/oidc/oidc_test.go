@@ -372,10 +372,20 @@ func TestAuthCodeURL(t *testing.T) {
 			t.Errorf("param %s: got %q, want [%q]", k, got, v)
 		}
 	}
-	for _, k := range []string{"resource", "code_verifier", "client_secret"} {
+	for _, k := range []string{"resource", "code_verifier", "client_secret", "login_hint"} {
 		if q.Has(k) {
 			t.Errorf("param %s: got %q, want absent", k, q.Get(k))
 		}
+	}
+
+	hinted := testLogin
+	hinted.LoginHint = "ann@example.com"
+	u, err = url.Parse(p.AuthCodeURL(hinted))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := u.Query()["login_hint"]; len(got) != 1 || got[0] != "ann@example.com" {
+		t.Errorf("login_hint: got %q, want the email the user gave", got)
 	}
 }
 
