@@ -108,7 +108,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	names := map[string]bool{}
 	for _, idp := range deps.IdPs {
-		if idp.Provider == nil || names[idp.Name] || (idp.Name == "") != (len(deps.IdPs) == 1) {
+		if idp.Provider == nil || names[idp.Name] || (idp.Name == "" && len(deps.IdPs) > 1) {
 			return nil, errors.New("authserver: IdPs need a provider each and distinct names (\"\" only when alone)")
 		}
 		names[idp.Name] = true

@@ -17,7 +17,10 @@ import (
 // startUpstream sends the browser to the IdP of req, or, with several IdPs
 // and none chosen yet, asks the user which.
 func (s *Server) startUpstream(ctx context.Context, req store.AuthRequest, create bool) (Outcome, error) {
-	if len(s.idps) > 1 && req.Upstream == "" {
+	switch {
+	case len(s.idps) == 1:
+		req.Upstream = s.idps[0].Name
+	case req.Upstream == "":
 		return s.askIdP(ctx, req, create)
 	}
 	return s.sendUpstream(ctx, req, create, "")

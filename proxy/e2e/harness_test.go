@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,6 +52,9 @@ type gateway struct {
 	IdP *testIdP
 	App *app.App
 	cfg *config.Config
+	// stop stops serving and closes the app before the test ends (a
+	// restart on the same address).
+	stop func()
 }
 
 type gatewayOptions struct {
@@ -117,11 +121,15 @@ func startGateway(t testing.TB, o gatewayOptions) *gateway {
 	}
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: a.Handler}}
 	srv.Start()
-	t.Cleanup(func() {
-		srv.Close()
-		a.Close()
-	})
-	return &gateway{URL: base, IdP: idp, App: a, cfg: cfg}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			srv.Close()
+			a.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return &gateway{URL: base, IdP: idp, App: a, cfg: cfg, stop: stop}
 }
 
 func (g *gateway) resource() string { return g.URL + "/mcp" }

@@ -22,8 +22,12 @@ type twoIdPs struct {
 	backend        *recordingBackend
 }
 
-func startTwoIdPs(t *testing.T, rules []config.Rule, audit string) *twoIdPs {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func startTwoIdPs(t *testing.T, mutate func(*config.Config)) *twoIdPs {
+	return startTwoIdPsAt(t, "127.0.0.1:0", mutate)
+}
+
+func startTwoIdPsAt(t *testing.T, addr string, mutate func(*config.Config)) *twoIdPs {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,8 +44,9 @@ func startTwoIdPs(t *testing.T, rules []config.Rule, audit string) *twoIdPs {
 			{Name: "partners", DisplayName: "Partners", EmailDomains: []string{"partners.example"},
 				Upstream: config.Upstream{Issuer: partners.Issuer(), ClientID: partners.ClientID, ClientSecret: upstreamClientSecret}},
 		}
-		c.Policy.Rules = rules
-		c.Audit.Path = audit
+		if mutate != nil {
+			mutate(c)
+		}
 	}})
 	return &twoIdPs{gateway: g, corp: corp, partners: partners, backend: backend}
 }
@@ -123,10 +128,13 @@ func (g *twoIdPs) callTool(t *testing.T, token, tool string) string {
 // one IdP's users lets only them call its tool.
 func TestTwoUpstreamIdPs(t *testing.T) {
 	auditPath := filepath.Join(t.TempDir(), "audit.log")
-	g := startTwoIdPs(t, []config.Rule{
-		{Name: "everyone", Allow: config.Permissions{Tools: []string{"echo"}}},
-		{Name: "corp-payroll", IdPs: []string{"corp"}, Allow: config.Permissions{Tools: []string{"payroll"}}},
-	}, auditPath)
+	g := startTwoIdPs(t, func(c *config.Config) {
+		c.Policy.Rules = []config.Rule{
+			{Name: "everyone", Allow: config.Permissions{Tools: []string{"echo"}}},
+			{Name: "corp-payroll", IdPs: []string{"corp"}, Allow: config.Permissions{Tools: []string{"payroll"}}},
+		}
+		c.Audit.Path = auditPath
+	})
 
 	corp := g.signInWith(t, g.corp, url.Values{"idp": {"corp"}})
 	partner := g.signInWith(t, g.partners, url.Values{"email": {"Pat@Partners.Example"}})
@@ -216,7 +224,7 @@ func TestTwoUpstreamIdPs(t *testing.T) {
 // another IdP's callback than the one the browser was sent to (mix-up) is
 // refused and ends the flow.
 func TestChooserRefusals(t *testing.T) {
-	g := startTwoIdPs(t, nil, "")
+	g := startTwoIdPs(t, nil)
 	start := func(t *testing.T) (*browser, url.Values) {
 		b := newBrowser(t)
 		reqID, csrf := g.chooser(t, b, g.registerPublic(t))
@@ -292,5 +300,35 @@ func TestChooserRefusals(t *testing.T) {
 				t.Errorf("got %d, want %d with %q:\n%s", status, tt.wantStatus, tt.wantText, body)
 			}
 		})
+	}
+}
+
+// TestRemovedIdP: once an IdP is taken out of upstreams, the grants of
+// its users end at their next refresh, while the other IdP's go on.
+func TestRemovedIdP(t *testing.T) {
+	db := "sqlite://" + filepath.Join(t.TempDir(), "mcpgate.db")
+	before := startTwoIdPs(t, func(c *config.Config) { c.Store = db })
+	corp := before.signInWith(t, before.corp, url.Values{"idp": {"corp"}})
+	partner := before.signInWith(t, before.partners, url.Values{"idp": {"partners"}})
+	before.stop()
+
+	after := startTwoIdPsAt(t, strings.TrimPrefix(before.URL, "http://"), func(c *config.Config) {
+		c.Store = db
+		c.Upstreams = c.Upstreams[1:] // partners only
+		c.Upstreams[0].Issuer = before.partners.Issuer()
+		c.Upstreams[0].ClientID = before.partners.ClientID
+	})
+	if res := after.refresh(t, corp.client, corp.RefreshToken); res.Status != http.StatusBadRequest || res.Error != "invalid_grant" {
+		t.Errorf("refresh of a corp sign-in: got %d %q, want 400 invalid_grant", res.Status, res.Error)
+	}
+	if res := after.refresh(t, partner.client, partner.RefreshToken); res.Status != http.StatusOK {
+		t.Errorf("refresh of a partners sign-in: got %d %q, want 200", res.Status, res.Error)
+	}
+
+	// With one IdP left there is nothing to choose: consent leads to it.
+	after.IdP = before.partners
+	back := after.signIn(t, newBrowser(t), after.authorizeURL(after.registerPublic(t), nil))
+	if back.Query().Get("code") == "" {
+		t.Errorf("sign-in through the one IdP of upstreams: got %s, want a code", back)
 	}
 }
