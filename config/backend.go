@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -56,6 +57,27 @@ func (b *Backend) validate(p *Problems) {
 }
 
 // reservedHeader: headers whose meaning a forwarded request must keep.
+// checkUpstreamTokenHeader checks the header name at key that carries the
+// IdP's access token: any header but those the transport or the identity
+// headers use; Authorization is free, mcpgate never passing on the
+// client's.
+func (b *Backend) checkUpstreamTokenHeader(p *Problems, key, name string) {
+	if name == "" {
+		return
+	}
+	lower := strings.ToLower(name)
+	h := b.IdentityHeaders
+	switch {
+	case !validHeaderName(name):
+		p.add(key, "%q is not a valid HTTP header name", name)
+	case lower != "authorization" && reservedHeader(lower):
+		p.add(key, "%q is a header mcpgate or the MCP transport uses itself", name)
+	case slices.ContainsFunc([]string{h.User, h.Email, h.EmailVerified, h.Name, h.Groups, h.ClientID, b.Assertion.Header},
+		func(n string) bool { return strings.EqualFold(n, name) }):
+		p.add(key, "%q already carries the identity or the assertion", name)
+	}
+}
+
 func reservedHeader(lower string) bool {
 	switch lower {
 	case "authorization", "cookie", "host", "content-type", "content-length", "accept",

@@ -42,6 +42,9 @@ type NamedBackend struct {
 	Scopes []string `yaml:"scopes"`
 	// Policy holds this backend's rules (policy.signin stays global).
 	Policy BackendPolicy `yaml:"policy"`
+	// UpstreamTokenHeader sends this backend the user's IdP access token,
+	// as backend.upstream_token_header does for the default backend.
+	UpstreamTokenHeader string `yaml:"upstream_token_header"`
 }
 
 // BackendPolicy is the part of the policy a backend has of its own.
@@ -67,6 +70,9 @@ type Route struct {
 	SharedProcess bool
 	Scopes        []string
 	Rules         []Rule
+	// UpstreamTokenHeader carries the user's IdP access token; "" for
+	// none.
+	UpstreamTokenHeader string
 }
 
 // Routes are the resources mcpgate serves, the default backend first.
@@ -74,7 +80,8 @@ type Route struct {
 func (c *Config) Routes() []Route {
 	var out []Route
 	if c.Backend.URL != "" {
-		out = append(out, Route{Path: c.MCP.Path, Resource: c.ResourceURL(), URL: c.Backend.URL, Scopes: c.MCP.Scopes, Rules: c.Policy.Rules})
+		out = append(out, Route{Path: c.MCP.Path, Resource: c.ResourceURL(), URL: c.Backend.URL, Scopes: c.MCP.Scopes, Rules: c.Policy.Rules,
+			UpstreamTokenHeader: c.Backend.UpstreamTokenHeader})
 	}
 	for _, b := range c.Backends {
 		path := b.path(c.MCP.Path)
@@ -84,7 +91,7 @@ func (c *Config) Routes() []Route {
 		}
 		out = append(out, Route{Name: b.Name, Path: path, Resource: c.Issuer() + path, URL: b.URL,
 			Command: b.Command, Env: b.Env, IdentityEnv: b.IdentityEnv, IdleTimeout: b.IdleTimeout, MaxProcesses: b.MaxProcesses,
-			SharedProcess: b.Sessions == SessionsShared, Scopes: scopes, Rules: b.Policy.Rules})
+			SharedProcess: b.Sessions == SessionsShared, Scopes: scopes, Rules: b.Policy.Rules, UpstreamTokenHeader: b.UpstreamTokenHeader})
 	}
 	return out
 }
@@ -117,6 +124,11 @@ func (c *Config) validateBackends(p *Problems) {
 			p.add(key+".command", "set either url or command, not both")
 		case len(b.Command) > 0:
 			b.validateCommand(p, key)
+			if b.UpstreamTokenHeader != "" {
+				// A process serves a session, not a request: a token
+				// renewed under it could not reach it.
+				p.add(key+".upstream_token_header", "applies to a backend with url only")
+			}
 		default:
 			checkURL(p, key+".url", b.URL, urlRules{required: true})
 			b.refuseCommandSettings(p, key)
@@ -133,6 +145,7 @@ func (c *Config) validateBackends(p *Problems) {
 			}
 		}
 		validateRules(p, key+".policy.rules", b.Policy.Rules, scopes, scopesKey, c.idpNames())
+		c.Backend.checkUpstreamTokenHeader(p, key+".upstream_token_header", b.UpstreamTokenHeader)
 	}
 }
 

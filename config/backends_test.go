@@ -70,6 +70,21 @@ func TestValidateBackends(t *testing.T) {
 			b.Policy.Rules = []Rule{{Name: "w", Scope: "mcp", Allow: Permissions{Tools: []string{"*"}}}}
 			c.Backends = []NamedBackend{b}
 		}, wantKeys: []string{"backends[0].policy.rules[0].scope"}, wantMsg: `"mcp" is not one of backends[0].scopes`},
+		{name: "the IdP's token to the default backend, in Authorization", change: func(c *Config) { c.Backend.UpstreamTokenHeader = "Authorization" }},
+		{name: "the IdP's token to a named backend", change: func(c *Config) {
+			b := tools()
+			b.UpstreamTokenHeader = "X-Upstream-Token"
+			c.Backends = []NamedBackend{b}
+		}},
+		{name: "the IdP's token in a transport header", change: func(c *Config) { c.Backend.UpstreamTokenHeader = "Mcp-Session-Id" },
+			wantKeys: []string{"backend.upstream_token_header"}, wantMsg: "uses itself"},
+		{name: "the IdP's token in an identity header", change: func(c *Config) { c.Backend.UpstreamTokenHeader = "x-forwarded-user" },
+			wantKeys: []string{"backend.upstream_token_header"}, wantMsg: "already carries the identity"},
+		{name: "the IdP's token in a malformed header", change: func(c *Config) { c.Backend.UpstreamTokenHeader = "X Token" },
+			wantKeys: []string{"backend.upstream_token_header"}, wantMsg: "not a valid HTTP header name"},
+		{name: "the IdP's token to a stdio backend", change: func(c *Config) {
+			c.Backends = []NamedBackend{{Name: "files", Command: []string{"sh"}, UpstreamTokenHeader: "X-Upstream-Token"}}
+		}, wantKeys: []string{"backends[0].upstream_token_header"}, wantMsg: "applies to a backend with url only"},
 		{name: "empty rule", change: func(c *Config) {
 			b := tools()
 			b.Policy.Rules = []Rule{{Name: "x"}}

@@ -128,6 +128,13 @@ type Backend struct {
 	// families mcpgate always drops: a name ("X-Tenant") or a family
 	// ("X-Tenant-*"). Names compare ignoring case, with '_' read as '-'.
 	StripHeaders []string `yaml:"strip_headers"`
+	// UpstreamTokenHeader, when set, sends the default backend (the one
+	// at mcp.path; each of backends has its own) the access token the
+	// user's IdP issued at sign-in, renewed as it expires, in this header
+	// ("Bearer <token>" in Authorization, the bare token in any other),
+	// for backends that call the IdP's APIs as the user. Off by default:
+	// the IdP's token is worth more than mcpgate's.
+	UpstreamTokenHeader string `yaml:"upstream_token_header"`
 }
 
 // IdentityHeaders name the identity headers sent to the backend.

@@ -56,6 +56,7 @@ func (c *Config) Validate() error {
 	// listed it may be left out.
 	checkURL(&p, "backend.url", c.Backend.URL, urlRules{required: len(c.Backends) == 0})
 	c.Backend.validate(&p)
+	c.Backend.checkUpstreamTokenHeader(&p, "backend.upstream_token_header", c.Backend.UpstreamTokenHeader)
 	for i, o := range c.MCP.AllowedOrigins {
 		checkOrigin(&p, fmt.Sprintf("mcp.allowed_origins[%d]", i), o)
 	}

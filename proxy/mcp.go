@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/mcpgate/mcpgate/proxy/authserver"
 	"github.com/mcpgate/mcpgate/proxy/forward"
 	"github.com/mcpgate/mcpgate/proxy/jsonrpc"
 	"github.com/mcpgate/mcpgate/proxy/principal"
@@ -47,6 +48,12 @@ func (s *Server) mcp(c echo.Context, rt *Route) error {
 	if rt.Forwarder == nil {
 		forward.WriteJSONRPCError(w, http.StatusBadGateway, -32603, "no MCP backend is configured")
 		return nil
+	}
+	if rt.UpstreamToken {
+		if r, fail = s.withUpstreamToken(r, v.principal); fail != nil {
+			return s.challenge(c, rt, fail)
+		}
+		c.SetRequest(r)
 	}
 	body, err := readWholeBody(r, s.mcpBodyBytes, deadliner(c))
 	if err != nil {
@@ -190,9 +197,29 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, now time.Tim
 	return v, nil
 }
 
+// withUpstreamToken gives r the IdP access token of p's sign-in. A token
+// without a sign-in (a service account's) gets none; a sign-in without a
+// usable IdP token gets 401, whose refresh fails and so brings the user
+// back to sign in.
+func (s *Server) withUpstreamToken(r *http.Request, p *principal.Principal) (*http.Request, *bearerFailure) {
+	if p.GrantID == "" {
+		return r, nil
+	}
+	tok, err := s.as.UpstreamAccessToken(r.Context(), p.Subject, p.IdP, p.UpstreamGrantID)
+	switch {
+	case errors.Is(err, authserver.ErrNoUpstreamToken):
+		return r, errNoUpstreamToken
+	case err != nil:
+		s.log.ErrorContext(r.Context(), "upstream access token for the backend", "err", err)
+		return r, &bearerFailure{status: http.StatusServiceUnavailable}
+	}
+	return r.WithContext(forward.WithUpstreamToken(r.Context(), tok)), nil
+}
+
 var (
-	errTokenRevoked  = &bearerFailure{invalid: true, description: "the access token has been revoked"}
-	errOtherResource = &bearerFailure{invalid: true, description: "the access token is for another resource"}
+	errNoUpstreamToken = &bearerFailure{invalid: true, description: "the identity provider's token for this server has expired; sign in again"}
+	errTokenRevoked    = &bearerFailure{invalid: true, description: "the access token has been revoked"}
+	errOtherResource   = &bearerFailure{invalid: true, description: "the access token is for another resource"}
 )
 
 // revoked checks the token's grant on every request, cached or not: a

@@ -26,6 +26,9 @@ type Route struct {
 	Forwarder Forwarder
 	// Policy holds the route's rules (and the global sign-in policy).
 	Policy *policy.Current
+	// UpstreamToken gives each forwarded request the user's IdP access
+	// token (forward.WithUpstreamToken), for a Forwarder that sends it.
+	UpstreamToken bool
 }
 
 // Forwarder is a backend: it answers an authorized MCP request on behalf

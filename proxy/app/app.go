@@ -218,14 +218,14 @@ func (a *App) routes() ([]proxy.Route, error) {
 			a.stdio = append(a.stdio, b)
 			fwd = b
 		} else {
-			f, err := a.forwarder(rt.URL)
+			f, err := a.forwarder(rt.URL, rt.UpstreamTokenHeader)
 			if err != nil {
 				return nil, err
 			}
 			fwd = f
 		}
 		out = append(out, proxy.Route{Name: rt.Name, Path: rt.Path, Resource: rt.Resource, Scopes: rt.Scopes,
-			Forwarder: fwd, Policy: a.policyOf(rt.Name)})
+			Forwarder: fwd, Policy: a.policyOf(rt.Name), UpstreamToken: rt.UpstreamTokenHeader != ""})
 	}
 	return out, nil
 }
@@ -247,7 +247,7 @@ func (a *App) policyOf(name string) *policy.Current {
 	return a.backendPolicies[name]
 }
 
-func (a *App) forwarder(backendURL string) (*forward.Forwarder, error) {
+func (a *App) forwarder(backendURL, upstreamTokenHeader string) (*forward.Forwarder, error) {
 	b := a.Config.Backend
 	u, err := url.Parse(backendURL)
 	if err != nil {
@@ -258,10 +258,10 @@ func (a *App) forwarder(backendURL string) (*forward.Forwarder, error) {
 		Backend: u,
 		Headers: forward.HeaderNames{
 			User: h.User, Email: h.Email, EmailVerified: h.EmailVerified, Name: h.Name, Groups: h.Groups, ClientID: h.ClientID,
-			Assertion: b.Assertion.Header,
+			Assertion: b.Assertion.Header, UpstreamToken: upstreamTokenHeader,
 		},
 		ResponseHeaderTimeout: b.Timeout,
-		StripHeaders:          b.StripHeaders,
+		StripHeaders:          append(slices.Clone(b.StripHeaders), a.upstreamTokenHeaders()...),
 		TrustedProxies:        trustedProxies(a.Config),
 		PublicScheme:          publicScheme(a.Config),
 		PublicHost:            publicHost(a.Config),
@@ -269,11 +269,25 @@ func (a *App) forwarder(backendURL string) (*forward.Forwarder, error) {
 	})
 }
 
+// upstreamTokenHeaders are the headers that carry the IdP's token to some
+// backend: no backend gets them from a client.
+func (a *App) upstreamTokenHeaders() []string {
+	var out []string
+	for _, rt := range a.Config.Routes() {
+		if rt.UpstreamTokenHeader != "" {
+			out = append(out, rt.UpstreamTokenHeader)
+		}
+	}
+	return out
+}
+
 // upstreamTracking keeps the IdP's grants when the IdP can be asked again
 // (a Refresher), sealed with the encryption key, else with the session
 // secret that every replica shares.
+// Backends sent the IdP's access token need every sign-in's tokens kept.
 func upstreamTracking(cfg *config.Config, idps []authserver.IdP, sessionSecret []byte) (*authserver.UpstreamTracking, error) {
-	if !slices.ContainsFunc(idps, func(i authserver.IdP) bool { _, ok := i.Provider.(upstream.Refresher); return ok }) {
+	keepAccess := slices.ContainsFunc(cfg.Routes(), func(r config.Route) bool { return r.UpstreamTokenHeader != "" })
+	if !keepAccess && !slices.ContainsFunc(idps, func(i authserver.IdP) bool { _, ok := i.Provider.(upstream.Refresher); return ok }) {
 		return nil, nil
 	}
 	key := cfg.EncryptionKey
@@ -284,7 +298,7 @@ func upstreamTracking(cfg *config.Config, idps []authserver.IdP, sessionSecret [
 	if err != nil {
 		return nil, fmt.Errorf("app: upstream grant key: %w", err)
 	}
-	return &authserver.UpstreamTracking{Seal: seal, Open: open,
+	return &authserver.UpstreamTracking{Seal: seal, Open: open, KeepAccessTokens: keepAccess,
 		Lifetime: cfg.Tokens.RefreshTokenTTL + cfg.Session.TTL}, nil
 }
 

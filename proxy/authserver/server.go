@@ -80,7 +80,9 @@ type Server struct {
 	revoked  Revoked
 	audit    func(SignInDecision)
 	clients  *clientCache
-	log      *slog.Logger
+	// upstreamTokens are the IdP access tokens sent to backends lately.
+	upstreamTokens upstreamTokens
+	log            *slog.Logger
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }

@@ -19,6 +19,10 @@ import (
 type UpstreamTracking struct {
 	// Seal and Open encrypt the IdP's tokens at rest.
 	Seal, Open func([]byte) ([]byte, error)
+	// KeepAccessTokens keeps the IdP's tokens of every sign-in, not only
+	// those it can be asked again with, for backends that are sent the
+	// IdP's access token (UpstreamAccessToken).
+	KeepAccessTokens bool
 	// Lifetime is how long a grant is kept: as long as any refresh family
 	// started from it (a browser session's later sign-ins included) lives.
 	Lifetime time.Duration
@@ -45,11 +49,12 @@ func (s *Server) keepUpstreamGrant(ctx context.Context, idp *IdP, ident upstream
 	// sends logout tokens: it is how a logout finds the sign-in.
 	r := idp.refresher()
 	refreshable := r != nil && r.Refreshable(ident.Tokens)
-	if !refreshable && idp.logouts() == nil {
+	keepTokens := refreshable || (t.KeepAccessTokens && ident.Tokens.AccessToken != "")
+	if !keepTokens && idp.logouts() == nil {
 		return nil
 	}
 	var sealed []byte
-	if refreshable {
+	if keepTokens {
 		var err error
 		if sealed, err = t.sealTokens(ident.Tokens); err != nil {
 			return err
@@ -98,43 +103,82 @@ func (s *Server) checkUpstream(ctx context.Context, id store.Identity) (*store.I
 	if idp == nil {
 		return nil, errUpstreamRevoked // the IdP was removed from the configuration
 	}
-	refresher := idp.refresher()
-	g, err := s.store.GetUpstreamGrant(ctx, id.UpstreamGrant)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, errUpstreamRevoked // revoked, or never kept: fail closed
-	case err != nil:
+	g, tokens, err := s.upstreamGrant(ctx, id.UpstreamGrant, id.Subject)
+	if err != nil {
 		return nil, err
-	case g.Subject != id.Subject:
-		return nil, errUpstreamRevoked // never another user's grant
-	case len(g.RefreshToken) == 0 || refresher == nil:
+	}
+	refresher := idp.refresher()
+	if refresher == nil || !refresher.Refreshable(tokens) {
+		if t.KeepAccessTokens && tokens.AccessToken != "" && !usable(tokens, s.now()) {
+			// A backend needs the IdP's token, which has expired and
+			// cannot be renewed: the user must sign in again.
+			s.dropUpstreamGrant(ctx, g.FamilyID)
+			return nil, errUpstreamRevoked
+		}
 		return nil, nil // nothing to ask the IdP with; kept for logouts
-	case s.now().Sub(g.CheckedAt) < idp.CheckInterval:
+	}
+	if s.now().Sub(g.CheckedAt) < idp.CheckInterval {
 		return nil, nil
 	}
+	current, err := s.renewUpstreamGrant(ctx, refresher, g, tokens)
+	if err != nil || current == nil {
+		return nil, err
+	}
+	fresh := idp.vouchable(*current)
+	if fresh.Subject != id.Subject {
+		return nil, fmt.Errorf("refresh upstream: the IdP answered about another user")
+	}
+	if fresh.Email == "" && fresh.Name == "" && len(fresh.Groups) == 0 {
+		return nil, nil // the IdP said the grant lives, and nothing about the user
+	}
+	fresh.UpstreamGrant = id.UpstreamGrant
+	return &fresh, nil
+}
+
+// upstreamGrant reads the upstream grant id of subject and opens its
+// tokens (none, for a grant kept only for logouts): errUpstreamRevoked
+// when it is gone or another user's.
+func (s *Server) upstreamGrant(ctx context.Context, id, subject string) (store.UpstreamGrant, upstream.Tokens, error) {
+	g, err := s.store.GetUpstreamGrant(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return g, upstream.Tokens{}, errUpstreamRevoked // revoked, or never kept: fail closed
+	case err != nil:
+		return g, upstream.Tokens{}, err
+	case g.Subject != subject:
+		return g, upstream.Tokens{}, errUpstreamRevoked // never another user's grant
+	case len(g.RefreshToken) == 0:
+		return g, upstream.Tokens{}, nil
+	}
+	tokens, err := s.tracking.openTokens(g.RefreshToken)
+	if err != nil {
+		return g, tokens, fmt.Errorf("open upstream tokens: %w", err)
+	}
+	return g, tokens, nil
+}
+
+// renewUpstreamGrant redeems grant g's tokens at the IdP and stores what
+// it gives back, under a lease per grant version: the user as the IdP
+// describes them now, or nil when another request renewed g meanwhile
+// (this one waited for it).
+func (s *Server) renewUpstreamGrant(ctx context.Context, refresher upstream.Refresher, g store.UpstreamGrant, tokens upstream.Tokens) (*upstream.Identity, error) {
 	lease := fmt.Sprintf("upstream-check:%s:%d", g.FamilyID, g.Version)
-	err = s.store.ClaimOnce(ctx, lease, s.now().Add(upstreamLease))
+	err := s.store.ClaimOnce(ctx, lease, s.now().Add(upstreamLease))
 	if errors.Is(err, store.ErrAlreadyExists) {
 		return nil, s.awaitCheck(ctx, g)
 	}
 	if err != nil {
 		return nil, err
 	}
-	tokens, err := t.openTokens(g.RefreshToken)
-	if err != nil {
-		return nil, fmt.Errorf("open upstream tokens: %w", err)
-	}
 	current, err := refresher.Refresh(ctx, g.Subject, tokens)
 	if errors.Is(err, upstream.ErrGrantRevoked) {
-		if err := s.store.DeleteUpstreamGrant(ctx, g.FamilyID); err != nil && !errors.Is(err, store.ErrNotFound) {
-			s.log.WarnContext(ctx, "delete revoked upstream grant", "err", err)
-		}
+		s.dropUpstreamGrant(ctx, g.FamilyID)
 		return nil, errUpstreamRevoked
 	}
 	if err != nil {
 		return nil, fmt.Errorf("refresh upstream: %w", err)
 	}
-	sealed, err := t.sealTokens(current.Tokens)
+	sealed, err := s.tracking.sealTokens(current.Tokens)
 	if err != nil {
 		return nil, err
 	}
@@ -153,15 +197,13 @@ func (s *Server) checkUpstream(ctx context.Context, id store.Identity) (*store.I
 		// on: one of the two upstream tokens is lost.
 		return nil, fmt.Errorf("store upstream grant: %w", err)
 	}
-	fresh := idp.vouchable(current)
-	if fresh.Subject != id.Subject {
-		return nil, fmt.Errorf("refresh upstream: the IdP answered about another user")
+	return &current, nil
+}
+
+func (s *Server) dropUpstreamGrant(ctx context.Context, id string) {
+	if err := s.store.DeleteUpstreamGrant(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.log.WarnContext(ctx, "delete ended upstream grant", "err", err)
 	}
-	if fresh.Email == "" && fresh.Name == "" && len(fresh.Groups) == 0 {
-		return nil, nil // the IdP said the grant lives, and nothing about the user
-	}
-	fresh.UpstreamGrant = id.UpstreamGrant
-	return &fresh, nil
 }
 
 var errLostCheck = errors.New("authserver: another check of the upstream grant won")

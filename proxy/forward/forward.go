@@ -49,6 +49,10 @@ type HeaderNames struct {
 	Groups        string
 	ClientID      string
 	Assertion     string
+	// UpstreamToken carries the user's IdP access token, given per
+	// request (WithUpstreamToken): "Bearer <token>" in Authorization, the
+	// bare token in any other header.
+	UpstreamToken string
 }
 
 // Options configure a Forwarder.
@@ -91,6 +95,15 @@ type Forwarder struct {
 }
 
 type identityKey struct{}
+
+type upstreamTokenKey struct{}
+
+// WithUpstreamToken gives the forwarded request the user's IdP access
+// token, sent when HeaderNames.UpstreamToken is set. It is per request,
+// not part of the cached Identity: the IdP renews it.
+func WithUpstreamToken(ctx context.Context, token string) context.Context {
+	return context.WithValue(ctx, upstreamTokenKey{}, token)
+}
 
 // New returns a Forwarder.
 func New(opts Options) (*Forwarder, error) {
@@ -161,7 +174,7 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, id *Identity
 // under these names is dropped first.
 func (f *Forwarder) ownHeaders() []string {
 	h := f.headers
-	return []string{h.User, h.Email, h.EmailVerified, h.Name, h.Groups, h.ClientID, h.Assertion}
+	return []string{h.User, h.Email, h.EmailVerified, h.Name, h.Groups, h.ClientID, h.Assertion, h.UpstreamToken}
 }
 
 func (f *Forwarder) rewrite(pr *httputil.ProxyRequest) {
@@ -196,6 +209,20 @@ func (f *Forwarder) rewrite(pr *httputil.ProxyRequest) {
 	for _, h := range id.headers {
 		out.Header[h.name] = h.values
 	}
+	if name := f.headers.UpstreamToken; name != "" {
+		if tok := headerSafe(upstreamTokenOf(pr.In.Context())); tok != "" {
+			name = http.CanonicalHeaderKey(name)
+			if name == "Authorization" {
+				tok = "Bearer " + tok
+			}
+			out.Header[name] = []string{tok}
+		}
+	}
+}
+
+func upstreamTokenOf(ctx context.Context) string {
+	tok, _ := ctx.Value(upstreamTokenKey{}).(string)
+	return tok
 }
 
 // clientAddr is the client's address as X-Forwarded-For carries it: the
