@@ -135,6 +135,27 @@ type UpstreamGrant struct {
 	ExpiresAt time.Time
 }
 
+// PersonalToken is a personal access token, stored under the hash of the
+// token (which is never kept): what it stands for, and its lifetime.
+type PersonalToken struct {
+	Hash string
+	// ID names the token in lists, revocations and the audit log.
+	ID   string
+	Name string
+	// Identity is the user as at the token's creation, or as the IdP last
+	// described them; its Subject is the owner.
+	Identity Identity
+	Scopes   []string
+	// Resources are the protected resources (backends) the token is good
+	// for.
+	Resources  []string
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	// ExpiresAt is when it stops working; far in the future for a token
+	// that does not expire.
+	ExpiresAt time.Time
+}
+
 // Consent records that a user approved a client, for exactly these scopes
 // and resources: a later request for more asks again.
 type Consent struct {

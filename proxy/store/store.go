@@ -83,6 +83,19 @@ type Store interface {
 	// particular order: how a logout at the IdP finds a user's sign-ins.
 	UpstreamGrantsOf(ctx context.Context, subject string) ([]UpstreamGrant, error)
 
+	// CreatePersonalToken stores t; ErrAlreadyExists if a live token has
+	// its hash.
+	CreatePersonalToken(ctx context.Context, t PersonalToken) error
+	GetPersonalToken(ctx context.Context, hash string) (PersonalToken, error)
+	// UpdatePersonalToken runs update once on a private copy of the token
+	// under its lock and writes the result unless update fails (its error
+	// is returned unchanged).
+	UpdatePersonalToken(ctx context.Context, hash string, update func(*PersonalToken) error) error
+	DeletePersonalToken(ctx context.Context, hash string) error
+	// PersonalTokensOf lists the live tokens of subject, in no particular
+	// order.
+	PersonalTokensOf(ctx context.Context, subject string) ([]PersonalToken, error)
+
 	// PutConsent creates or replaces the consent of (Subject, ClientID).
 	PutConsent(ctx context.Context, c Consent) error
 	GetConsent(ctx context.Context, subject, clientID string) (Consent, error)
@@ -118,12 +131,13 @@ type Store interface {
 // GCResult counts what GarbageCollect removed.
 type GCResult struct {
 	Clients, AuthRequests, AuthCodes, RefreshTokens, Consents, SigningKeys, Claims, Revocations, Counters, UpstreamGrants int64
+	PersonalTokens                                                                                                        int64
 }
 
 // Total is the number of records removed.
 func (r GCResult) Total() int64 {
 	return r.Clients + r.AuthRequests + r.AuthCodes + r.RefreshTokens + r.Consents + r.SigningKeys + r.Claims + r.Revocations + r.Counters +
-		r.UpstreamGrants
+		r.UpstreamGrants + r.PersonalTokens
 }
 
 // Option configures a backend when it is opened.

@@ -32,6 +32,7 @@ type Store struct {
 	revocations map[string]store.Revocation
 	counters    map[string]counter
 	upstream    map[string]store.UpstreamGrant
+	personal    map[string]store.PersonalToken
 	now         func() time.Time
 }
 
@@ -51,6 +52,7 @@ func New(opts ...store.Option) *Store {
 		revocations: map[string]store.Revocation{},
 		counters:    map[string]counter{},
 		upstream:    map[string]store.UpstreamGrant{},
+		personal:    map[string]store.PersonalToken{},
 	}
 }
 
@@ -124,5 +126,6 @@ func (s *Store) GarbageCollect(ctx context.Context, now time.Time) (store.GCResu
 		Revocations:    gcMap(s.revocations, func(r store.Revocation) time.Time { return r.ExpiresAt }, now),
 		Counters:       gcMap(s.counters, func(c counter) time.Time { return c.expires }, now),
 		UpstreamGrants: upstreamGrants.gc(s.upstream, now),
+		PersonalTokens: personalTokens.gc(s.personal, now),
 	}, nil
 }

@@ -30,6 +30,7 @@ func (s *Store) GarbageCollect(ctx context.Context, now time.Time) (store.GCResu
 		{claimTag, false, &res.Claims},
 		{counterTag, false, &res.Counters},
 		{upstreamGrants.tag, true, &res.UpstreamGrants},
+		{personalTokens.tag, true, &res.PersonalTokens},
 	} {
 		n, err := s.collect(ctx, c.tag, c.family, now)
 		*c.n = n

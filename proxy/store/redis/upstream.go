@@ -2,7 +2,6 @@ package redis
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/mcpgate/mcpgate/proxy/store"
@@ -64,22 +63,6 @@ func upstreamSubjectSet(subject string) string { return "upstream-of:" + subject
 // name grants deleted since (a delete leaves the set to GarbageCollect):
 // they read as not found and are skipped.
 func (s *Store) UpstreamGrantsOf(ctx context.Context, subject string) ([]store.UpstreamGrant, error) {
-	ids, err := s.rdb.SMembers(ctx, s.familyKey(upstreamSubjectSet(subject))).Result()
-	if err != nil {
-		return nil, s.fail(ctx, "list upstream grants", err)
-	}
-	now := s.now()
-	var out []store.UpstreamGrant
-	for _, id := range ids {
-		g, err := upstreamGrants.read(ctx, s.rdb, s, id, now)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			continue
-		case err != nil:
-			return nil, s.fail(ctx, "list upstream grants", err)
-		case g.Subject == subject:
-			out = append(out, g)
-		}
-	}
-	return out, nil
+	return membersOf(ctx, s, upstreamGrants, upstreamSubjectSet(subject), "list upstream grants",
+		func(g store.UpstreamGrant) bool { return g.Subject == subject })
 }

@@ -27,6 +27,7 @@ func (s *Store) GarbageCollect(ctx context.Context, now time.Time) (store.GCResu
 			{&r.Revocations, gcTable("revocations")},
 			{&r.Counters, gcTable("counters")},
 			{&r.UpstreamGrants, upstreamGrants.gc},
+			{&r.PersonalTokens, personalTokens.gc},
 		} {
 			if *step.n, err = step.gc(ctx, tx, now); err != nil {
 				return err

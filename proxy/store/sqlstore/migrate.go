@@ -155,6 +155,21 @@ CREATE INDEX upstream_grants_expires_at ON upstream_grants (expires_at);
 CREATE INDEX upstream_grants_subject ON upstream_grants (subject);`,
 	// Which of several upstream IdPs a pending sign-in was sent to.
 	`ALTER TABLE auth_requests ADD COLUMN upstream TEXT NOT NULL DEFAULT ''`,
+	// Personal access tokens, under the hash of the token.
+	`CREATE TABLE personal_tokens (
+	hash TEXT NOT NULL PRIMARY KEY,
+	id TEXT NOT NULL,
+	subject TEXT NOT NULL,
+	name TEXT NOT NULL,
+	identity TEXT NOT NULL,
+	scopes TEXT NOT NULL,
+	resources TEXT NOT NULL,
+	created_at BIGINT,
+	last_used_at BIGINT,
+	expires_at BIGINT
+);
+CREATE INDEX personal_tokens_expires_at ON personal_tokens (expires_at);
+CREATE INDEX personal_tokens_subject ON personal_tokens (subject);`,
 }
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -53,21 +53,26 @@ var upstreamGrantsOfSQL = "SELECT " + upstreamGrants.colList + " FROM upstream_g
 
 // UpstreamGrantsOf implements store.Store.
 func (s *Store) UpstreamGrantsOf(ctx context.Context, subject string) ([]store.UpstreamGrant, error) {
-	rows, err := s.reads.QueryContext(ctx, upstreamGrantsOfSQL, subject, s.nowMS())
+	return listRows(ctx, s, "list upstream grants", upstreamGrants, upstreamGrantsOfSQL, subject, s.nowMS())
+}
+
+// listRows runs query, a SELECT of t's columns, and scans every row.
+func listRows[T any](ctx context.Context, s *Store, op string, t *table[T], query string, args ...any) ([]T, error) {
+	rows, err := s.reads.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, s.fail("list upstream grants", err)
+		return nil, s.fail(op, err)
 	}
 	defer rows.Close()
-	var list []store.UpstreamGrant
+	var list []T
 	for rows.Next() {
-		var g store.UpstreamGrant
-		if err := rows.Scan(upstreamGrants.dest(&g)...); err != nil {
-			return nil, s.fail("list upstream grants", err)
+		var v T
+		if err := rows.Scan(t.dest(&v)...); err != nil {
+			return nil, s.fail(op, err)
 		}
-		list = append(list, g)
+		list = append(list, v)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, s.fail("list upstream grants", err)
+		return nil, s.fail(op, err)
 	}
 	return list, nil
 }

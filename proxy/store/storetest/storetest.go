@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Revocations", revocationTests},
 		{"Counters", counterTests},
 		{"UpstreamGrants", upstreamGrantTests},
+		{"PersonalTokens", personalTokenTests},
 		{"GarbageCollect", gcTests},
 		{"Times", timeTests},
 	}
