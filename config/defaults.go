@@ -55,7 +55,8 @@ func Default() *Config {
 			// access token still works on another replica.
 			RevocationPollInterval: 5 * time.Second,
 		},
-		Policy: Policy{SignIn: SignInPolicy{RequireVerifiedEmail: true}},
+		Policy: Policy{SignIn: SignInPolicy{RequireVerifiedEmail: true},
+			PersonalTokens: PersonalTokensPolicy{Enabled: true, MaxLifetime: 90 * 24 * time.Hour}},
 		Session: Session{
 			TTL:         12 * time.Hour,
 			ConsentTTL:  0,

@@ -73,6 +73,7 @@ func TestLoadFixtures(t *testing.T) {
 				AllowedEmails:       []string{"contractor@partner.example"},
 				RequiredGroups:      []string{"mcp-users"},
 			},
+			PersonalTokens: PersonalTokensPolicy{Enabled: true, MaxLifetime: 720 * time.Hour, AllowNoExpiry: true, AllowedGroups: []string{"mcp-users"}},
 			Rules: []Rule{
 				{
 					Name:   "engineers",

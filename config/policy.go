@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Policy decides who may sign in and what each person may use. It is the
@@ -17,6 +18,24 @@ type Policy struct {
 	// environment, MCPGATE_POLICY_RULES holds them as a JSON array of
 	// objects with the same keys; it replaces the file's list whole.
 	Rules []Rule `yaml:"rules"`
+	// PersonalTokens says who may make personal access tokens on the
+	// account page, and for how long.
+	PersonalTokens PersonalTokensPolicy `yaml:"personal_tokens"`
+}
+
+// PersonalTokensPolicy governs personal access tokens, for clients that
+// cannot do OAuth.
+type PersonalTokensPolicy struct {
+	// Enabled lets users make them (default true); turned off, those made
+	// before stop working too.
+	Enabled bool `yaml:"enabled"`
+	// MaxLifetime caps their lifetime (default 90 days: 2160h); the
+	// account page offers 7, 30 and 90 days up to it.
+	MaxLifetime time.Duration `yaml:"max_lifetime"`
+	// AllowNoExpiry offers tokens that live until revoked.
+	AllowNoExpiry bool `yaml:"allow_no_expiry"`
+	// AllowedGroups, when set, limits them to members of one of these.
+	AllowedGroups []string `yaml:"allowed_groups"`
 }
 
 // SignInPolicy says who may sign in at all. Empty lists do not restrict.
@@ -84,6 +103,12 @@ func (c *Config) validatePolicy(p *Problems) {
 		checkEmail(p, fmt.Sprintf("policy.signin.allowed_emails[%d]", i), e, false)
 	}
 	checkNames(p, "policy.signin.required_groups", s.RequiredGroups)
+	if t := c.Policy.PersonalTokens; t.MaxLifetime < 0 {
+		p.add("policy.personal_tokens.max_lifetime", "must not be negative")
+	} else if t.MaxLifetime > 0 && t.MaxLifetime < time.Hour {
+		p.add("policy.personal_tokens.max_lifetime", "must be at least 1h")
+	}
+	checkNames(p, "policy.personal_tokens.allowed_groups", c.Policy.PersonalTokens.AllowedGroups)
 	validateRules(p, "policy.rules", c.Policy.Rules, c.MCP.Scopes, "mcp.scopes", c.idpNames())
 }
 

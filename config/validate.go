@@ -314,7 +314,7 @@ func checkListen(p *Problems, listen string) {
 // shadow or sit under.
 func ownPaths() []string {
 	return []string{
-		"/authorize", "/token", "/register", "/revoke", "/jwks", "/consent",
+		"/authorize", "/token", "/register", "/revoke", "/jwks", "/consent", "/account",
 		CallbackPath, oauth.BackChannelLogoutPath, "/.well-known",
 	}
 }

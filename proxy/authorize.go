@@ -71,7 +71,7 @@ func (s *Server) follow(c echo.Context, out authserver.Outcome, browserID string
 			SubjectExpiry: time.Now().Add(s.cookies.ttl).Unix(),
 		}
 		switch prev, _ := s.cookies.read(c.Request(), time.Now()); {
-		case out.SessionStarted && s.reuseSignIn:
+		case out.SessionStarted && (s.reuseSignIn || out.KeepIdentity):
 			st.Identity = s.cookies.sealIdentity(out.SignedIn, out.AuthTime)
 		case !out.SessionStarted && prev.Subject == st.Subject:
 			// Signed in from the session, which keeps its identity and

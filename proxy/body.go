@@ -131,7 +131,7 @@ func (s *Server) refuse(c echo.Context, status int, message string) error {
 
 func (s *Server) isPageRoute(route string) bool {
 	_, callback := s.callbacks[route]
-	return route == "/authorize" || route == "/consent" || route == oauth.ChooserPath || callback
+	return route == "/authorize" || route == "/consent" || route == oauth.ChooserPath || callback || isAccountRoute(route)
 }
 
 // readBrowserForm reads the form of a browser POST (/authorize, /consent):

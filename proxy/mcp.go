@@ -37,7 +37,7 @@ func (s *Server) mcp(c echo.Context, rt *Route) error {
 	}
 	now := time.Now()
 	v, fail := s.authenticate(r.Context(), r, now)
-	if fail == nil && v.principal.Audience != rt.Resource {
+	if fail == nil && !v.principal.For(rt.Resource) {
 		// Tokens are audience-bound: one for another backend is no good
 		// here, whatever it could do there.
 		fail = errOtherResource

@@ -15,6 +15,7 @@ import (
 	"github.com/mcpgate/mcpgate/proxy/audit"
 	"github.com/mcpgate/mcpgate/proxy/authserver"
 	"github.com/mcpgate/mcpgate/proxy/oauth"
+	"github.com/mcpgate/mcpgate/proxy/pat"
 	"github.com/mcpgate/mcpgate/proxy/principal"
 	"github.com/mcpgate/mcpgate/proxy/signer"
 )
@@ -174,7 +175,10 @@ func New(opts Options) (*Server, error) {
 		cookies:   newCookieCodec(opts.CookieSecret, u.Scheme == "https", opts.SessionTTL),
 		log:       log,
 
-		verifier:       &principal.JWTVerifier{Keys: opts.Keys, Issuer: cfg.Issuer, Resources: routeResources(opts.Routes)},
+		// Personal access tokens by their prefix, everything else as
+		// mcpgate's JWTs.
+		verifier: principal.ByPrefix{Prefix: pat.Prefix, Match: opts.AuthServer.PersonalTokens(),
+			Other: &principal.JWTVerifier{Keys: opts.Keys, Issuer: cfg.Issuer, Resources: routeResources(opts.Routes)}},
 		revocations:    opts.Revocations,
 		allowedOrigins: opts.AllowedOrigins,
 		tokens:         newTokenCache(tokenCacheSize),
@@ -227,6 +231,11 @@ func (s *Server) handlers() *echo.Echo {
 		e.GET(path, s.callback(idp))
 	}
 	e.POST(oauth.ChooserPath, s.chooseIdP)
+	e.GET(authserver.AccountPath, s.accountPage)
+	e.GET(accountSignInPath, s.accountSignIn)
+	e.POST(accountSignOutPath, s.accountSignOut)
+	e.POST(accountTokensPath, s.accountCreateToken)
+	e.POST(accountRevokePath, s.accountRevokeToken)
 	// Browser-based MCP clients (MCP Inspector) call these cross-origin.
 	// They use no cookies, so any origin may call them.
 	api := e.Group("", allowAnyOrigin)

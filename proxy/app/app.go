@@ -158,7 +158,8 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 		ServiceAccounts: accounts,
 		Policy:          a.Policy,
 		Resources:       a.resources(),
-	}, authserver.Deps{Store: a.Store, Signer: keys, IdPs: idps, Logger: a.log, ClientMetadata: metadata, Revoked: a.Revoked, Audit: a.auditSignIn()})
+	}, authserver.Deps{Store: a.Store, Signer: keys, IdPs: idps, Logger: a.log, ClientMetadata: metadata, Revoked: a.Revoked, Audit: a.auditSignIn(),
+		TokenAudit: a.auditTokens()})
 	if err != nil {
 		return err
 	}

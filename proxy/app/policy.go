@@ -22,6 +22,11 @@ func policyWith(cfg *config.Config, rules []config.Rule) *policy.Policy {
 		AllowedEmails:        p.SignIn.AllowedEmails,
 		RequiredGroups:       p.SignIn.RequiredGroups,
 		RequireVerifiedEmail: p.SignIn.RequireVerifiedEmail,
+	}, PersonalTokens: policy.PersonalTokens{
+		Disabled:      !p.PersonalTokens.Enabled,
+		MaxLifetime:   p.PersonalTokens.MaxLifetime,
+		AllowNoExpiry: p.PersonalTokens.AllowNoExpiry,
+		AllowedGroups: p.PersonalTokens.AllowedGroups,
 	}}
 	for _, r := range rules {
 		pc.Rules = append(pc.Rules, policy.Rule{
@@ -67,6 +72,23 @@ func (a *App) ReloadPolicy(cfg *config.Config) error {
 		}
 	}
 	return nil
+}
+
+// auditTokens writes the personal access tokens made and revoked to the
+// audit log, if there is one: the token's ID as target, never the token.
+// Its uses are the mcp_request lines whose client_id is "pat:" + the ID.
+func (a *App) auditTokens() func(authserver.TokenEvent) {
+	if a.Audit == nil {
+		return nil
+	}
+	return func(e authserver.TokenEvent) {
+		rec := &audit.Record{Time: time.Now(), Event: "personal_token", Subject: e.Subject, IdP: e.IdP, Email: e.Email,
+			Kind: "personal_token", Target: e.TokenID, Decision: e.Action}
+		if e.RevokedBy != "" && e.RevokedBy != e.Subject {
+			rec.Reason = "revoked by " + e.RevokedBy
+		}
+		a.Audit.Write(rec)
+	}
 }
 
 // auditSignIn writes sign-in decisions to the audit log, if there is one.

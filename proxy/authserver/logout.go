@@ -92,7 +92,9 @@ func (s *Server) endUpstreamGrant(ctx context.Context, id string) error {
 	if err := s.store.DeleteUpstreamGrant(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("delete upstream grant: %w", err)
 	}
-	if err := s.revokeGrant(ctx, id); err != nil {
+	// Personal access tokens name the grant too, and are trusted without
+	// a store read for up to PersonalTokenRecheck.
+	if err := s.revokeFor(ctx, id, max(s.cfg.AccessTokenTTL, PersonalTokenRecheck)); err != nil {
 		return fmt.Errorf("revoke upstream grant: %w", err)
 	}
 	return nil

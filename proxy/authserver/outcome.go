@@ -25,6 +25,9 @@ type Outcome struct {
 	// SessionStarted says the upstream vouched for SignedIn just now (a
 	// new session), rather than the browser's session.
 	SessionStarted bool
+	// KeepIdentity keeps SignedIn in the session even without
+	// session.reuse_sign_in: the account page needs it.
+	KeepIdentity bool
 	// AuthTime is when SignedIn signed in at the IdP.
 	AuthTime time.Time
 	// Refused is a user the sign-in policy keeps out: the HTTP layer shows

@@ -65,8 +65,14 @@ const revocationMargin = time.Minute
 // revokeGrant ends a grant: its refresh tokens at once, its access tokens
 // wherever they are presented, within the replicas' revocation poll.
 func (s *Server) revokeGrant(ctx context.Context, familyID string) error {
+	return s.revokeFor(ctx, familyID, s.cfg.AccessTokenTTL)
+}
+
+// revokeFor records the revocation of id for as long as a token naming it
+// may be honoured without reading the store: lifetime, and a margin.
+func (s *Server) revokeFor(ctx context.Context, id string, lifetime time.Duration) error {
 	now := s.now()
-	r := store.Revocation{FamilyID: familyID, RevokedAt: now, ExpiresAt: now.Add(s.cfg.AccessTokenTTL + revocationMargin)}
+	r := store.Revocation{FamilyID: id, RevokedAt: now, ExpiresAt: now.Add(lifetime + revocationMargin)}
 	if err := s.store.RevokeGrant(ctx, r); err != nil {
 		return err
 	}

@@ -79,7 +79,9 @@ type Server struct {
 	idps     []IdP
 	revoked  Revoked
 	audit    func(SignInDecision)
-	clients  *clientCache
+	// tokenAudit records personal access tokens made and revoked.
+	tokenAudit func(TokenEvent)
+	clients    *clientCache
 	// upstreamTokens are the IdP access tokens sent to backends lately.
 	upstreamTokens upstreamTokens
 	log            *slog.Logger
@@ -101,6 +103,9 @@ type Deps struct {
 	Revoked Revoked
 	// Audit records every sign-in decision; may be nil.
 	Audit func(SignInDecision)
+	// TokenAudit records every personal access token made or revoked;
+	// may be nil.
+	TokenAudit func(TokenEvent)
 }
 
 // New returns a Server.
@@ -128,13 +133,14 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, store: deps.Store, signer: deps.Signer, idps: deps.IdPs, log: log, Now: time.Now,
-		static:   map[string]StaticClient{},
-		accounts: map[string]ServiceAccount{},
-		cimd:     deps.ClientMetadata,
-		revoked:  deps.Revoked,
-		audit:    deps.Audit,
-		clients:  newClientCache(),
-		tracking: cfg.Upstream,
+		static:     map[string]StaticClient{},
+		accounts:   map[string]ServiceAccount{},
+		cimd:       deps.ClientMetadata,
+		revoked:    deps.Revoked,
+		audit:      deps.Audit,
+		tokenAudit: deps.TokenAudit,
+		clients:    newClientCache(),
+		tracking:   cfg.Upstream,
 	}
 	for _, c := range cfg.StaticClients {
 		s.static[c.Client.ID] = c

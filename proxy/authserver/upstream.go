@@ -178,10 +178,13 @@ func (s *Server) signedIn(ctx context.Context, req store.AuthRequest, identity s
 	if d := pol.SignIn(who); !d.Allowed {
 		return s.refuseSignIn(ctx, req, identity, d.Reason), nil
 	}
-	req.Scopes = grantable(s.rulesFor(req.Resource), who, req.Scopes)
 	if s.audit != nil {
 		s.audit(SignInDecision{Subject: identity.Subject, IdP: identity.IdP, Email: identity.Email, ClientID: req.ClientID, Allowed: true})
 	}
+	if accountRequest(req) {
+		return s.accountSignedIn(ctx, req, identity), nil
+	}
+	req.Scopes = grantable(s.rulesFor(req.Resource), who, req.Scopes)
 	if !req.ConsentGiven {
 		// The browser's session said this user had approved the client for
 		// all of this; make sure the user who actually signed in has.

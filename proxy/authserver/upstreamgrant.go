@@ -200,9 +200,11 @@ func (s *Server) renewUpstreamGrant(ctx context.Context, refresher upstream.Refr
 	return &current, nil
 }
 
+// dropUpstreamGrant ends a sign-in the IdP no longer vouches for,
+// everywhere: the access and personal tokens naming it too.
 func (s *Server) dropUpstreamGrant(ctx context.Context, id string) {
-	if err := s.store.DeleteUpstreamGrant(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.log.WarnContext(ctx, "delete ended upstream grant", "err", err)
+	if err := s.endUpstreamGrant(ctx, id); err != nil {
+		s.log.WarnContext(ctx, "end upstream grant", "err", err)
 	}
 }
 

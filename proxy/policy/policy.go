@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/mcpgate/mcpgate/proxy/principal"
 )
@@ -32,8 +33,23 @@ func (k Kind) String() string {
 
 // Config is a policy as written in the configuration (policy: there).
 type Config struct {
-	SignIn SignIn
-	Rules  []Rule
+	SignIn         SignIn
+	Rules          []Rule
+	PersonalTokens PersonalTokens
+}
+
+// PersonalTokens says who may make personal access tokens, and for how
+// long.
+type PersonalTokens struct {
+	// Disabled forbids them: none is made, and those made before stop
+	// working.
+	Disabled bool
+	// MaxLifetime caps a token's lifetime; 0 is 90 days.
+	MaxLifetime time.Duration
+	// AllowNoExpiry lets a token live until revoked.
+	AllowNoExpiry bool
+	// AllowedGroups, when set, limits them to members of one of these.
+	AllowedGroups []string
 }
 
 // SignIn says who may sign in; empty lists do not restrict.
@@ -81,8 +97,9 @@ func (p Permissions) of(k Kind) []string {
 
 // Policy is a compiled, immutable policy.
 type Policy struct {
-	signIn signIn
-	rules  []rule
+	signIn   signIn
+	personal PersonalTokens
+	rules    []rule
 	// scoped are the scopes some rule names: only the principals such a
 	// rule matches may be granted them.
 	scoped map[string]bool
@@ -118,7 +135,11 @@ func New(c Config) *Policy {
 			groups:         slices.Clone(c.SignIn.RequiredGroups),
 			verifiedEmails: c.SignIn.RequireVerifiedEmail,
 		},
-		scoped: map[string]bool{},
+		scoped:   map[string]bool{},
+		personal: c.PersonalTokens,
+	}
+	if p.personal.MaxLifetime <= 0 {
+		p.personal.MaxLifetime = DefaultTokenLifetime
 	}
 	for _, r := range c.Rules {
 		cr := rule{name: r.Name, emails: compilePatterns(r.Emails, true), clients: compilePatterns(r.Clients, false),

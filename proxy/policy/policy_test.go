@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcpgate/mcpgate/proxy/principal"
 )
@@ -176,5 +177,38 @@ func TestPattern(t *testing.T) {
 		if got := compilePattern(tt.pattern).match(tt.subject); got != tt.want {
 			t.Errorf("pattern %q on %q: got %v, want %v", tt.pattern, tt.subject, got, tt.want)
 		}
+	}
+}
+
+func TestPersonalTokens(t *testing.T) {
+	day := 24 * time.Hour
+	eng := &principal.Principal{Groups: []string{"eng"}}
+	sales := &principal.Principal{Groups: []string{"sales"}}
+	tests := []struct {
+		name          string
+		cfg           PersonalTokens
+		who           *principal.Principal
+		wantRefused   string
+		wantLifetimes []time.Duration
+	}{
+		{name: "defaults: everyone, up to 90 days", who: sales, wantLifetimes: []time.Duration{7 * day, 30 * day, 90 * day}},
+		{name: "turned off", cfg: PersonalTokens{Disabled: true}, who: eng, wantRefused: "turned off", wantLifetimes: []time.Duration{7 * day, 30 * day, 90 * day}},
+		{name: "groups: a member", cfg: PersonalTokens{AllowedGroups: []string{"eng"}}, who: eng, wantLifetimes: []time.Duration{7 * day, 30 * day, 90 * day}},
+		{name: "groups: not a member", cfg: PersonalTokens{AllowedGroups: []string{"eng"}}, who: sales, wantRefused: "not a member", wantLifetimes: []time.Duration{7 * day, 30 * day, 90 * day}},
+		{name: "capped at 30 days", cfg: PersonalTokens{MaxLifetime: 30 * day}, who: eng, wantLifetimes: []time.Duration{7 * day, 30 * day}},
+		{name: "capped at 14 days", cfg: PersonalTokens{MaxLifetime: 14 * day}, who: eng, wantLifetimes: []time.Duration{7 * day, 14 * day}},
+		{name: "capped at a day", cfg: PersonalTokens{MaxLifetime: day}, who: eng, wantLifetimes: []time.Duration{day}},
+		{name: "no expiry allowed", cfg: PersonalTokens{AllowNoExpiry: true}, who: eng, wantLifetimes: []time.Duration{7 * day, 30 * day, 90 * day, 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := New(Config{PersonalTokens: tt.cfg})
+			if got := p.PersonalTokens(tt.who); (tt.wantRefused == "") != (got == "") || !strings.Contains(got, tt.wantRefused) {
+				t.Errorf("PersonalTokens: got %q, want %q", got, tt.wantRefused)
+			}
+			if got := p.TokenLifetimes(); !slices.Equal(got, tt.wantLifetimes) {
+				t.Errorf("TokenLifetimes: got %v, want %v", got, tt.wantLifetimes)
+			}
+		})
 	}
 }

@@ -16,6 +16,10 @@ type Kind string
 // KindAccessToken is an OAuth access token mcpgate issued (RFC 9068 JWT).
 const KindAccessToken Kind = "access_token"
 
+// KindPersonalToken is a personal access token a user made on the account
+// page.
+const KindPersonalToken Kind = "personal_token"
+
 // Principal is the verified caller of an MCP request.
 type Principal struct {
 	// Subject is stable and unique across IdPs ("<issuer>#<sub>"), or a
@@ -30,9 +34,11 @@ type Principal struct {
 	IdP      string
 	ClientID string
 	Scopes   []string
-	// Audience is the resource the token was issued for.
-	Audience string
-	Kind     Kind
+	// Audience is the resource the token was issued for; Resources, when
+	// set instead, the several it is good for (a personal access token).
+	Audience  string
+	Resources []string
+	Kind      Kind
 	// GrantID is the grant (refresh family) the token belongs to, by
 	// which a revocation finds it; empty for grants without one
 	// (client_credentials).
@@ -54,6 +60,19 @@ func (p *Principal) HasScope(scope string) bool {
 	return false
 }
 
+// For reports whether the token is good for resource.
+func (p *Principal) For(resource string) bool {
+	if p.Audience == resource {
+		return true
+	}
+	for _, r := range p.Resources {
+		if r == resource {
+			return true
+		}
+	}
+	return false
+}
+
 // Verifier turns a bearer token into the principal it stands for.
 type Verifier interface {
 	// Verify returns the principal, or a *Refusal saying why the token is
@@ -66,3 +85,20 @@ type Verifier interface {
 type Refusal struct{ Description string }
 
 func (r *Refusal) Error() string { return "principal: token refused: " + r.Description }
+
+// ByPrefix verifies the tokens that start with Prefix with Match and all
+// others with Other: each kind of token goes to its one verifier, and a
+// token of one kind is never tried as another.
+type ByPrefix struct {
+	Prefix string
+	Match  Verifier
+	Other  Verifier
+}
+
+// Verify implements Verifier.
+func (b ByPrefix) Verify(ctx context.Context, token string, now time.Time) (*Principal, error) {
+	if len(token) >= len(b.Prefix) && token[:len(b.Prefix)] == b.Prefix {
+		return b.Match.Verify(ctx, token, now)
+	}
+	return b.Other.Verify(ctx, token, now)
+}

@@ -1,0 +1,246 @@
+package e2e_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/mcpgate/mcpgate/config"
+	"github.com/mcpgate/mcpgate/proxy/oauth"
+	"github.com/mcpgate/mcpgate/proxy/pat"
+)
+
+var newTokenField = regexp.MustCompile(`<code id="new-token">([^<]+)</code>`)
+
+// accountSignIn signs browser b in on the account page through the
+// gateway's IdP and returns the page.
+func (g *gateway) accountSignIn(t *testing.T, b *browser) string {
+	t.Helper()
+	resp := b.get(g.URL + "/account")
+	if page := readBody(t, resp); resp.StatusCode != http.StatusOK || !strings.Contains(page, `href="/account/signin"`) {
+		t.Fatalf("account page, signed out: %d\n%s", resp.StatusCode, page)
+	}
+	resp = b.get(g.URL + "/account/signin")
+	readBody(t, resp)
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("account sign-in: %d", resp.StatusCode)
+	}
+	cb, err := g.IdP.Login(context.Background(), b.client, resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatalf("upstream login: %v", err)
+	}
+	if back := g.followCallback(t, b, cb.String()); back.String() != "/account" {
+		t.Fatalf("after the sign-in: sent to %s, want /account", back)
+	}
+	resp = b.get(g.URL + "/account")
+	page := readBody(t, resp)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "Signed in as") {
+		t.Fatalf("account page, signed in: %d\n%s", resp.StatusCode, page)
+	}
+	return page
+}
+
+// createToken posts the new-token form of page and returns the token
+// shown.
+func (g *gateway) createToken(t *testing.T, b *browser, page string, form url.Values) (string, string) {
+	t.Helper()
+	form.Set("csrf", csrfField.FindStringSubmatch(page)[1])
+	resp := b.postForm(g.URL+"/account/tokens", form)
+	body := readBody(t, resp)
+	m := newTokenField.FindStringSubmatch(body)
+	if resp.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("create token: %d\n%s", resp.StatusCode, body)
+	}
+	return m[1], body
+}
+
+// TestPersonalAccessTokens: a user signs in on the account page, makes a
+// token (shown once, stored only as its hash), calls the MCP endpoint
+// with it as themselves, and revokes it, after which it is refused; the
+// audit log has its creation, use and revocation; a mistyped token is
+// refused by its checksum.
+func TestPersonalAccessTokens(t *testing.T) {
+	dir := t.TempDir()
+	db, auditPath := filepath.Join(dir, "mcpgate.db"), filepath.Join(dir, "audit.log")
+	backend := startRecordingBackend(t)
+	g := startGateway(t, gatewayOptions{store: "sqlite://" + db, mutate: func(c *config.Config) {
+		c.Backend.URL = backend.URL
+		c.Audit.Path = auditPath
+		c.Session.ReuseSignIn = false // the account page keeps its own identity
+	}})
+	b := newBrowser(t)
+	page := g.accountSignIn(t, b)
+	token, shown := g.createToken(t, b, page, url.Values{"name": {"nightly CI"}, "lifetime": {"720"}, "server": {g.resource()}})
+	if !pat.Valid(token) || !strings.HasPrefix(token, "mcpgate_pat_") {
+		t.Fatalf("got token %q, want an mcpgate_pat_ token with a valid checksum", token)
+	}
+	if !strings.Contains(shown, "not shown again") {
+		t.Errorf("the page with the new token does not say it is shown once")
+	}
+
+	t.Run("shown once, stored as its hash only", func(t *testing.T) {
+		resp := b.get(g.URL + "/account")
+		again := readBody(t, resp)
+		if strings.Contains(again, token) || !strings.Contains(again, "nightly CI") {
+			t.Errorf("the account page after: token shown again %v, token listed %v", strings.Contains(again, token), strings.Contains(again, "nightly CI"))
+		}
+		list, err := g.App.Store.PersonalTokensOf(context.Background(), g.IdP.Issuer()+"#"+g.IdP.Subject)
+		if err != nil || len(list) != 1 || list[0].Hash != oauth.Hash(token) {
+			t.Fatalf("the store holds %+v (%v), want one token under its hash", list, err)
+		}
+		for _, f := range []string{db, db + "-wal"} {
+			raw, err := os.ReadFile(f)
+			if err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(raw), token) || strings.Contains(string(raw), token[len(pat.Prefix):]) {
+				t.Errorf("%s holds the token in clear", f)
+			}
+		}
+	})
+
+	t.Run("the token calls the MCP endpoint as its user", func(t *testing.T) {
+		if status := mcpStatus(t, g, token); status != http.StatusOK {
+			t.Fatalf("MCP request with the token: %d", status)
+		}
+		if got, want := backend.last().Get("X-Forwarded-User"), g.IdP.Issuer()+"#"+g.IdP.Subject; got != want {
+			t.Errorf("backend saw user %q, want %q", got, want)
+		}
+	})
+
+	t.Run("a mistyped token is refused", func(t *testing.T) {
+		typo := token[:len(token)-8] + strings.Map(func(r rune) rune { return r ^ 1 }, token[len(token)-8:len(token)-7]) + token[len(token)-7:]
+		status, _ := g.postMCP(t, typo, `{"jsonrpc":"2.0","id":1,"method":"ping"}`)
+		if status != http.StatusUnauthorized {
+			t.Errorf("mistyped token: %d, want 401", status)
+		}
+	})
+
+	t.Run("revoked, it is refused", func(t *testing.T) {
+		resp := b.get(g.URL + "/account")
+		page := readBody(t, resp)
+		id := regexp.MustCompile(`name="id" value="([^"]+)"`).FindStringSubmatch(page)
+		if id == nil {
+			t.Fatalf("no revoke button:\n%s", page)
+		}
+		resp = b.postForm(g.URL+"/account/tokens/revoke", url.Values{"csrf": {csrfField.FindStringSubmatch(page)[1]}, "id": {id[1]}})
+		readBody(t, resp)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("revoke: %d", resp.StatusCode)
+		}
+		if status := mcpStatus(t, g, token); status != http.StatusUnauthorized {
+			t.Errorf("MCP request with the revoked token: %d, want 401", status)
+		}
+	})
+
+	t.Run("the audit log has its creation, use and revocation", func(t *testing.T) {
+		raw := g.auditLog(t, auditPath)
+		for _, want := range []string{`"event":"personal_token"`, `"decision":"create"`, `"client_id":"pat:`, `"decision":"revoke"`} {
+			if !strings.Contains(raw, want) {
+				t.Errorf("audit log lacks %s:\n%s", want, raw)
+			}
+		}
+		if strings.Contains(raw, token) {
+			t.Error("the audit log holds the token")
+		}
+	})
+}
+
+// TestAccountPageRefusals: the account pages cannot be framed, and their
+// forms are refused without the page's CSRF token, from another
+// browser, or from a session since signed out; a token asks for at least
+// one server and a lifetime offered.
+func TestAccountPageRefusals(t *testing.T) {
+	g := startGateway(t, gatewayOptions{})
+	b := newBrowser(t)
+	page := g.accountSignIn(t, b)
+	csrf := csrfField.FindStringSubmatch(page)[1]
+
+	resp := b.get(g.URL + "/account")
+	readBody(t, resp)
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || resp.Header.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("account page framing headers: CSP %q, X-Frame-Options %q", csp, resp.Header.Get("X-Frame-Options"))
+	}
+	good := func() url.Values {
+		return url.Values{"csrf": {csrf}, "name": {"t"}, "lifetime": {"168"}, "server": {g.resource()}}
+	}
+	tests := []struct {
+		name       string
+		browser    *browser
+		form       url.Values
+		wantStatus int
+		wantText   string
+	}{
+		{"no csrf token", b, func() url.Values { f := good(); f.Del("csrf"); return f }(), http.StatusForbidden, "not sent from the page"},
+		{"another browser", newBrowser(t), good(), http.StatusForbidden, "session has ended"},
+		{"no server", b, func() url.Values { f := good(); f.Del("server"); return f }(), http.StatusBadRequest, "at least one MCP server"},
+		{"a server not served", b, func() url.Values { f := good(); f.Set("server", "https://evil.example/mcp"); return f }(), http.StatusBadRequest, "not served here"},
+		{"a lifetime not offered", b, func() url.Values { f := good(); f.Set("lifetime", "0"); return f }(), http.StatusBadRequest, "lifetimes offered"},
+		{"no name", b, func() url.Values { f := good(); f.Set("name", " "); return f }(), http.StatusBadRequest, "Give the token a name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := tt.browser.postForm(g.URL+"/account/tokens", tt.form)
+			body := readBody(t, resp)
+			if resp.StatusCode != tt.wantStatus || !strings.Contains(body, tt.wantText) || newTokenField.MatchString(body) {
+				t.Errorf("got %d, want %d with %q and no token:\n%s", resp.StatusCode, tt.wantStatus, tt.wantText, body)
+			}
+		})
+	}
+	t.Run("a form of a session since signed out", func(t *testing.T) {
+		resp := b.postForm(g.URL+"/account/signout", url.Values{"csrf": {csrf}})
+		readBody(t, resp)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("sign out: %d", resp.StatusCode)
+		}
+		resp = b.postForm(g.URL+"/account/tokens", good())
+		if body := readBody(t, resp); resp.StatusCode != http.StatusForbidden || newTokenField.MatchString(body) {
+			t.Errorf("after signing out: %d\n%s", resp.StatusCode, body)
+		}
+	})
+}
+
+// TestPersonalTokenDeprovisioning: a personal access token stops working
+// once the IdP no longer grants its user access: checked with the IdP
+// when a replica reads the token, and then, through the revocation of the
+// sign-in the IdP ended, at once for the tokens of that sign-in a
+// replica holds in memory.
+func TestPersonalTokenDeprovisioning(t *testing.T) {
+	backend := startRecordingBackend(t)
+	g, hostile := startHostileGatewayWith(t, nil, func(c *config.Config) { c.Backend.URL = backend.URL })
+	idp := newRotatingIdP(hostile)
+	b := newBrowser(t)
+	resp := b.get(g.URL + "/account/signin")
+	readBody(t, resp)
+	resp = b.get(resp.Header.Get("Location")) // the scripted IdP signs in at once
+	readBody(t, resp)
+	if back := g.followCallback(t, b, resp.Header.Get("Location")); back.String() != "/account" {
+		t.Fatalf("after the sign-in: %s", back)
+	}
+	resp = b.get(g.URL + "/account")
+	page := readBody(t, resp)
+	form := url.Values{"name": {"ci"}, "lifetime": {"168"}, "server": {g.resource()}}
+	held, _ := g.createToken(t, b, page, form)
+	fresh, _ := g.createToken(t, b, page, form)
+
+	if status := mcpStatus(t, g, held); status != http.StatusOK {
+		t.Fatalf("a token before the user was disabled: %d", status)
+	}
+	idp.mu.Lock()
+	idp.disabled = true
+	idp.mu.Unlock()
+	if status := mcpStatus(t, g, fresh); status != http.StatusUnauthorized {
+		t.Errorf("a token first read after the user was disabled: %d, want 401", status)
+	}
+	if status := mcpStatus(t, g, held); status != http.StatusUnauthorized {
+		t.Errorf("a token held in memory, after the IdP refused the user: %d, want 401", status)
+	}
+	if page := readBody(t, b.get(g.URL+"/account")); !strings.Contains(page, `href="/account/signin"`) {
+		t.Errorf("the account page after the IdP ended the sign-in: still signed in")
+	}
+}
