@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -110,5 +111,31 @@ func benchmarkForward(b *testing.B, backend string) {
 				}
 			})
 		})
+	}
+}
+
+// TestPersonalTokenTarget: mcpgate called with a personal access token,
+// made on the account page, answers like with an access token.
+func TestPersonalTokenTarget(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	backend, err := StartBackend(BackendStatic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backend.Close()
+	gw, err := StartMCPGateWith(ctx, backend.List[0].URL, TokenPersonal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Close()
+	tg := gw.List[0]
+	if !strings.HasPrefix(tg.Token, "mcpgate_pat_") {
+		t.Fatalf("got token %.20q…, want a personal access token", tg.Token)
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	defer client.CloseIdleConnections()
+	if err := call(client, tg); err != nil {
+		t.Fatal(err)
 	}
 }

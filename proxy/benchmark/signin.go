@@ -85,6 +85,45 @@ func (g *Gateway) AccessToken(ctx context.Context) (string, error) {
 	return g.exchange(ctx, clientID, u.Query().Get("code"), verifier)
 }
 
+var newToken = regexp.MustCompile(`<code id="new-token">([^<]+)</code>`)
+
+// PersonalToken gets a personal access token the way a user does: sign in
+// on the account page through the IdP, make a token for the MCP endpoint.
+func (g *Gateway) PersonalToken(ctx context.Context) (string, error) {
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	_, upstreamURL, err := fetch(ctx, browser, http.MethodGet, g.URL+"/account/signin", nil, http.StatusFound)
+	if err != nil {
+		return "", fmt.Errorf("benchmark: account sign-in: %w", err)
+	}
+	callback, err := devidp.SubmitLogin(ctx, browser, upstreamURL, "Bench User", "bench@example.com", []string{"engineering", "bench"})
+	if err != nil {
+		return "", err
+	}
+	if _, _, err := fetch(ctx, browser, http.MethodGet, callback.String(), nil, http.StatusFound); err != nil {
+		return "", fmt.Errorf("benchmark: callback: %w", err)
+	}
+	page, _, err := fetch(ctx, browser, http.MethodGet, g.URL+"/account", nil, http.StatusOK)
+	if err != nil {
+		return "", fmt.Errorf("benchmark: account page: %w", err)
+	}
+	csrf := consentCSRF.FindStringSubmatch(page)
+	if csrf == nil {
+		return "", fmt.Errorf("benchmark: account page: no form in %.200q", page)
+	}
+	form := url.Values{"csrf": {html.UnescapeString(csrf[1])}, "name": {"benchmark"}, "lifetime": {"168"}, "server": {g.MCPURL()}}
+	page, _, err = fetch(ctx, browser, http.MethodPost, g.URL+"/account/tokens", form, http.StatusOK)
+	if err != nil {
+		return "", fmt.Errorf("benchmark: make token: %w", err)
+	}
+	m := newToken.FindStringSubmatch(page)
+	if m == nil {
+		return "", errNoToken
+	}
+	return m[1], nil
+}
+
 func (g *Gateway) registerClient(ctx context.Context) (string, error) {
 	body, _ := json.Marshal(map[string]any{
 		"client_name":                "mcpgate benchmark",

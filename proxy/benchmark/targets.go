@@ -3,6 +3,7 @@ package benchmark
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -82,14 +83,35 @@ func StartBare(_ context.Context, backendURL string) (*Servers, error) {
 	return s, nil
 }
 
+// The kinds of token the mcpgate target is called with.
+const (
+	TokenAccess   = "access"
+	TokenPersonal = "pat"
+)
+
 // StartMCPGate starts mcpgate (with its IdP) in front of backendURL and
-// signs in for a token: (c).
+// signs in for an access token: (c).
 func StartMCPGate(ctx context.Context, backendURL string) (*Servers, error) {
+	return StartMCPGateWith(ctx, backendURL, TokenAccess)
+}
+
+// StartMCPGateWith is StartMCPGate with a token of kind (TokenAccess or
+// TokenPersonal).
+func StartMCPGateWith(ctx context.Context, backendURL, kind string) (*Servers, error) {
 	gw, err := StartGateway(ctx, backendURL)
 	if err != nil {
 		return nil, err
 	}
-	token, err := gw.AccessToken(ctx)
+	get := gw.AccessToken
+	switch kind {
+	case TokenAccess:
+	case TokenPersonal:
+		get = gw.PersonalToken
+	default:
+		gw.Close()
+		return nil, fmt.Errorf("benchmark: unknown token kind %q", kind)
+	}
+	token, err := get(ctx)
 	if err != nil {
 		gw.Close()
 		return nil, err

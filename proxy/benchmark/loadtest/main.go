@@ -74,6 +74,8 @@ func main() {
 	var auditPath string
 	flag.IntVar(&policyRules, "policy-rules", 0, "give mcpgate this many policy rules, all applying to the caller (policy.SyntheticRules)")
 	flag.StringVar(&auditPath, "audit", "", "give mcpgate an audit log at this path")
+	var tokenKind string
+	flag.StringVar(&tokenKind, "token", benchmark.TokenAccess, "call mcpgate with an OAuth access token (access) or a personal access token (pat)")
 	flag.StringVar(&backendURL, "backend-url", "", "internal: the backend the bare and mcpgate roles forward to")
 	flag.Parse()
 	if role == "mcpgate" || (role == "" && o.servers == "inproc") {
@@ -88,9 +90,14 @@ func main() {
 	if auditPath != "" {
 		o.mcpgateArgs = append(o.mcpgateArgs, "-audit", auditPath)
 	}
+	o.mcpgateArgs = append(o.mcpgateArgs, "-token", tokenKind)
+	if tokenKind != benchmark.TokenAccess && o.servers != "process" {
+		fmt.Fprintln(os.Stderr, "loadtest: -token needs -servers process")
+		os.Exit(2)
+	}
 
 	if role != "" {
-		if err := serveRole(role, o.backend, backendURL, profile, o.timeout); err != nil {
+		if err := serveRole(role, o.backend, backendURL, tokenKind, profile, o.timeout); err != nil {
 			fmt.Fprintln(os.Stderr, "loadtest:", err)
 			os.Exit(1)
 		}

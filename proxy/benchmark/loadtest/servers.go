@@ -31,7 +31,7 @@ type childHello struct {
 // serveRole is the child's side: start the role's servers, say where they
 // are, and serve until stdin closes (the parent is done or gone) or the
 // lifetime bound passes.
-func serveRole(role, backend, backendURL, profile string, lifetime time.Duration) error {
+func serveRole(role, backend, backendURL, tokenKind, profile string, lifetime time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var (
@@ -44,7 +44,7 @@ func serveRole(role, backend, backendURL, profile string, lifetime time.Duration
 	case "bare":
 		s, err = benchmark.StartBare(ctx, backendURL)
 	case "mcpgate":
-		s, err = benchmark.StartMCPGate(ctx, backendURL)
+		s, err = benchmark.StartMCPGateWith(ctx, backendURL, tokenKind)
 	default:
 		err = fmt.Errorf("unknown role %q", role)
 	}
