@@ -20,11 +20,12 @@ const (
 	accountSignOutPath = authserver.AccountPath + "/signout"
 	accountTokensPath  = authserver.AccountPath + "/tokens"
 	accountRevokePath  = authserver.AccountPath + "/tokens/revoke"
+	accountClientsPath = authserver.AccountPath + "/clients/revoke"
 )
 
 func isAccountRoute(route string) bool {
 	switch route {
-	case authserver.AccountPath, accountSignInPath, accountSignOutPath, accountTokensPath, accountRevokePath:
+	case authserver.AccountPath, accountSignInPath, accountSignOutPath, accountTokensPath, accountRevokePath, accountClientsPath:
 		return true
 	}
 	return false
@@ -35,6 +36,7 @@ type accountView struct {
 	User      string
 	Refused   string
 	Tokens    []tokenView
+	Clients   []clientView
 	Lifetimes []lifetimeView
 	Servers   []serverView
 	// NewToken is the token just made, shown this once.
@@ -49,6 +51,10 @@ type tokenView struct {
 	Scopes, Servers                      string
 }
 
+type clientView struct {
+	ID, Name, Provenance, FirstUsed, LastUsed, Scopes, Servers string
+}
+
 type lifetimeView struct {
 	Value, Label string
 }
@@ -57,7 +63,8 @@ type serverView struct {
 	Resource, Label string
 }
 
-var accountPaths = map[string]string{"signout": accountSignOutPath, "tokens": accountTokensPath, "revoke": accountRevokePath}
+var accountPaths = map[string]string{"signout": accountSignOutPath, "tokens": accountTokensPath, "revoke": accountRevokePath,
+	"clients": accountClientsPath}
 
 // accountPage shows the signed-in user their personal access tokens, or
 // the way to sign in.
@@ -85,6 +92,14 @@ func (s *Server) renderAccount(c echo.Context, status int, st browserState, id *
 			label = rt.Name + " (" + rt.Path + ")"
 		}
 		v.Servers = append(v.Servers, serverView{Resource: rt.Resource, Label: label})
+	}
+	clients, err := s.as.ConnectedClients(ctx, id.Subject)
+	if err != nil {
+		return s.pageFailure(c, err)
+	}
+	for _, cl := range clients {
+		v.Clients = append(v.Clients, clientView{ID: cl.ClientID, Name: cl.Name, Provenance: cl.Provenance, FirstUsed: day(cl.FirstUsed),
+			LastUsed: day(cl.LastUsed), Scopes: joinComma(cl.Scopes), Servers: s.serverLabels(cl.Resources)})
 	}
 	tokens, err := s.as.PersonalTokensOf(ctx, id.Subject)
 	if err != nil {
@@ -158,6 +173,17 @@ func (s *Server) accountCreateToken(c echo.Context) error {
 		return s.pageFailure(c, err)
 	}
 	return s.renderAccount(c, http.StatusOK, st, id, accountView{NewToken: token, NewTokenName: rec.Name})
+}
+
+func (s *Server) accountRevokeClient(c echo.Context) error {
+	form, _, id, done, err := s.accountForm(c)
+	if done {
+		return err
+	}
+	if err := s.as.RevokeClient(c.Request().Context(), id.Subject, form.Get("client")); err != nil {
+		return s.pageFailure(c, err)
+	}
+	return c.Redirect(http.StatusSeeOther, authserver.AccountPath)
 }
 
 func (s *Server) accountRevokeToken(c echo.Context) error {

@@ -176,6 +176,24 @@ func (s *Server) matchRedirect(client store.Client, requested string) (string, b
 	return clientreg.MatchRedirectURI(client.RedirectURIs, requested)
 }
 
+// clientName is how pages name client, and who vouches for the name.
+func clientName(client store.Client) (name, provenance string) {
+	name = client.Name
+	if name == "" {
+		name = client.ID
+	}
+	provenance = "The application chose this name itself; it is not verified."
+	switch client.Source {
+	case oauth.SourceConfig:
+		provenance = "Registered by your administrators."
+	case oauth.SourceCIMD:
+		if u, err := url.Parse(client.ID); err == nil {
+			provenance = "Described by a document published at " + u.Host + "."
+		}
+	}
+	return name, provenance
+}
+
 func consentPrompt(req store.AuthRequest, client store.Client, email string, prior *store.Consent) *ConsentPrompt {
 	host := req.RedirectURI
 	if u, err := url.Parse(req.RedirectURI); err == nil {
@@ -184,19 +202,7 @@ func consentPrompt(req store.AuthRequest, client store.Client, email string, pri
 			host = u.Scheme + ":"
 		}
 	}
-	name := client.Name
-	if name == "" {
-		name = client.ID
-	}
-	provenance := "The application chose this name itself; it is not verified."
-	switch client.Source {
-	case oauth.SourceConfig:
-		provenance = "Registered by your administrators."
-	case "cimd":
-		if u, err := url.Parse(client.ID); err == nil {
-			provenance = "Described by a document published at " + u.Host + "."
-		}
-	}
+	name, provenance := clientName(client)
 	p := &ConsentPrompt{
 		Provenance:       provenance,
 		Resource:         req.Resource,

@@ -65,7 +65,11 @@ const revocationMargin = time.Minute
 // revokeGrant ends a grant: its refresh tokens at once, its access tokens
 // wherever they are presented, within the replicas' revocation poll.
 func (s *Server) revokeGrant(ctx context.Context, familyID string) error {
-	return s.revokeFor(ctx, familyID, s.cfg.AccessTokenTTL)
+	if err := s.revokeFor(ctx, familyID, s.cfg.AccessTokenTTL); err != nil {
+		return err
+	}
+	s.dropGrant(ctx, familyID)
+	return nil
 }
 
 // revokeFor records the revocation of id for as long as a token naming it

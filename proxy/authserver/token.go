@@ -113,6 +113,7 @@ func (s *Server) exchangeCode(ctx context.Context, client store.Client, r TokenR
 		return TokenResponse{}, err
 	}
 	s.markClientUsed(ctx, client)
+	s.recordGrant(ctx, rt, now)
 	return resp, nil
 }
 
@@ -255,6 +256,9 @@ func (s *Server) refresh(ctx context.Context, client store.Client, r TokenReques
 	access := next
 	access.Scopes = accessScopes
 	resp, err := s.tokenResponse(ctx, client, access, secret, now)
+	if err == nil {
+		s.touchGrant(ctx, next, now)
+	}
 	return resp, err
 }
 

@@ -244,3 +244,51 @@ func TestPersonalTokenDeprovisioning(t *testing.T) {
 		t.Errorf("the account page after the IdP ended the sign-in: still signed in")
 	}
 }
+
+// TestConnectedClients: the account page lists the MCP clients that hold
+// access to the user's account, with who vouches for their name and when
+// they were used; revoking one ends its refresh token at once, its access
+// token at the MCP endpoint, and the user's consent to it.
+func TestConnectedClients(t *testing.T) {
+	backend := startRecordingBackend(t)
+	g := startGateway(t, gatewayOptions{mutate: func(c *config.Config) { c.Backend.URL = backend.URL }})
+	c := g.registerPublic(t)
+	tokens := g.exchange(t, c, g.code(t, c))
+	if tokens.Status != http.StatusOK {
+		t.Fatalf("sign-in: %d %s", tokens.Status, tokens.Error)
+	}
+	tokens = g.refresh(t, c, tokens.RefreshToken) // a use, noted
+	other := g.registerPublic(t)
+	otherTokens := g.exchange(t, other, g.code(t, other))
+
+	b := newBrowser(t)
+	page := g.accountSignIn(t, b)
+	for _, want := range []string{"Connected applications", "test client", "it is not verified", `value="` + c.ID + `"`, `value="` + other.ID + `"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the account page lacks %q:\n%s", want, page)
+		}
+	}
+	resp := b.postForm(g.URL+"/account/clients/revoke", url.Values{"csrf": {csrfField.FindStringSubmatch(page)[1]}, "client": {c.ID}})
+	readBody(t, resp)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("revoke client: %d", resp.StatusCode)
+	}
+	if res := g.refresh(t, c, tokens.RefreshToken); res.Error != "invalid_grant" {
+		t.Errorf("refresh of the revoked client: %d %q, want invalid_grant", res.Status, res.Error)
+	}
+	if status := mcpStatus(t, g, tokens.AccessToken); status != http.StatusUnauthorized {
+		t.Errorf("access token of the revoked client: %d, want 401", status)
+	}
+	if status := mcpStatus(t, g, otherTokens.AccessToken); status != http.StatusOK {
+		t.Errorf("access token of the other client: %d, want 200", status)
+	}
+	page = readBody(t, b.get(g.URL+"/account"))
+	if strings.Contains(page, `value="`+c.ID+`"`) || !strings.Contains(page, `value="`+other.ID+`"`) {
+		t.Errorf("after the revocation the page lists the revoked client, or not the other")
+	}
+	// The consent went with it: the client's next sign-in asks again.
+	resp = newBrowser(t).get(g.authorizeURL(c, nil))
+	if body := readBody(t, resp); resp.StatusCode != http.StatusOK || !strings.Contains(body, `name="decision"`) {
+		t.Errorf("authorize after the revocation: %d, want the consent page", resp.StatusCode)
+	}
+}

@@ -135,6 +135,20 @@ type UpstreamGrant struct {
 	ExpiresAt time.Time
 }
 
+// Grant is a refresh family as the account page shows it: the client that
+// holds it, for what, since when and last used when. It lives as long as
+// the family and goes with its revocation.
+type Grant struct {
+	FamilyID   string
+	Subject    string
+	ClientID   string
+	Scopes     []string
+	Resource   string
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	ExpiresAt  time.Time
+}
+
 // PersonalToken is a personal access token, stored under the hash of the
 // token (which is never kept): what it stands for, and its lifetime.
 type PersonalToken struct {

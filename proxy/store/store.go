@@ -83,6 +83,15 @@ type Store interface {
 	// particular order: how a logout at the IdP finds a user's sign-ins.
 	UpstreamGrantsOf(ctx context.Context, subject string) ([]UpstreamGrant, error)
 
+	// CreateGrant stores g; ErrAlreadyExists if its family has a live one.
+	CreateGrant(ctx context.Context, g Grant) error
+	// UpdateGrant runs update once on a private copy of the family's grant
+	// and writes the result unless update fails (its error is returned).
+	UpdateGrant(ctx context.Context, familyID string, update func(*Grant) error) error
+	DeleteGrant(ctx context.Context, familyID string) error
+	// GrantsOf lists the live grants of subject, in no particular order.
+	GrantsOf(ctx context.Context, subject string) ([]Grant, error)
+
 	// CreatePersonalToken stores t; ErrAlreadyExists if a live token has
 	// its hash.
 	CreatePersonalToken(ctx context.Context, t PersonalToken) error
@@ -131,13 +140,13 @@ type Store interface {
 // GCResult counts what GarbageCollect removed.
 type GCResult struct {
 	Clients, AuthRequests, AuthCodes, RefreshTokens, Consents, SigningKeys, Claims, Revocations, Counters, UpstreamGrants int64
-	PersonalTokens                                                                                                        int64
+	PersonalTokens, Grants                                                                                                int64
 }
 
 // Total is the number of records removed.
 func (r GCResult) Total() int64 {
 	return r.Clients + r.AuthRequests + r.AuthCodes + r.RefreshTokens + r.Consents + r.SigningKeys + r.Claims + r.Revocations + r.Counters +
-		r.UpstreamGrants + r.PersonalTokens
+		r.UpstreamGrants + r.PersonalTokens + r.Grants
 }
 
 // Option configures a backend when it is opened.

@@ -33,6 +33,7 @@ type Store struct {
 	counters    map[string]counter
 	upstream    map[string]store.UpstreamGrant
 	personal    map[string]store.PersonalToken
+	grants      map[string]store.Grant
 	now         func() time.Time
 }
 
@@ -53,6 +54,7 @@ func New(opts ...store.Option) *Store {
 		counters:    map[string]counter{},
 		upstream:    map[string]store.UpstreamGrant{},
 		personal:    map[string]store.PersonalToken{},
+		grants:      map[string]store.Grant{},
 	}
 }
 
@@ -127,5 +129,6 @@ func (s *Store) GarbageCollect(ctx context.Context, now time.Time) (store.GCResu
 		Counters:       gcMap(s.counters, func(c counter) time.Time { return c.expires }, now),
 		UpstreamGrants: upstreamGrants.gc(s.upstream, now),
 		PersonalTokens: personalTokens.gc(s.personal, now),
+		Grants:         grants.gc(s.grants, now),
 	}, nil
 }

@@ -31,6 +31,7 @@ func (s *Store) GarbageCollect(ctx context.Context, now time.Time) (store.GCResu
 		{counterTag, false, &res.Counters},
 		{upstreamGrants.tag, true, &res.UpstreamGrants},
 		{personalTokens.tag, true, &res.PersonalTokens},
+		{grants.tag, true, &res.Grants},
 	} {
 		n, err := s.collect(ctx, c.tag, c.family, now)
 		*c.n = n

@@ -28,6 +28,7 @@ func (s *Store) GarbageCollect(ctx context.Context, now time.Time) (store.GCResu
 			{&r.Counters, gcTable("counters")},
 			{&r.UpstreamGrants, upstreamGrants.gc},
 			{&r.PersonalTokens, personalTokens.gc},
+			{&r.Grants, grants.gc},
 		} {
 			if *step.n, err = step.gc(ctx, tx, now); err != nil {
 				return err

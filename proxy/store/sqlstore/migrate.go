@@ -170,6 +170,19 @@ CREATE INDEX upstream_grants_subject ON upstream_grants (subject);`,
 );
 CREATE INDEX personal_tokens_expires_at ON personal_tokens (expires_at);
 CREATE INDEX personal_tokens_subject ON personal_tokens (subject);`,
+	// Each refresh family as its user's account page lists it.
+	`CREATE TABLE grants (
+	family_id TEXT NOT NULL PRIMARY KEY,
+	subject TEXT NOT NULL,
+	client_id TEXT NOT NULL,
+	scopes TEXT NOT NULL,
+	resource TEXT NOT NULL,
+	created_at BIGINT,
+	last_used_at BIGINT,
+	expires_at BIGINT
+);
+CREATE INDEX grants_expires_at ON grants (expires_at);
+CREATE INDEX grants_subject ON grants (subject);`,
 }
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -23,7 +23,7 @@ func info[R any](t *table[R]) tableInfo {
 	return tableInfo{t.name, t.cols, t.nkey, t.insertSQL, t.getSQL, t.lockSQL, t.updateSQL, t.deleteSQL, t.gcSQL}
 }
 
-var tables = []tableInfo{info(clients), info(authRequests), info(authCodes), info(refreshTokens), info(consents), info(signingKeys), info(upstreamGrants), info(personalTokens)}
+var tables = []tableInfo{info(clients), info(authRequests), info(authCodes), info(refreshTokens), info(consents), info(signingKeys), info(upstreamGrants), info(personalTokens), info(grants)}
 
 var placeholder = regexp.MustCompile(`\$(\d+)`)
 

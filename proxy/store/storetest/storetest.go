@@ -41,6 +41,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Counters", counterTests},
 		{"UpstreamGrants", upstreamGrantTests},
 		{"PersonalTokens", personalTokenTests},
+		{"Grants", grantTests},
 		{"GarbageCollect", gcTests},
 		{"Times", timeTests},
 	}
