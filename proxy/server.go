@@ -237,6 +237,7 @@ func (s *Server) handlers() *echo.Echo {
 	e.POST(accountTokensPath, s.accountCreateToken)
 	e.POST(accountRevokePath, s.accountRevokeToken)
 	e.POST(accountClientsPath, s.accountRevokeClient)
+	s.accountAPIRoutes(e)
 	// Browser-based MCP clients (MCP Inspector) call these cross-origin.
 	// They use no cookies, so any origin may call them.
 	api := e.Group("", allowAnyOrigin)

@@ -292,3 +292,65 @@ func TestConnectedClients(t *testing.T) {
 		t.Errorf("authorize after the revocation: %d, want the consent page", resp.StatusCode)
 	}
 }
+
+// TestAccountAPI: with an OAuth access token a user lists and revokes
+// their connected clients and personal access tokens as JSON; a personal
+// access token, no token, or another user's item get nothing.
+func TestAccountAPI(t *testing.T) {
+	g := startGateway(t, gatewayOptions{})
+	c := g.registerPublic(t)
+	tokens := g.exchange(t, c, g.code(t, c))
+	b := newBrowser(t)
+	page := g.accountSignIn(t, b)
+	pat, _ := g.createToken(t, b, page, url.Values{"name": {"script"}, "lifetime": {"168"}, "server": {g.resource()}})
+
+	call := func(method, path, bearer, body string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, g.URL+path, strings.NewReader(body))
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, readBody(t, resp)
+	}
+	status, body := call(http.MethodGet, "/account/api/clients", tokens.AccessToken, "")
+	if status != http.StatusOK || !strings.Contains(body, `"client_id":"`+c.ID+`"`) {
+		t.Errorf("list clients: %d %s", status, body)
+	}
+	status, body = call(http.MethodGet, "/account/api/tokens", tokens.AccessToken, "")
+	id := regexp.MustCompile(`"id":"([^"]+)","name":"script"`).FindStringSubmatch(body)
+	if status != http.StatusOK || id == nil || strings.Contains(body, pat) {
+		t.Fatalf("list tokens: %d %s", status, body)
+	}
+	for _, tc := range []struct {
+		name, method, path, bearer, body string
+		want                             int
+	}{
+		{"no token", http.MethodGet, "/account/api/tokens", "", "", http.StatusUnauthorized},
+		{"a personal access token", http.MethodGet, "/account/api/tokens", pat, "", http.StatusUnauthorized},
+		{"revoke with nothing named", http.MethodPost, "/account/api/tokens/revoke", tokens.AccessToken, `{}`, http.StatusBadRequest},
+		{"revoke a token that is not the user's", http.MethodPost, "/account/api/tokens/revoke", tokens.AccessToken, `{"id":"someone-elses"}`, http.StatusNotFound},
+	} {
+		if status, body := call(tc.method, tc.path, tc.bearer, tc.body); status != tc.want {
+			t.Errorf("%s: %d %s, want %d", tc.name, status, body, tc.want)
+		}
+	}
+	if status, body := call(http.MethodPost, "/account/api/tokens/revoke", tokens.AccessToken, `{"id":"`+id[1]+`"}`); status != http.StatusNoContent {
+		t.Fatalf("revoke token: %d %s", status, body)
+	}
+	if status := mcpStatus(t, g, pat); status != http.StatusUnauthorized {
+		t.Errorf("the revoked personal token at the MCP endpoint: %d", status)
+	}
+	if status, body := call(http.MethodPost, "/account/api/clients/revoke", tokens.AccessToken, `{"client_id":"`+c.ID+`"}`); status != http.StatusNoContent {
+		t.Fatalf("revoke client: %d %s", status, body)
+	}
+	if status, _ := call(http.MethodGet, "/account/api/tokens", tokens.AccessToken, ""); status != http.StatusUnauthorized {
+		t.Errorf("the API with the access token of the client just revoked: %d, want 401", status)
+	}
+}
