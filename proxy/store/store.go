@@ -91,6 +91,9 @@ type Store interface {
 	DeleteGrant(ctx context.Context, familyID string) error
 	// GrantsOf lists the live grants of subject, in no particular order.
 	GrantsOf(ctx context.Context, subject string) ([]Grant, error)
+	// AllGrants lists up to limit live grants of every user, in no
+	// particular order (the administrators' view).
+	AllGrants(ctx context.Context, limit int) ([]Grant, error)
 
 	// CreatePersonalToken stores t; ErrAlreadyExists if a live token has
 	// its hash.
@@ -104,6 +107,8 @@ type Store interface {
 	// PersonalTokensOf lists the live tokens of subject, in no particular
 	// order.
 	PersonalTokensOf(ctx context.Context, subject string) ([]PersonalToken, error)
+	// AllPersonalTokens lists up to limit live tokens of every user.
+	AllPersonalTokens(ctx context.Context, limit int) ([]PersonalToken, error)
 
 	// PutConsent creates or replaces the consent of (Subject, ClientID).
 	PutConsent(ctx context.Context, c Consent) error

@@ -67,3 +67,26 @@ func (s *Store) GrantsOf(ctx context.Context, subject string) ([]store.Grant, er
 	}
 	return out, nil
 }
+
+// AllGrants implements store.Store.
+func (s *Store) AllGrants(ctx context.Context, limit int) ([]store.Grant, error) {
+	if err := s.rlock(ctx, "list grants"); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	return allLive(s.grants, grants, s.now(), limit), nil
+}
+
+// allLive lists up to limit live records of m.
+func allLive[V any](m map[string]V, k kind[string, V], now time.Time, limit int) []V {
+	var out []V
+	for id := range m {
+		if len(out) >= limit {
+			break
+		}
+		if live, err := k.get(m, id, now); err == nil {
+			out = append(out, live)
+		}
+	}
+	return out
+}

@@ -77,3 +77,12 @@ func (s *Store) PersonalTokensOf(ctx context.Context, subject string) ([]store.P
 	}
 	return out, nil
 }
+
+// AllPersonalTokens implements store.Store.
+func (s *Store) AllPersonalTokens(ctx context.Context, limit int) ([]store.PersonalToken, error) {
+	if err := s.rlock(ctx, "list personal tokens"); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	return allLive(s.personal, personalTokens, s.now(), limit), nil
+}

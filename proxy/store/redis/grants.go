@@ -59,3 +59,8 @@ func (s *Store) GrantsOf(ctx context.Context, subject string) ([]store.Grant, er
 	return membersOf(ctx, s, grants, grantSubjectSet(subject), "list grants",
 		func(g store.Grant) bool { return g.Subject == subject })
 }
+
+// AllGrants implements store.Store, from the expiry index.
+func (s *Store) AllGrants(ctx context.Context, limit int) ([]store.Grant, error) {
+	return allLive(ctx, s, grants, limit, "list grants")
+}

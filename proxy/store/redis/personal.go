@@ -3,7 +3,10 @@ package redis
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/mcpgate/mcpgate/proxy/store"
 )
@@ -84,6 +87,34 @@ func membersOf[T, W any](ctx context.Context, s *Store, k kind[T, W], family, op
 		case err != nil:
 			return nil, s.fail(ctx, op, err)
 		case mine(v):
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// AllPersonalTokens implements store.Store, from the expiry index.
+func (s *Store) AllPersonalTokens(ctx context.Context, limit int) ([]store.PersonalToken, error) {
+	return allLive(ctx, s, personalTokens, limit, "list personal tokens")
+}
+
+// allLive reads up to limit records of kind k that the expiry index holds
+// as not yet expired.
+func allLive[T, W any](ctx context.Context, s *Store, k kind[T, W], limit int, op string) ([]T, error) {
+	now := s.now()
+	ids, err := s.rdb.ZRangeByScore(ctx, s.indexKey(k.tag), &goredis.ZRangeBy{
+		Min: "(" + strconv.FormatInt(nowMillis(now), 10), Max: "+inf", Count: int64(limit)}).Result()
+	if err != nil {
+		return nil, s.fail(ctx, op, err)
+	}
+	var out []T
+	for _, id := range ids {
+		v, err := k.read(ctx, s.rdb, s, id, now)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return nil, s.fail(ctx, op, err)
+		default:
 			out = append(out, v)
 		}
 	}

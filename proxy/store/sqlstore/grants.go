@@ -46,3 +46,10 @@ var grantsOfSQL = "SELECT " + grants.colList + " FROM grants WHERE subject = $1 
 func (s *Store) GrantsOf(ctx context.Context, subject string) ([]store.Grant, error) {
 	return listRows(ctx, s, "list grants", grants, grantsOfSQL, subject, s.nowMS())
 }
+
+var allGrantsSQL = "SELECT " + grants.colList + " FROM grants WHERE " + grants.live(1) + " ORDER BY subject LIMIT $2"
+
+// AllGrants implements store.Store.
+func (s *Store) AllGrants(ctx context.Context, limit int) ([]store.Grant, error) {
+	return listRows(ctx, s, "list grants", grants, allGrantsSQL, s.nowMS(), limit)
+}

@@ -58,3 +58,10 @@ var personalTokensOfSQL = "SELECT " + personalTokens.colList + " FROM personal_t
 func (s *Store) PersonalTokensOf(ctx context.Context, subject string) ([]store.PersonalToken, error) {
 	return listRows(ctx, s, "list personal tokens", personalTokens, personalTokensOfSQL, subject, s.nowMS())
 }
+
+var allPersonalTokensSQL = "SELECT " + personalTokens.colList + " FROM personal_tokens WHERE " + personalTokens.live(1) + " ORDER BY subject LIMIT $2"
+
+// AllPersonalTokens implements store.Store.
+func (s *Store) AllPersonalTokens(ctx context.Context, limit int) ([]store.PersonalToken, error) {
+	return listRows(ctx, s, "list personal tokens", personalTokens, allPersonalTokensSQL, s.nowMS(), limit)
+}

@@ -74,4 +74,22 @@ var grantTests = []test{
 			t.Errorf("GarbageCollect removed %d grants, want 1", res.Grants)
 		}
 	}},
+	{"All", func(t *testing.T, s store.Store) {
+		ctx := t.Context()
+		expired := grant("x1", "carol")
+		expired.ExpiresAt = past
+		for _, g := range []store.Grant{grant("a1", "alice"), grant("b1", "bob"), grant("b2", "bob"), expired} {
+			must(t, "CreateGrant", s.CreateGrant(ctx, g))
+		}
+		all, err := s.AllGrants(ctx, 100)
+		must(t, "AllGrants", err)
+		if len(all) != 3 {
+			t.Errorf("AllGrants: %d grants, want the 3 live ones", len(all))
+		}
+		some, err := s.AllGrants(ctx, 2)
+		must(t, "AllGrants with a limit", err)
+		if len(some) != 2 {
+			t.Errorf("AllGrants with limit 2: %d grants", len(some))
+		}
+	}},
 }

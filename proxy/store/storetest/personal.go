@@ -114,4 +114,22 @@ var personalTokenTests = []test{
 		}
 		wantEqual(t, "PersonalTokensOf", got[0], a2)
 	}},
+	{"All", func(t *testing.T, s store.Store) {
+		ctx := t.Context()
+		expired := personalToken("x1", "carol")
+		expired.ExpiresAt = past
+		for _, p := range []store.PersonalToken{personalToken("a1", "alice"), personalToken("b1", "bob"), expired} {
+			must(t, "CreatePersonalToken", s.CreatePersonalToken(ctx, p))
+		}
+		all, err := s.AllPersonalTokens(ctx, 100)
+		must(t, "AllPersonalTokens", err)
+		if len(all) != 2 {
+			t.Errorf("AllPersonalTokens: %d tokens, want the 2 live ones", len(all))
+		}
+		some, err := s.AllPersonalTokens(ctx, 1)
+		must(t, "AllPersonalTokens with a limit", err)
+		if len(some) != 1 {
+			t.Errorf("AllPersonalTokens with limit 1: %d tokens", len(some))
+		}
+	}},
 }
