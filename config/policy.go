@@ -21,6 +21,10 @@ type Policy struct {
 	// PersonalTokens says who may make personal access tokens on the
 	// account page, and for how long.
 	PersonalTokens PersonalTokensPolicy `yaml:"personal_tokens"`
+	// AdminGroups name the groups whose members see every user's
+	// connected clients and personal access tokens at /account/admin,
+	// and may revoke any of them.
+	AdminGroups []string `yaml:"admin_groups"`
 }
 
 // PersonalTokensPolicy governs personal access tokens, for clients that
@@ -109,6 +113,7 @@ func (c *Config) validatePolicy(p *Problems) {
 		p.add("policy.personal_tokens.max_lifetime", "must be at least 1h")
 	}
 	checkNames(p, "policy.personal_tokens.allowed_groups", c.Policy.PersonalTokens.AllowedGroups)
+	checkNames(p, "policy.admin_groups", c.Policy.AdminGroups)
 	validateRules(p, "policy.rules", c.Policy.Rules, c.MCP.Scopes, "mcp.scopes", c.idpNames())
 }
 

@@ -25,7 +25,8 @@ const (
 
 func isAccountRoute(route string) bool {
 	switch route {
-	case authserver.AccountPath, accountSignInPath, accountSignOutPath, accountTokensPath, accountRevokePath, accountClientsPath:
+	case authserver.AccountPath, accountSignInPath, accountSignOutPath, accountTokensPath, accountRevokePath, accountClientsPath,
+		accountAdminPath, accountAdminRevoke:
 		return true
 	}
 	return false
@@ -43,7 +44,9 @@ type accountView struct {
 	NewToken     string
 	NewTokenName string
 	Problem      string
-	Paths        map[string]string
+	// Admin links the administrators' view.
+	Admin bool
+	Paths map[string]string
 }
 
 type tokenView struct {
@@ -80,7 +83,7 @@ func (s *Server) accountPage(c echo.Context) error {
 func (s *Server) renderAccount(c echo.Context, status int, st browserState, id *store.Identity, v accountView) error {
 	ctx := c.Request().Context()
 	v.CSRF = s.cookies.csrfToken(accountCSRFScope(id), st.BrowserID)
-	v.User, v.Paths = displayName(id), accountPaths
+	v.User, v.Paths, v.Admin = displayName(id), accountPaths, s.as.IsAdmin(*id)
 	refused, lifetimes := s.as.PersonalTokenOffer(*id)
 	v.Refused = refused
 	for _, d := range lifetimes {

@@ -238,6 +238,8 @@ func (s *Server) handlers() *echo.Echo {
 	e.POST(accountRevokePath, s.accountRevokeToken)
 	e.POST(accountClientsPath, s.accountRevokeClient)
 	s.accountAPIRoutes(e)
+	e.GET(accountAdminPath, s.accountAdmin)
+	e.POST(accountAdminRevoke, s.accountAdminRevoke)
 	// Browser-based MCP clients (MCP Inspector) call these cross-origin.
 	// They use no cookies, so any origin may call them.
 	api := e.Group("", allowAnyOrigin)

@@ -27,7 +27,7 @@ func policyWith(cfg *config.Config, rules []config.Rule) *policy.Policy {
 		MaxLifetime:   p.PersonalTokens.MaxLifetime,
 		AllowNoExpiry: p.PersonalTokens.AllowNoExpiry,
 		AllowedGroups: p.PersonalTokens.AllowedGroups,
-	}}
+	}, AdminGroups: p.AdminGroups}
 	for _, r := range rules {
 		pc.Rules = append(pc.Rules, policy.Rule{
 			Name: r.Name, Groups: r.Groups, Emails: r.Emails, Clients: r.Clients, IdPs: r.IdPs, Scope: r.Scope,

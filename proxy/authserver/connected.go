@@ -61,6 +61,11 @@ func (s *Server) ConnectedClients(ctx context.Context, subject string) ([]Connec
 	if err != nil {
 		return nil, internal("list grants", err)
 	}
+	return s.summarize(ctx, grants), nil
+}
+
+// summarize groups one user's grants by client.
+func (s *Server) summarize(ctx context.Context, grants []store.Grant) []ConnectedClient {
 	byClient := map[string]*ConnectedClient{}
 	var out []*ConnectedClient
 	for _, g := range grants {
@@ -93,7 +98,7 @@ func (s *Server) ConnectedClients(ctx context.Context, subject string) ([]Connec
 	for i, c := range out {
 		list[i] = *c
 	}
-	return list, nil
+	return list
 }
 
 func earliest(a, b time.Time) time.Time {

@@ -354,3 +354,53 @@ func TestAccountAPI(t *testing.T) {
 		t.Errorf("the API with the access token of the client just revoked: %d, want 401", status)
 	}
 }
+
+// TestAdminView: a member of policy.admin_groups sees every user's
+// connected clients and tokens and revokes them; anyone else is refused.
+func TestAdminView(t *testing.T) {
+	g, hostile := startHostileGatewayWith(t, nil, func(c *config.Config) { c.Policy.AdminGroups = []string{"ops"} })
+	idp := newRotatingIdP(hostile) // its user is in eng and ops
+	signIn := func() (*browser, string) {
+		b := newBrowser(t)
+		resp := b.get(g.URL + "/account/signin")
+		readBody(t, resp)
+		resp = b.get(resp.Header.Get("Location"))
+		readBody(t, resp)
+		g.followCallback(t, b, resp.Header.Get("Location"))
+		return b, readBody(t, b.get(g.URL+"/account"))
+	}
+	c := g.registerPublic(t)
+	tokens := g.exchange(t, c, hostileCode(t, g, c))
+	b, page := signIn()
+	g.createToken(t, b, page, url.Values{"name": {"deploy"}, "lifetime": {"168"}, "server": {g.resource()}})
+
+	resp := b.get(g.URL + "/account/admin")
+	admin := readBody(t, resp)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(admin, `value="`+c.ID+`"`) || !strings.Contains(admin, "deploy") {
+		t.Fatalf("admin view: %d\n%s", resp.StatusCode, admin)
+	}
+	subject := regexp.MustCompile(`name="subject" value="([^"]+)"`).FindStringSubmatch(admin)[1]
+	resp = b.postForm(g.URL+"/account/admin/revoke", url.Values{"csrf": {csrfField.FindStringSubmatch(admin)[1]},
+		"kind": {"client"}, "subject": {subject}, "id": {c.ID}})
+	readBody(t, resp)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("admin revoke: %d", resp.StatusCode)
+	}
+	if status := mcpStatus(t, g, tokens.AccessToken); status != http.StatusUnauthorized {
+		t.Errorf("the client's access token after the admin revoked it: %d", status)
+	}
+
+	idp.mu.Lock()
+	idp.groups = []string{"eng"}
+	idp.mu.Unlock()
+	other, otherPage := signIn()
+	resp = other.get(g.URL + "/account/admin")
+	if body := readBody(t, resp); resp.StatusCode != http.StatusForbidden || strings.Contains(body, "deploy") {
+		t.Errorf("admin view for a non-admin: %d", resp.StatusCode)
+	}
+	resp = other.postForm(g.URL+"/account/admin/revoke", url.Values{"csrf": {csrfField.FindStringSubmatch(otherPage)[1]},
+		"kind": {"token"}, "subject": {subject}, "id": {"any"}})
+	if readBody(t, resp); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("admin revoke by a non-admin: %d, want 403", resp.StatusCode)
+	}
+}

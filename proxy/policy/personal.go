@@ -50,3 +50,8 @@ func (p *Policy) TokenLifetimes() []time.Duration {
 	}
 	return out
 }
+
+// Admin reports whether who is an administrator of the account pages.
+func (p *Policy) Admin(who *principal.Principal) bool {
+	return p != nil && len(p.admins) > 0 && slices.ContainsFunc(who.Groups, func(g string) bool { return slices.Contains(p.admins, g) })
+}

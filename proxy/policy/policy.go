@@ -36,6 +36,8 @@ type Config struct {
 	SignIn         SignIn
 	Rules          []Rule
 	PersonalTokens PersonalTokens
+	// AdminGroups' members see and revoke every user's grants and tokens.
+	AdminGroups []string
 }
 
 // PersonalTokens says who may make personal access tokens, and for how
@@ -99,6 +101,7 @@ func (p Permissions) of(k Kind) []string {
 type Policy struct {
 	signIn   signIn
 	personal PersonalTokens
+	admins   []string
 	rules    []rule
 	// scoped are the scopes some rule names: only the principals such a
 	// rule matches may be granted them.
@@ -137,6 +140,7 @@ func New(c Config) *Policy {
 		},
 		scoped:   map[string]bool{},
 		personal: c.PersonalTokens,
+		admins:   slices.Clone(c.AdminGroups),
 	}
 	if p.personal.MaxLifetime <= 0 {
 		p.personal.MaxLifetime = DefaultTokenLifetime

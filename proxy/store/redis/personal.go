@@ -102,8 +102,8 @@ func (s *Store) AllPersonalTokens(ctx context.Context, limit int) ([]store.Perso
 // as not yet expired.
 func allLive[T, W any](ctx context.Context, s *Store, k kind[T, W], limit int, op string) ([]T, error) {
 	now := s.now()
-	ids, err := s.rdb.ZRangeByScore(ctx, s.indexKey(k.tag), &goredis.ZRangeBy{
-		Min: "(" + strconv.FormatInt(nowMillis(now), 10), Max: "+inf", Count: int64(limit)}).Result()
+	ids, err := s.rdb.ZRangeArgs(ctx, goredis.ZRangeArgs{Key: s.indexKey(k.tag), ByScore: true,
+		Start: "(" + strconv.FormatInt(nowMillis(now), 10), Stop: "+inf", Count: int64(limit)}).Result()
 	if err != nil {
 		return nil, s.fail(ctx, op, err)
 	}
