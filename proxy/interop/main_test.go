@@ -51,6 +51,8 @@ var npmFiles = []string{
 	"mcp-remote/dist/client.js",
 	"@modelcontextprotocol/inspector/clients/launcher/build/index.js",
 	"@modelcontextprotocol/conformance/dist/index.js",
+	"playwright-core/package.json",
+	"axe-core/axe.min.js",
 }
 
 var (
