@@ -44,6 +44,7 @@ type Config struct {
 	Limits       Limits          `yaml:"limits"`
 	Policy       Policy          `yaml:"policy"`
 	Audit        Audit           `yaml:"audit"`
+	Pages        Pages           `yaml:"pages"`
 
 	// Backends are more MCP servers behind this mcpgate, each at a path of
 	// its own (mcp.path + "/" + name by default) and its own protected

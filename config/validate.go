@@ -90,6 +90,7 @@ func (c *Config) Validate() error {
 	c.validateClients(&p)
 	c.validatePolicy(&p)
 	c.validateBackends(&p)
+	c.Pages.validate(&p)
 	if c.Audit.Path != "" && c.Audit.Path != "stdout" && !printable(c.Audit.Path) {
 		p.add("audit.path", "want stdout or a file path")
 	}
@@ -314,7 +315,7 @@ func checkListen(p *Problems, listen string) {
 // shadow or sit under.
 func ownPaths() []string {
 	return []string{
-		"/authorize", "/token", "/register", "/revoke", "/jwks", "/consent", "/account",
+		"/authorize", "/token", "/register", "/revoke", "/jwks", "/consent", "/account", "/assets",
 		CallbackPath, oauth.BackChannelLogoutPath, "/.well-known",
 	}
 }

@@ -15,17 +15,46 @@ import (
 //go:embed pages/*.html
 var pageFiles embed.FS
 
-var pages = template.Must(template.ParseFS(pageFiles, "pages/*.html"))
+// Branding is the organisation the pages are of (config pages.*).
+type Branding struct {
+	Name string
+	// Logo is an image served at logoPath, and LogoType its content type.
+	Logo     []byte
+	LogoType string
+}
+
+// HasLogo tells the layout to show the logo.
+func (b Branding) HasLogo() bool { return len(b.Logo) > 0 }
+
+const logoPath = "/assets/logo"
+
+// pageTemplates are parsed once; each Server clones them with its
+// branding as the org function.
+var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{"org": func() Branding { return Branding{} }}).
+	ParseFS(pageFiles, "pages/*.html"))
+
+func brandedPages(b Branding) *template.Template {
+	return template.Must(pageTemplates.Clone()).Funcs(template.FuncMap{"org": func() Branding { return b }})
+}
 
 // pageCSP forbids framing (clickjacking of the consent buttons) and every
-// script; images only over HTTPS for client logos. No form-action: browsers
-// apply it to the redirects after the form post, which go to the IdP and
-// the client.
-const pageCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'none'; base-uri 'none'"
+// script; images from mcpgate itself (the logo) and over HTTPS (client
+// logos). No form-action: browsers apply it to the redirects after the
+// form post, which go to the IdP and the client.
+const pageCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; frame-ancestors 'none'; base-uri 'none'"
+
+// logo serves the organisation's logo; an SVG one cannot run scripts.
+func (s *Server) logo(c echo.Context) error {
+	h := c.Response().Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "public, max-age=3600")
+	return c.Blob(http.StatusOK, s.branding.LogoType, s.branding.Logo)
+}
 
 func (s *Server) renderPage(c echo.Context, status int, name string, data any) error {
 	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
+	if err := s.pages.ExecuteTemplate(&buf, name, data); err != nil {
 		s.log.ErrorContext(c.Request().Context(), "render page", "page", name, "err", err)
 		return c.String(http.StatusInternalServerError, "internal error")
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -32,6 +33,8 @@ type Options struct {
 	Keys keySet
 	// Routes are the protected MCP endpoints, each its own resource.
 	Routes []Route
+	// Branding is the organisation the pages show.
+	Branding Branding
 	// Callbacks map the paths where upstream IdPs send the browser back to
 	// the IdPs' names ("" for the only one).
 	Callbacks map[string]string
@@ -107,6 +110,8 @@ type Server struct {
 	machine, cimd bool
 	// callbacks map callback paths to the IdPs they are for.
 	callbacks map[string]string
+	branding  Branding
+	pages     *template.Template
 	cookies   *cookieCodec
 	log       *slog.Logger
 
@@ -170,6 +175,8 @@ func New(opts Options) (*Server, error) {
 		mcpPaths: map[string]bool{},
 
 		callbacks: opts.Callbacks,
+		branding:  opts.Branding,
+		pages:     brandedPages(opts.Branding),
 		machine:   opts.MachineClients,
 		cimd:      opts.ClientMetadataDocuments,
 		cookies:   newCookieCodec(opts.CookieSecret, u.Scheme == "https", opts.SessionTTL),
@@ -239,6 +246,9 @@ func (s *Server) handlers() *echo.Echo {
 	e.POST(accountClientsPath, s.accountRevokeClient)
 	s.accountAPIRoutes(e)
 	e.GET(accountAdminPath, s.accountAdmin)
+	if s.branding.HasLogo() {
+		e.GET(logoPath, s.logo)
+	}
 	e.POST(accountAdminRevoke, s.accountAdminRevoke)
 	// Browser-based MCP clients (MCP Inspector) call these cross-origin.
 	// They use no cookies, so any origin may call them.

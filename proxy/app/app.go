@@ -170,6 +170,10 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	logo, logoType, err := cfg.Pages.Logo()
+	if err != nil {
+		return fmt.Errorf("app: pages.logo_file: %w", err)
+	}
 	audience := cfg.Backend.Assertion.Audience
 	if audience == "" {
 		audience = cfg.Backend.URL
@@ -179,6 +183,7 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 		Keys:           keys,
 		Routes:         routes,
 		Callbacks:      callbacks(cfg),
+		Branding:       proxy.Branding{Name: cfg.Pages.OrganizationName, Logo: logo, LogoType: logoType},
 		CookieSecret:   secret,
 		SessionTTL:     cfg.Session.TTL,
 		ReuseSignIn:    cfg.Session.ReuseSignIn,

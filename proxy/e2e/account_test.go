@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"os"
@@ -402,5 +403,40 @@ func TestAdminView(t *testing.T) {
 		"kind": {"token"}, "subject": {subject}, "id": {"any"}})
 	if readBody(t, resp); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("admin revoke by a non-admin: %d, want 403", resp.StatusCode)
+	}
+}
+
+// TestBranding: pages.organization_name heads every page and its title,
+// and pages.logo_file is served by mcpgate itself, as an image that
+// cannot run scripts; without a logo there is none to fetch.
+func TestBranding(t *testing.T) {
+	png := "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+	raw, _ := base64.StdEncoding.DecodeString(png)
+	logo := filepath.Join(t.TempDir(), "logo.png")
+	if err := os.WriteFile(logo, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := startGateway(t, gatewayOptions{mutate: func(c *config.Config) {
+		c.Pages = config.Pages{OrganizationName: "Example <Corp>", LogoFile: logo}
+	}})
+	page := readBody(t, newBrowser(t).get(g.URL+"/account"))
+	for _, want := range []string{"<title>Your account · Example &lt;Corp&gt;</title>", `<img src="/assets/logo" alt="">`, "<span>Example &lt;Corp&gt;</span>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the account page lacks %s:\n%s", want, page)
+		}
+	}
+	resp := newBrowser(t).get(g.URL + "/assets/logo")
+	body := readBody(t, resp)
+	if resp.StatusCode != http.StatusOK || body != string(raw) || resp.Header.Get("Content-Type") != "image/png" ||
+		!strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Errorf("logo: %d %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Security-Policy"))
+	}
+
+	plain := startGateway(t, gatewayOptions{})
+	if resp := newBrowser(t).get(plain.URL + "/assets/logo"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("logo without pages.logo_file: %d, want 404", resp.StatusCode)
+	}
+	if page := readBody(t, newBrowser(t).get(plain.URL+"/account")); !strings.Contains(page, "<title>Your account · mcpgate</title>") || strings.Contains(page, `class="org"`) {
+		t.Errorf("the unbranded page: %s", page)
 	}
 }

@@ -86,7 +86,12 @@ type accountBrowserSummary struct {
 func TestAccountPagesInChromium(t *testing.T) {
 	tc := requireToolchain(t)
 	chromium := chromiumPath(t)
-	s := startStack(t, tc, stackOptions{})
+	logo := filepath.Join(t.TempDir(), "logo.svg")
+	svg := `<svg xmlns="http://www.w3.org/2000/svg" width="32" height="32"><rect width="32" height="32" rx="6" fill="#2857d6"/></svg>`
+	if err := os.WriteFile(logo, []byte(svg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startStack(t, tc, stackOptions{env: []string{"MCPGATE_PAGES_ORGANIZATION_NAME=Example Corp", "MCPGATE_PAGES_LOGO_FILE=" + logo}})
 	dir := artifactsDir(t, "account-pages")
 	out, err := runProc(t, "account-browser", 3*time.Minute, []string{tc.node, filepath.Join(tc.nodeDir, "account-browser.mjs")},
 		childEnv(t.TempDir(), "GATEWAY="+s.issuer, "ARTIFACTS="+dir, "CHROMIUM="+chromium), procOptions{dir: tc.nodeDir})

@@ -1,0 +1,55 @@
+package config
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+)
+
+// Pages are the look of mcpgate's pages (consent, sign-in chooser,
+// account).
+type Pages struct {
+	// OrganizationName heads every page and its title.
+	OrganizationName string `yaml:"organization_name"`
+	// LogoFile is an image shown beside it (PNG, JPEG, GIF, WebP or SVG, at
+	// most 256 KiB), read at start and served by mcpgate itself: the pages
+	// load nothing from elsewhere.
+	LogoFile string `yaml:"logo_file"`
+}
+
+// maxLogoBytes bounds the logo, which every page loads.
+const maxLogoBytes = 256 << 10
+
+// Logo reads the logo file: its bytes and content type, or nil when none
+// is configured.
+func (p Pages) Logo() ([]byte, string, error) {
+	if p.LogoFile == "" {
+		return nil, "", nil
+	}
+	b, err := os.ReadFile(p.LogoFile)
+	if err != nil {
+		return nil, "", fmt.Errorf("cannot read it: %v", err)
+	}
+	if len(b) > maxLogoBytes {
+		return nil, "", fmt.Errorf("%d bytes; at most %d", len(b), maxLogoBytes)
+	}
+	ct := http.DetectContentType(b)
+	switch {
+	case ct == "image/png", ct == "image/jpeg", ct == "image/gif", ct == "image/webp":
+	case strings.HasSuffix(strings.ToLower(p.LogoFile), ".svg") && strings.Contains(string(b), "<svg"):
+		ct = "image/svg+xml"
+	default:
+		return nil, "", fmt.Errorf("not a PNG, JPEG, GIF, WebP or SVG image (%s)", ct)
+	}
+	return b, ct, nil
+}
+
+func (p Pages) validate(probs *Problems) {
+	if len(p.OrganizationName) > 100 || !printable(p.OrganizationName) {
+		probs.add("pages.organization_name", "want at most 100 printable characters")
+	}
+	if _, _, err := p.Logo(); err != nil {
+		probs.add("pages.logo_file", "%v", err)
+	}
+}
