@@ -40,6 +40,7 @@ type accountView struct {
 	Clients   []clientView
 	Lifetimes []lifetimeView
 	Servers   []serverView
+	Scopes    []string
 	// NewToken is the token just made, shown this once.
 	NewToken     string
 	NewTokenName string
@@ -84,8 +85,8 @@ func (s *Server) renderAccount(c echo.Context, status int, st browserState, id *
 	ctx := c.Request().Context()
 	v.CSRF = s.cookies.csrfToken(accountCSRFScope(id), st.BrowserID)
 	v.User, v.Paths, v.Admin = displayName(id), accountPaths, s.as.IsAdmin(*id)
-	refused, lifetimes := s.as.PersonalTokenOffer(*id)
-	v.Refused = refused
+	refused, lifetimes, scopes := s.as.PersonalTokenOffer(*id)
+	v.Refused, v.Scopes = refused, scopes
 	for _, d := range lifetimes {
 		v.Lifetimes = append(v.Lifetimes, lifetimeView{Value: strconv.FormatInt(int64(d/time.Hour), 10), Label: lifetimeLabel(d)})
 	}
@@ -166,7 +167,8 @@ func (s *Server) accountCreateToken(c echo.Context) error {
 	if perr != nil || hours < 0 || hours > 1<<20 {
 		hours = -1 // not offered: refused below
 	}
-	req := authserver.PersonalTokenRequest{Name: form.Get("name"), Lifetime: time.Duration(hours) * time.Hour, Resources: form["server"]}
+	req := authserver.PersonalTokenRequest{Name: form.Get("name"), Lifetime: time.Duration(hours) * time.Hour, Resources: form["server"],
+		Scopes: form["scope"], ScopesChosen: form.Get("scopes_offered") != ""}
 	token, rec, err := s.as.CreatePersonalToken(c.Request().Context(), *id, req)
 	var pe *authserver.PageError
 	switch {

@@ -38,10 +38,12 @@ func brandedPages(b Branding) *template.Template {
 }
 
 // pageCSP forbids framing (clickjacking of the consent buttons) and every
-// script; images from mcpgate itself (the logo) and over HTTPS (client
-// logos). No form-action: browsers apply it to the redirects after the
-// form post, which go to the IdP and the client.
-const pageCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; frame-ancestors 'none'; base-uri 'none'"
+// script, and images from anywhere but mcpgate (the organisation's logo):
+// a client's logo_uri is not shown, since loading it would tell the
+// client's host who opened the page, and a client picks its own logo. No
+// form-action: browsers apply it to the redirects after the form post,
+// which go to the IdP and the client.
+const pageCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // logo serves the organisation's logo; an SVG one cannot run scripts.
 func (s *Server) logo(c echo.Context) error {

@@ -210,7 +210,6 @@ func consentPrompt(req store.AuthRequest, client store.Client, email string, pri
 		ClientID:         client.ID,
 		ClientName:       name,
 		ClientURI:        client.ClientURI,
-		LogoURI:          client.LogoURI,
 		RedirectHost:     host,
 		LoopbackRedirect: clientreg.IsLoopback(req.RedirectURI),
 		Scopes:           req.Scopes,

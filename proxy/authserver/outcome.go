@@ -54,7 +54,6 @@ type ConsentPrompt struct {
 	ClientID     string
 	ClientName   string
 	ClientURI    string
-	LogoURI      string
 	RedirectHost string
 	// LoopbackRedirect warns that the code goes to a program on the user's
 	// own machine.

@@ -38,8 +38,10 @@ type PersonalTokenRequest struct {
 	// Resources are the backends' resource identifiers; at least one.
 	Resources []string
 	// Scopes, when empty, are every scope of those resources the user may
-	// hold.
-	Scopes []string
+	// hold, unless ScopesChosen (the user was offered scopes and chose
+	// none: refused).
+	Scopes       []string
+	ScopesChosen bool
 }
 
 // TokenEvent is a personal access token's creation or revocation, for the
@@ -87,6 +89,9 @@ func (s *Server) CreatePersonalToken(ctx context.Context, owner store.Identity, 
 				scopes = append(scopes, sc)
 			}
 		}
+	}
+	if r.ScopesChosen && len(r.Scopes) == 0 {
+		return "", store.PersonalToken{}, tokenRefused("Choose at least one scope.")
 	}
 	if len(r.Scopes) > 0 {
 		for _, sc := range r.Scopes {
@@ -243,11 +248,20 @@ func (v personalVerifier) Verify(ctx context.Context, token string, now time.Tim
 }
 
 // PersonalTokenOffer is what the account page offers owner: why tokens are
-// not allowed (then nothing else), or the lifetimes to choose from.
-func (s *Server) PersonalTokenOffer(owner store.Identity) (refused string, lifetimes []time.Duration) {
+// not allowed (then nothing else), or the lifetimes and the scopes to
+// choose from (those owner may hold on some server).
+func (s *Server) PersonalTokenOffer(owner store.Identity) (refused string, lifetimes []time.Duration, scopes []string) {
 	pol := s.cfg.Policy.Load()
-	if why := pol.PersonalTokens(principalOf(owner, "", nil)); why != "" {
-		return why, nil
+	who := principalOf(owner, "", nil)
+	if why := pol.PersonalTokens(who); why != "" {
+		return why, nil, nil
 	}
-	return "", pol.TokenLifetimes()
+	for _, r := range s.cfg.Resources {
+		for _, sc := range grantable(s.rulesFor(r.URL), who, r.Scopes) {
+			if !slices.Contains(scopes, sc) {
+				scopes = append(scopes, sc)
+			}
+		}
+	}
+	return "", pol.TokenLifetimes(), scopes
 }

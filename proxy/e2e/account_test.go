@@ -183,6 +183,8 @@ func TestAccountPageRefusals(t *testing.T) {
 		{"a server not served", b, func() url.Values { f := good(); f.Set("server", "https://evil.example/mcp"); return f }(), http.StatusBadRequest, "not served here"},
 		{"a lifetime not offered", b, func() url.Values { f := good(); f.Set("lifetime", "0"); return f }(), http.StatusBadRequest, "lifetimes offered"},
 		{"no name", b, func() url.Values { f := good(); f.Set("name", " "); return f }(), http.StatusBadRequest, "Give the token a name"},
+		{"no scope chosen", b, func() url.Values { f := good(); f.Set("scopes_offered", "1"); return f }(), http.StatusBadRequest, "at least one scope"},
+		{"a scope the user may not hold", b, func() url.Values { f := good(); f.Set("scope", "admin"); return f }(), http.StatusBadRequest, "may not hold the scope"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
