@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"context"
 	"encoding/base64"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcpgate/mcpgate/config"
 	"github.com/mcpgate/mcpgate/proxy/oauth"
@@ -441,4 +443,61 @@ func TestBranding(t *testing.T) {
 	if page := readBody(t, newBrowser(t).get(plain.URL+"/account")); !strings.Contains(page, "<title>Your account · mcpgate</title>") || strings.Contains(page, `class="org"`) {
 		t.Errorf("the unbranded page: %s", page)
 	}
+}
+
+// TestPersonalTokenRevocationAcrossReplicas: a token revoked on one
+// replica is refused by another that holds it in memory within
+// tokens.revocation_poll_interval, with no store read per request.
+func TestPersonalTokenRevocationAcrossReplicas(t *testing.T) {
+	const poll = 200 * time.Millisecond
+	db := "sqlite://" + filepath.Join(t.TempDir(), "shared.db")
+	backend := startRecordingBackend(t)
+	a := startGateway(t, gatewayOptions{store: db, mutate: func(c *config.Config) {
+		c.Backend.URL = backend.URL
+		c.Tokens.RevocationPollInterval = poll
+	}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := startGateway(t, gatewayOptions{store: db, idp: a.IdP, listener: ln, mutate: func(c *config.Config) {
+		// The same deployment behind a balancer: one public URL.
+		c.PublicURL = a.URL
+		c.AllowedHosts = []string{ln.Addr().String()}
+		c.Backend.URL = backend.URL
+		c.Tokens.RevocationPollInterval = poll
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go b.App.Run(ctx) // its revocation poll
+	atB := func(token string) int {
+		req, _ := http.NewRequest(http.MethodPost, b.URL+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readBody(t, resp)
+		return resp.StatusCode
+	}
+
+	br := newBrowser(t)
+	page := a.accountSignIn(t, br)
+	token, _ := a.createToken(t, br, page, url.Values{"name": {"ci"}, "lifetime": {"168"}, "server": {a.resource()}})
+	if status := atB(token); status != http.StatusOK {
+		t.Fatalf("the token at the other replica: %d", status)
+	}
+	page = readBody(t, br.get(a.URL+"/account"))
+	id := regexp.MustCompile(`name="id" value="([^"]+)"`).FindStringSubmatch(page)[1]
+	resp := br.postForm(a.URL+"/account/tokens/revoke", url.Values{"csrf": {csrfField.FindStringSubmatch(page)[1]}, "id": {id}})
+	readBody(t, resp)
+	revoked := time.Now()
+	for atB(token) != http.StatusUnauthorized {
+		if time.Since(revoked) > 10*poll {
+			t.Fatalf("the other replica still takes the revoked token after %v", time.Since(revoked))
+		}
+		time.Sleep(poll / 10)
+	}
+	t.Logf("the other replica refused the revoked token %v after the revocation (poll interval %v)", time.Since(revoked).Round(time.Millisecond), poll)
 }
