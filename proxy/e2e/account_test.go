@@ -210,6 +210,21 @@ func TestAccountPageRefusals(t *testing.T) {
 	})
 }
 
+// hostileAccountSignIn signs a fresh browser in on the account page of g,
+// whose scripted IdP signs in at once, and returns it with the page.
+func hostileAccountSignIn(t *testing.T, g *gateway) (*browser, string) {
+	t.Helper()
+	b := newBrowser(t)
+	resp := b.get(g.URL + "/account/signin")
+	readBody(t, resp)
+	resp = b.get(resp.Header.Get("Location"))
+	readBody(t, resp)
+	if back := g.followCallback(t, b, resp.Header.Get("Location")); back.String() != "/account" {
+		t.Fatalf("after the sign-in: %s", back)
+	}
+	return b, readBody(t, b.get(g.URL+"/account"))
+}
+
 // TestPersonalTokenDeprovisioning: a personal access token stops working
 // once the IdP no longer grants its user access: checked with the IdP
 // when a replica reads the token, and then, through the revocation of the
@@ -219,16 +234,7 @@ func TestPersonalTokenDeprovisioning(t *testing.T) {
 	backend := startRecordingBackend(t)
 	g, hostile := startHostileGatewayWith(t, nil, func(c *config.Config) { c.Backend.URL = backend.URL })
 	idp := newRotatingIdP(hostile)
-	b := newBrowser(t)
-	resp := b.get(g.URL + "/account/signin")
-	readBody(t, resp)
-	resp = b.get(resp.Header.Get("Location")) // the scripted IdP signs in at once
-	readBody(t, resp)
-	if back := g.followCallback(t, b, resp.Header.Get("Location")); back.String() != "/account" {
-		t.Fatalf("after the sign-in: %s", back)
-	}
-	resp = b.get(g.URL + "/account")
-	page := readBody(t, resp)
+	b, page := hostileAccountSignIn(t, g)
 	form := url.Values{"name": {"ci"}, "lifetime": {"168"}, "server": {g.resource()}}
 	held, _ := g.createToken(t, b, page, form)
 	fresh, _ := g.createToken(t, b, page, form)
@@ -365,15 +371,7 @@ func TestAccountAPI(t *testing.T) {
 func TestAdminView(t *testing.T) {
 	g, hostile := startHostileGatewayWith(t, nil, func(c *config.Config) { c.Policy.AdminGroups = []string{"ops"} })
 	idp := newRotatingIdP(hostile) // its user is in eng and ops
-	signIn := func() (*browser, string) {
-		b := newBrowser(t)
-		resp := b.get(g.URL + "/account/signin")
-		readBody(t, resp)
-		resp = b.get(resp.Header.Get("Location"))
-		readBody(t, resp)
-		g.followCallback(t, b, resp.Header.Get("Location"))
-		return b, readBody(t, b.get(g.URL+"/account"))
-	}
+	signIn := func() (*browser, string) { return hostileAccountSignIn(t, g) }
 	c := g.registerPublic(t)
 	tokens := g.exchange(t, c, hostileCode(t, g, c))
 	b, page := signIn()
