@@ -1,9 +1,11 @@
 package authserver
 
 import (
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/mcpgate/mcpgate/proxy/store"
 	"github.com/mcpgate/mcpgate/upstream"
 )
 
@@ -31,6 +33,52 @@ type IdP struct {
 	// CheckInterval is the least time between two checks of one sign-in
 	// with the IdP (UpstreamTracking); 0 checks on every refresh.
 	CheckInterval time.Duration
+
+	// Set by New when there are several IdPs, none of which may speak for
+	// another: its groups are qualified by its name ("corp:eng"), and an
+	// email in a domain another IdP is for is not believed.
+	qualifyGroups bool
+	othersDomains []string
+}
+
+// vouchable is the part of an upstream identity mcpgate stands behind. An
+// email the IdP did not verify may belong to someone else (users who can
+// set their own address at the IdP), so it is dropped unless the operator
+// allows it, and then it stays marked unverified. With several IdPs, one
+// cannot claim another's users: groups carry the IdP's name, and an email
+// of a domain another IdP is for is dropped.
+func (i *IdP) vouchable(u upstream.Identity) store.Identity {
+	id := store.Identity{Subject: u.Subject, Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name, Groups: u.Groups, IdP: i.Name}
+	if !id.EmailVerified && !i.AllowUnverifiedEmail {
+		id.Email = ""
+	}
+	if at := strings.LastIndexByte(id.Email, '@'); at >= 0 && slices.Contains(i.othersDomains, strings.ToLower(id.Email[at+1:])) {
+		id.Email, id.EmailVerified = "", false
+	}
+	if i.qualifyGroups && len(id.Groups) > 0 {
+		qualified := make([]string, len(id.Groups))
+		for j, g := range id.Groups {
+			qualified[j] = i.Name + ":" + g
+		}
+		id.Groups = qualified
+	}
+	return id
+}
+
+// isolate marks each of several IdPs apart from the others (vouchable).
+func isolate(idps []IdP) {
+	if len(idps) < 2 {
+		return
+	}
+	for i := range idps {
+		idps[i].qualifyGroups = true
+		idps[i].othersDomains = nil
+		for j := range idps {
+			if j != i {
+				idps[i].othersDomains = append(idps[i].othersDomains, idps[j].EmailDomains...)
+			}
+		}
+	}
 }
 
 // refresher is the IdP's way of asking about a user again, or nil.

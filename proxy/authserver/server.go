@@ -132,7 +132,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		log = slog.Default()
 	}
 	s := &Server{
-		cfg: cfg, store: deps.Store, signer: deps.Signer, idps: deps.IdPs, log: log, Now: time.Now,
+		cfg: cfg, store: deps.Store, signer: deps.Signer, idps: slices.Clone(deps.IdPs), log: log, Now: time.Now,
 		static:     map[string]StaticClient{},
 		accounts:   map[string]ServiceAccount{},
 		cimd:       deps.ClientMetadata,
@@ -142,6 +142,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		clients:    newClientCache(),
 		tracking:   cfg.Upstream,
 	}
+	isolate(s.idps)
 	for _, c := range cfg.StaticClients {
 		s.static[c.Client.ID] = c
 	}

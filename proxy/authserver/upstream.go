@@ -226,15 +226,3 @@ func (s *Server) dropRequest(ctx context.Context, id string) {
 		s.log.WarnContext(ctx, "delete finished request", "err", err)
 	}
 }
-
-// vouchable is the part of an upstream identity mcpgate stands behind. An
-// email the IdP did not verify may belong to someone else (users who can
-// set their own address at the IdP), so it is dropped unless the operator
-// allows it, and then it stays marked unverified.
-func (i *IdP) vouchable(u upstream.Identity) store.Identity {
-	id := store.Identity{Subject: u.Subject, Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name, Groups: u.Groups, IdP: i.Name}
-	if !id.EmailVerified && !i.AllowUnverifiedEmail {
-		id.Email = ""
-	}
-	return id
-}
