@@ -14,8 +14,10 @@ import (
 // The account's JSON API, for a user signed in with a CLI: their
 // connected clients and personal access tokens, listed and revoked. It
 // takes mcpgate's OAuth access tokens as bearer tokens, never cookies
-// (so no CSRF), and never a personal access token: a leaked one must not
-// manage the others.
+// (so no CSRF), and only those of clients the operator configured (the
+// CLI): not a third-party client's the user approved for an MCP server,
+// nor a personal access token, since a leaked one must not manage the
+// others.
 const (
 	accountAPIClients       = authserver.AccountPath + "/api/clients"
 	accountAPIClientsRevoke = authserver.AccountPath + "/api/clients/revoke"
@@ -53,6 +55,11 @@ func (s *Server) apiUser(c echo.Context) *principal.Principal {
 	}
 	if fail == nil && v.principal.GrantID == "" {
 		fail = &bearerFailure{invalid: true, description: "a service account has no account"}
+	}
+	if fail == nil && !s.as.FirstPartyClient(v.principal.ClientID) {
+		c.JSON(http.StatusForbidden, map[string]string{"error": "access_denied",
+			"error_description": "the account API takes tokens of the clients configured on this server only"})
+		return nil
 	}
 	if fail == nil {
 		return v.principal

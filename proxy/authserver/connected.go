@@ -54,6 +54,14 @@ func (s *Server) dropGrant(ctx context.Context, familyID string) {
 	}
 }
 
+// FirstPartyClient reports whether id is a client the operator configured:
+// only those reach the account API, which no client the user approved for
+// an MCP server should.
+func (s *Server) FirstPartyClient(id string) bool {
+	_, ok := s.static[id]
+	return ok
+}
+
 // ConnectedClients lists the clients holding access to subject's account,
 // the most recently used first.
 func (s *Server) ConnectedClients(ctx context.Context, subject string) ([]ConnectedClient, error) {

@@ -308,9 +308,14 @@ func TestConnectedClients(t *testing.T) {
 // their connected clients and personal access tokens as JSON; a personal
 // access token, no token, or another user's item get nothing.
 func TestAccountAPI(t *testing.T) {
-	g := startGateway(t, gatewayOptions{})
-	c := g.registerPublic(t)
+	const cli = "mcpgate-cli"
+	g := startGateway(t, gatewayOptions{mutate: func(c *config.Config) {
+		c.Clients = []config.Client{{ID: cli, Name: "mcpgate CLI", RedirectURIs: []string{"http://127.0.0.1:7777/callback"}}}
+	}})
+	c := client{ID: cli, RedirectURI: "http://127.0.0.1:7777/callback", Verifier: strings.Repeat("v", 50)}
 	tokens := g.exchange(t, c, g.code(t, c))
+	thirdParty := g.registerPublic(t)
+	thirdPartyTokens := g.exchange(t, thirdParty, g.code(t, thirdParty))
 	b := newBrowser(t)
 	page := g.accountSignIn(t, b)
 	pat, _ := g.createToken(t, b, page, url.Values{"name": {"script"}, "lifetime": {"168"}, "server": {g.resource()}})
@@ -344,6 +349,7 @@ func TestAccountAPI(t *testing.T) {
 		want                             int
 	}{
 		{"no token", http.MethodGet, "/account/api/tokens", "", "", http.StatusUnauthorized},
+		{"a client the user approved for an MCP server", http.MethodGet, "/account/api/tokens", thirdPartyTokens.AccessToken, "", http.StatusForbidden},
 		{"a personal access token", http.MethodGet, "/account/api/tokens", pat, "", http.StatusUnauthorized},
 		{"revoke with nothing named", http.MethodPost, "/account/api/tokens/revoke", tokens.AccessToken, `{}`, http.StatusBadRequest},
 		{"revoke a token that is not the user's", http.MethodPost, "/account/api/tokens/revoke", tokens.AccessToken, `{"id":"someone-elses"}`, http.StatusNotFound},
