@@ -163,13 +163,14 @@ func (s *Server) accountCreateToken(c echo.Context) error {
 	if done {
 		return err
 	}
+	_, b := s.browser(c)
 	hours, perr := strconv.ParseInt(form.Get("lifetime"), 10, 64)
 	if perr != nil || hours < 0 || hours > 1<<20 {
 		hours = -1 // not offered: refused below
 	}
 	req := authserver.PersonalTokenRequest{Name: form.Get("name"), Lifetime: time.Duration(hours) * time.Hour, Resources: form["server"],
 		Scopes: form["scope"], ScopesChosen: form.Get("scopes_offered") != ""}
-	token, rec, err := s.as.CreatePersonalToken(c.Request().Context(), *id, req)
+	token, rec, err := s.as.CreatePersonalToken(c.Request().Context(), *id, b.AuthTime, req)
 	var pe *authserver.PageError
 	switch {
 	case errors.As(err, &pe):

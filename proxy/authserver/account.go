@@ -41,7 +41,11 @@ func (s *Server) accountSignedIn(ctx context.Context, req store.AuthRequest, ide
 // policy still admits.
 func (s *Server) AccountIdentity(ctx context.Context, b Browser) *store.Identity {
 	id := b.Identity
-	if id == nil || b.Subject == "" || id.Subject != b.Subject || s.idp(id.IdP) == nil {
+	if id == nil || b.Subject == "" || id.Subject != b.Subject {
+		return nil
+	}
+	idp := s.idp(id.IdP)
+	if idp == nil || (idp.MaxSessionAge > 0 && s.now().Sub(b.AuthTime) > idp.MaxSessionAge) {
 		return nil
 	}
 	if g := id.UpstreamGrant; g != "" && s.tracking != nil {

@@ -61,9 +61,11 @@ func tokenRefused(message string) *PageError {
 }
 
 // CreatePersonalToken makes a personal access token for owner, the user
-// of a browser session. It returns the token, which is never stored and
-// cannot be shown again, and its record.
-func (s *Server) CreatePersonalToken(ctx context.Context, owner store.Identity, r PersonalTokenRequest) (string, store.PersonalToken, error) {
+// of a browser session who signed in at the IdP at authTime. It returns
+// the token, which is never stored and cannot be shown again, and its
+// record. Where the IdP's sign-ins are limited in age
+// (upstream.max_session_age), so is the token.
+func (s *Server) CreatePersonalToken(ctx context.Context, owner store.Identity, authTime time.Time, r PersonalTokenRequest) (string, store.PersonalToken, error) {
 	pol := s.cfg.Policy.Load()
 	who := principalOf(owner, "", nil)
 	if why := pol.PersonalTokens(who); why != "" {
@@ -105,6 +107,14 @@ func (s *Server) CreatePersonalToken(ctx context.Context, owner store.Identity, 
 	expiry := noExpiry
 	if r.Lifetime > 0 {
 		expiry = now.Add(r.Lifetime)
+	}
+	if idp := s.idp(owner.IdP); idp != nil && idp.MaxSessionAge > 0 {
+		if end := authTime.Add(idp.MaxSessionAge); end.Before(expiry) {
+			expiry = end
+		}
+		if !now.Before(expiry) {
+			return "", store.PersonalToken{}, pageError(http.StatusForbidden, "Sign in again", "Your sign-in is too old. Sign in again to make a token.")
+		}
 	}
 	token := pat.New()
 	rec := store.PersonalToken{Hash: oauth.Hash(token), ID: oauth.NewID(), Name: name, Identity: owner, Scopes: scopes,

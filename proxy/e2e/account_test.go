@@ -16,6 +16,7 @@ import (
 	"github.com/mcpgate/mcpgate/config"
 	"github.com/mcpgate/mcpgate/proxy/oauth"
 	"github.com/mcpgate/mcpgate/proxy/pat"
+	"github.com/mcpgate/mcpgate/proxy/store"
 )
 
 var newTokenField = regexp.MustCompile(`<code id="new-token">([^<]+)</code>`)
@@ -504,4 +505,32 @@ func TestPersonalTokenRevocationAcrossReplicas(t *testing.T) {
 		time.Sleep(poll / 10)
 	}
 	t.Logf("the other replica refused the revoked token %v after the revocation (poll interval %v)", time.Since(revoked).Round(time.Millisecond), poll)
+}
+
+// TestPersonalTokenMaxSessionAge: where the IdP's sign-ins are limited in
+// age, a token made from one ends with it, whatever lifetime was chosen.
+func TestPersonalTokenMaxSessionAge(t *testing.T) {
+	g, hostile := startHostileGatewayWith(t, nil, func(c *config.Config) { c.Upstream.MaxSessionAge = time.Hour })
+	newRotatingIdP(hostile)
+	b, page := hostileAccountSignIn(t, g)
+	g.createToken(t, b, page, url.Values{"name": {"ci"}, "lifetime": {"168"}, "server": {g.resource()}})
+	var found bool
+	for _, tok := range mustTokensOfAll(t, g) {
+		found = true
+		if left := time.Until(tok.ExpiresAt); left > time.Hour || left < 58*time.Minute {
+			t.Errorf("the token ends in %v, want with the sign-in, within the hour", left)
+		}
+	}
+	if !found {
+		t.Fatal("no token in the store")
+	}
+}
+
+func mustTokensOfAll(t *testing.T, g *gateway) []store.PersonalToken {
+	t.Helper()
+	list, err := g.App.Store.AllPersonalTokens(context.Background(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return list
 }
