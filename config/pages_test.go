@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+	"time"
 )
 
 // onePixelPNG is a 1×1 PNG.
@@ -25,5 +26,17 @@ func TestValidatePages(t *testing.T) {
 			wantKeys: []string{"pages.logo_file"}, wantMsg: "at most"},
 		{name: "a logo that is not there", change: func(c *Config) { c.Pages.LogoFile = "/nonexistent/logo.png" },
 			wantKeys: []string{"pages.logo_file"}, wantMsg: "cannot read"},
+	})
+}
+
+func TestValidatePersonalTokens(t *testing.T) {
+	runValidateCases(t, []validateCase{
+		{name: "30 days at most", change: func(c *Config) { c.Policy.PersonalTokens.MaxLifetime = 720 * time.Hour }},
+		{name: "90 minutes", change: func(c *Config) { c.Policy.PersonalTokens.MaxLifetime = 90 * time.Minute },
+			wantKeys: []string{"policy.personal_tokens.max_lifetime"}, wantMsg: "whole number of hours"},
+		{name: "negative", change: func(c *Config) { c.Policy.PersonalTokens.MaxLifetime = -time.Hour },
+			wantKeys: []string{"policy.personal_tokens.max_lifetime"}, wantMsg: "negative"},
+		{name: "an empty admin group", change: func(c *Config) { c.Policy.AdminGroups = []string{""} },
+			wantKeys: []string{"policy.admin_groups[0]"}, wantMsg: "empty"},
 	})
 }

@@ -109,8 +109,8 @@ func (c *Config) validatePolicy(p *Problems) {
 	checkNames(p, "policy.signin.required_groups", s.RequiredGroups)
 	if t := c.Policy.PersonalTokens; t.MaxLifetime < 0 {
 		p.add("policy.personal_tokens.max_lifetime", "must not be negative")
-	} else if t.MaxLifetime > 0 && t.MaxLifetime < time.Hour {
-		p.add("policy.personal_tokens.max_lifetime", "must be at least 1h")
+	} else if t.MaxLifetime > 0 && (t.MaxLifetime < time.Hour || t.MaxLifetime%time.Hour != 0) {
+		p.add("policy.personal_tokens.max_lifetime", "must be a whole number of hours, at least 1h")
 	}
 	checkNames(p, "policy.personal_tokens.allowed_groups", c.Policy.PersonalTokens.AllowedGroups)
 	checkNames(p, "policy.admin_groups", c.Policy.AdminGroups)

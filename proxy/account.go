@@ -141,6 +141,9 @@ func (s *Server) accountForm(c echo.Context) (form url.Values, st browserState, 
 }
 
 func (s *Server) accountSignIn(c echo.Context) error {
+	if limited, err := s.limitSignIns(c); limited {
+		return err
+	}
 	_, b := s.browser(c)
 	out, err := s.as.StartAccountSignIn(c.Request().Context(), b)
 	if err != nil {

@@ -21,14 +21,25 @@ func (s *Server) browser(c echo.Context) (browserState, authserver.Browser) {
 	return st, authserver.Browser{ID: st.BrowserID, Subject: st.Subject, Identity: id, AuthTime: authTime}
 }
 
+// limitSignIns counts a sign-in started from the request's address (each
+// leaves a pending request in the store); over the limit it answers 429
+// and reports limited.
+func (s *Server) limitSignIns(c echo.Context) (limited bool, err error) {
+	ok, retry := s.authorizations.allow(c.Request().Context(), s.rateKey(c.Request()), time.Now())
+	if ok {
+		return false, nil
+	}
+	setRetryAfter(c, retry)
+	return true, s.renderError(c, http.StatusTooManyRequests, "Too many sign-in attempts",
+		"Too many sign-ins were started from your network. Wait a while and try again.")
+}
+
 // authorize serves /authorize (GET, or POST as RFC 6749 §3.1 allows).
 func (s *Server) authorize(c echo.Context) error {
 	// Each authorization request can leave a pending sign-in in the
 	// store; an address gets a bounded number, counted across replicas.
-	if ok, retry := s.authorizations.allow(c.Request().Context(), s.rateKey(c.Request()), time.Now()); !ok {
-		setRetryAfter(c, retry)
-		return s.renderError(c, http.StatusTooManyRequests, "Too many sign-in attempts",
-			"Too many sign-ins were started from your network. Wait a while and try again.")
+	if limited, err := s.limitSignIns(c); limited {
+		return err
 	}
 	var q url.Values
 	if c.Request().Method == http.MethodPost {

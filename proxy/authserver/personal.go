@@ -56,6 +56,10 @@ type TokenEvent struct {
 // maxTokenName bounds a token's name, shown in lists and the audit log.
 const maxTokenName = 100
 
+// maxTokensPerUser bounds a user's live tokens: each is read per request
+// of the account page, and the administrators' view lists them all.
+const maxTokensPerUser = 50
+
 func tokenRefused(message string) *PageError {
 	return pageError(http.StatusBadRequest, "Token not made", message)
 }
@@ -102,6 +106,11 @@ func (s *Server) CreatePersonalToken(ctx context.Context, owner store.Identity, 
 			}
 		}
 		scopes = slices.Clone(r.Scopes)
+	}
+	if have, err := s.store.PersonalTokensOf(ctx, owner.Subject); err != nil {
+		return "", store.PersonalToken{}, internal("list personal tokens", err)
+	} else if len(have) >= maxTokensPerUser {
+		return "", store.PersonalToken{}, tokenRefused(fmt.Sprintf("You have %d tokens, the most one may have. Revoke one first.", len(have)))
 	}
 	now := s.now()
 	expiry := noExpiry

@@ -198,6 +198,18 @@ func TestAccountPageRefusals(t *testing.T) {
 			}
 		})
 	}
+	t.Run("past 50 tokens", func(t *testing.T) {
+		for i := range 50 {
+			resp := b.postForm(g.URL+"/account/tokens", good())
+			if body := readBody(t, resp); resp.StatusCode != http.StatusOK {
+				t.Fatalf("token %d: %d\n%s", i+1, resp.StatusCode, body)
+			}
+		}
+		resp := b.postForm(g.URL+"/account/tokens", good())
+		if body := readBody(t, resp); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "the most one may have") {
+			t.Errorf("the 51st token: %d\n%s", resp.StatusCode, body)
+		}
+	})
 	t.Run("a form of a session since signed out", func(t *testing.T) {
 		resp := b.postForm(g.URL+"/account/signout", url.Values{"csrf": {csrf}})
 		readBody(t, resp)
