@@ -2,6 +2,7 @@ package authserver
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -21,9 +22,29 @@ type UserAccess struct {
 	Tokens  []store.PersonalToken
 }
 
-// IsAdmin reports whether id may use the administrators' view.
+// IsAdmin reports whether id may use the administrators' view, by the
+// groups of its session.
 func (s *Server) IsAdmin(id store.Identity) bool {
 	return s.cfg.Policy.Load().Admin(principalOf(id, "", nil))
+}
+
+// checkAdmin lets admin act only as the IdP describes them now (within
+// upstream.check_interval), not as their session's sign-in did: one
+// removed from the admin group at the IdP loses the view at once.
+func (s *Server) checkAdmin(ctx context.Context, admin store.Identity) error {
+	fresh, err := s.checkUpstream(ctx, admin)
+	switch {
+	case errors.Is(err, errUpstreamRevoked):
+		return errNotAdmin
+	case err != nil:
+		return internal("check administrator with the IdP", err)
+	case fresh != nil:
+		admin = *fresh
+	}
+	if !s.IsAdmin(admin) {
+		return errNotAdmin
+	}
+	return nil
 }
 
 var errNotAdmin = pageError(http.StatusForbidden, "Not allowed", "Only administrators see this page.")
@@ -31,8 +52,8 @@ var errNotAdmin = pageError(http.StatusForbidden, "Not allowed", "Only administr
 // AllAccess lists every user with live grants or personal access tokens,
 // for admin; truncated says the store held more than was read.
 func (s *Server) AllAccess(ctx context.Context, admin store.Identity) (users []UserAccess, truncated bool, err error) {
-	if !s.IsAdmin(admin) {
-		return nil, false, errNotAdmin
+	if err := s.checkAdmin(ctx, admin); err != nil {
+		return nil, false, err
 	}
 	grants, err := s.store.AllGrants(ctx, adminListLimit)
 	if err != nil {
@@ -75,16 +96,16 @@ func (s *Server) AllAccess(ctx context.Context, admin store.Identity) (users []U
 // AdminRevokeClient and AdminRevokeToken revoke another user's grant or
 // token for admin.
 func (s *Server) AdminRevokeClient(ctx context.Context, admin store.Identity, subject, clientID string) error {
-	if !s.IsAdmin(admin) {
-		return errNotAdmin
+	if err := s.checkAdmin(ctx, admin); err != nil {
+		return err
 	}
 	s.log.InfoContext(ctx, "administrator revoked a client", "admin", admin.Subject, "sub", subject, "client_id", clientID)
 	return s.RevokeClient(ctx, subject, clientID)
 }
 
 func (s *Server) AdminRevokeToken(ctx context.Context, admin store.Identity, subject, id string) error {
-	if !s.IsAdmin(admin) {
-		return errNotAdmin
+	if err := s.checkAdmin(ctx, admin); err != nil {
+		return err
 	}
 	return s.RevokePersonalToken(ctx, subject, id, admin.Subject)
 }

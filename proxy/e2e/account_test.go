@@ -415,6 +415,10 @@ func TestAdminView(t *testing.T) {
 	idp.mu.Lock()
 	idp.groups = []string{"eng"}
 	idp.mu.Unlock()
+	// Removed from ops at the IdP: the admin's own session loses the view.
+	if resp := b.get(g.URL + "/account/admin"); readBody(t, resp) != "" && resp.StatusCode != http.StatusForbidden {
+		t.Errorf("admin view of a session whose user left the admin group: %d, want 403", resp.StatusCode)
+	}
 	other, otherPage := signIn()
 	resp = other.get(g.URL + "/account/admin")
 	if body := readBody(t, resp); resp.StatusCode != http.StatusForbidden || strings.Contains(body, "deploy") {
