@@ -3,7 +3,9 @@ package authserver
 import (
 	"slices"
 	"testing"
+	"time"
 
+	"github.com/mcpgate/mcpgate/proxy/store"
 	"github.com/mcpgate/mcpgate/upstream"
 )
 
@@ -29,6 +31,32 @@ func TestVouchable(t *testing.T) {
 			got := tt.idp.vouchable(tt.in)
 			if got.Email != tt.wantEmail || !slices.Equal(got.Groups, tt.wantGroups) || got.IdP != tt.idp.Name {
 				t.Errorf("got email %q groups %v idp %q, want %q %v %q", got.Email, got.Groups, got.IdP, tt.wantEmail, tt.wantGroups, tt.idp.Name)
+			}
+		})
+	}
+}
+
+func TestEffectiveExpiry(t *testing.T) {
+	created := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	tests := []struct {
+		name      string
+		max       time.Duration
+		unlimited bool
+		expires   time.Time
+		want      time.Time
+	}{
+		{"within the limit", 30 * day, false, created.Add(7 * day), created.Add(7 * day)},
+		{"the limit lowered since", 7 * day, false, created.Add(30 * day), created.Add(7 * day)},
+		{"no expiry, still allowed", 90 * day, true, noExpiry, noExpiry},
+		{"no expiry, no longer allowed", 90 * day, false, noExpiry, created.Add(90 * day)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := store.PersonalToken{CreatedAt: created, ExpiresAt: tt.expires}
+			got := effectiveExpiry(func() (time.Duration, bool) { return tt.max, tt.unlimited }, rec)
+			if !got.Equal(tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})
 	}

@@ -228,11 +228,13 @@ func (v personalVerifier) Verify(ctx context.Context, token string, now time.Tim
 		return nil, fmt.Errorf("authserver: read personal token: %w", err)
 	}
 	id := rec.Identity
-	if why := s.cfg.Policy.Load().PersonalTokens(principalOf(id, "", nil)); why != "" {
-		return nil, &principal.Refusal{Description: "personal access tokens are not allowed for this user"}
-	}
 	if s.idp(id.IdP) == nil {
 		return nil, errPersonalToken
+	}
+	pol := s.cfg.Policy.Load()
+	expires := effectiveExpiry(pol.TokenLifetimeLimit, rec)
+	if !now.Before(expires) {
+		return nil, &principal.Refusal{Description: "the personal access token has expired"}
 	}
 	fresh, err := s.checkUpstream(ctx, id)
 	switch {
@@ -252,18 +254,53 @@ func (v personalVerifier) Verify(ctx context.Context, token string, now time.Tim
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.log.WarnContext(ctx, "note personal token use", "err", err)
 	}
-	if !s.cfg.Policy.Load().SignIn(principalOf(id, "", nil)).Allowed {
+	// The policy in force decides, on the user as the IdP describes them
+	// now: a token does not keep what its maker was allowed then.
+	who := principalOf(id, "", nil)
+	if !pol.SignIn(who).Allowed {
 		return nil, &principal.Refusal{Description: "the sign-in policy no longer admits this user"}
 	}
+	if why := pol.PersonalTokens(who); why != "" {
+		return nil, &principal.Refusal{Description: "personal access tokens are not allowed for this user"}
+	}
+	scopes := s.grantableOn(rec.Resources, who, rec.Scopes)
 	expiry := now.Add(PersonalTokenRecheck)
-	if rec.ExpiresAt.Before(expiry) {
-		expiry = rec.ExpiresAt
+	if expires.Before(expiry) {
+		expiry = expires
 	}
 	return &principal.Principal{
 		Subject: id.Subject, Email: id.Email, EmailVerified: id.EmailVerified, Name: id.Name, Groups: id.Groups, IdP: id.IdP,
-		ClientID: grantPrefix + rec.ID, Scopes: rec.Scopes, Resources: rec.Resources, Kind: principal.KindPersonalToken,
+		ClientID: grantPrefix + rec.ID, Scopes: scopes, Resources: rec.Resources, Kind: principal.KindPersonalToken,
 		GrantID: grantPrefix + rec.ID, UpstreamGrantID: id.UpstreamGrant, Expiry: expiry,
 	}, nil
+}
+
+// effectiveExpiry is when rec ends under the lifetime limit in force.
+func effectiveExpiry(limit func() (time.Duration, bool), rec store.PersonalToken) time.Time {
+	max, unlimited := limit()
+	end := rec.ExpiresAt
+	if end.Equal(noExpiry) && unlimited {
+		return end
+	}
+	if capped := rec.CreatedAt.Add(max); capped.Before(end) {
+		end = capped
+	}
+	return end
+}
+
+// grantableOn narrows scopes to those who may hold on one of resources
+// under the rules in force.
+func (s *Server) grantableOn(resources []string, who *principal.Principal, scopes []string) []string {
+	var out []string
+	for _, sc := range scopes {
+		for _, r := range resources {
+			if slices.Contains(s.resource(r).Scopes, sc) && s.rulesFor(r).GrantableScope(who, sc) {
+				out = append(out, sc)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // PersonalTokenOffer is what the account page offers owner: why tokens are

@@ -142,6 +142,20 @@ func TestPersonalAccessTokens(t *testing.T) {
 		}
 	})
 
+	t.Run("a policy reloaded since binds tokens at their next read", func(t *testing.T) {
+		b := newBrowser(t)
+		fresh, _ := g.createToken(t, b, g.accountSignIn(t, b), url.Values{"name": {"later"}, "lifetime": {"168"}, "server": {g.resource()}})
+		off := *g.cfg
+		off.Policy.PersonalTokens.Enabled = false
+		if err := g.App.ReloadPolicy(&off); err != nil {
+			t.Fatal(err)
+		}
+		defer g.App.ReloadPolicy(g.cfg)
+		if status := mcpStatus(t, g, fresh); status != http.StatusUnauthorized {
+			t.Errorf("a token first read after personal tokens were turned off: %d, want 401", status)
+		}
+	})
+
 	t.Run("the audit log has its creation, use and revocation", func(t *testing.T) {
 		raw := g.auditLog(t, auditPath)
 		for _, want := range []string{`"event":"personal_token"`, `"decision":"create"`, `"client_id":"pat:`, `"decision":"revoke"`} {

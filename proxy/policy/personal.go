@@ -29,6 +29,15 @@ func (p *Policy) PersonalTokens(who *principal.Principal) string {
 	return ""
 }
 
+// TokenLifetimeLimit is the longest a token may live now, and whether it
+// may live until revoked: tokens made under a laxer policy are held to it.
+func (p *Policy) TokenLifetimeLimit() (max time.Duration, noExpiry bool) {
+	if p == nil {
+		return DefaultTokenLifetime, false
+	}
+	return p.personal.MaxLifetime, p.personal.AllowNoExpiry
+}
+
 // TokenLifetimes are the lifetimes a new personal access token may have,
 // shortest first; 0 stands for no expiry.
 func (p *Policy) TokenLifetimes() []time.Duration {
