@@ -96,7 +96,15 @@ func (t *UpstreamTracking) openTokens(sealed []byte) (upstream.Tokens, error) {
 // upstream refresh token is never replayed.
 func (s *Server) checkUpstream(ctx context.Context, id store.Identity) (*store.Identity, error) {
 	t := s.tracking
-	if t == nil || id.UpstreamGrant == "" {
+	switch {
+	case t == nil:
+		return nil, nil
+	case id.UpstreamGrant == "" && t.KeepAccessTokens:
+		// A backend needs the IdP's token, and none was kept for this
+		// sign-in (made before backends were sent one): refreshing
+		// would only bring the client back to a 401 at that backend.
+		return nil, errUpstreamRevoked
+	case id.UpstreamGrant == "":
 		return nil, nil
 	}
 	idp := s.idp(id.IdP)
@@ -109,9 +117,10 @@ func (s *Server) checkUpstream(ctx context.Context, id store.Identity) (*store.I
 	}
 	refresher := idp.refresher()
 	if refresher == nil || !refresher.Refreshable(tokens) {
-		if t.KeepAccessTokens && tokens.AccessToken != "" && !usable(tokens, s.now()) {
+		if t.KeepAccessTokens && !usable(tokens, s.now()) {
 			// A backend needs the IdP's token, which has expired and
-			// cannot be renewed: the user must sign in again.
+			// cannot be renewed, or was never kept (a grant kept only
+			// for logouts): the user must sign in again.
 			s.dropUpstreamGrant(ctx, g.FamilyID)
 			return nil, errUpstreamRevoked
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -186,6 +187,22 @@ func TestUpstreamTokenRenewal(t *testing.T) {
 		}
 		if res := g.refresh(t, c, tokens.RefreshToken); res.Status != http.StatusBadRequest || res.Error != "invalid_grant" {
 			t.Errorf("refresh: got %d %q, want 400 invalid_grant", res.Status, res.Error)
+		}
+	})
+	t.Run("a sign-in made before the option: signed in again", func(t *testing.T) {
+		db := "sqlite://" + filepath.Join(t.TempDir(), "mcpgate.db")
+		before, hostile := startHostileGatewayWith(t, nil, func(c *config.Config) { c.Store = db })
+		idp := &tokenIssuingIdP{expiresIn: []int{3600}, noRefresh: true, hostile: hostile}
+		hostile.SetTokenFor(idp.token)
+		c := before.registerPublic(t)
+		tokens := before.exchange(t, c, hostileCode(t, before, c))
+		before.stop()
+		after, _ := startHostileGatewayWith(t, nil, func(c *config.Config) {
+			c.Store = db
+			c.Backend.UpstreamTokenHeader = "Authorization"
+		})
+		if res := after.refresh(t, c, tokens.RefreshToken); res.Status != http.StatusBadRequest || res.Error != "invalid_grant" {
+			t.Errorf("refresh of a sign-in that kept no IdP token: %d %q, want 400 invalid_grant (not a 401 loop)", res.Status, res.Error)
 		}
 	})
 }
