@@ -189,7 +189,7 @@ func (s *Server) accountRevokeClient(c echo.Context) error {
 	if done {
 		return err
 	}
-	if err := s.as.RevokeClient(c.Request().Context(), id.Subject, form.Get("client")); err != nil {
+	if err := s.as.RevokeClient(c.Request().Context(), id.Subject, form.Get("client"), id.Subject); err != nil {
 		return s.pageFailure(c, err)
 	}
 	return c.Redirect(http.StatusSeeOther, authserver.AccountPath)

@@ -147,7 +147,7 @@ func (s *Server) accountAPIRoutes(e *echo.Echo) {
 	e.GET(accountAPIClients, s.apiListClients)
 	e.GET(accountAPITokens, s.apiListTokens)
 	e.POST(accountAPIClientsRevoke, s.apiRevoke("client_id", func(c echo.Context, subject, id string) error {
-		return s.as.RevokeClient(c.Request().Context(), subject, id)
+		return s.as.RevokeClient(c.Request().Context(), subject, id, subject)
 	}))
 	e.POST(accountAPITokensRevoke, s.apiRevoke("id", func(c echo.Context, subject, id string) error {
 		return s.as.RevokePersonalToken(c.Request().Context(), subject, id, subject)

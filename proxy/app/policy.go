@@ -82,8 +82,12 @@ func (a *App) auditTokens() func(authserver.TokenEvent) {
 		return nil
 	}
 	return func(e authserver.TokenEvent) {
-		rec := &audit.Record{Time: time.Now(), Event: "personal_token", Subject: e.Subject, IdP: e.IdP, Email: e.Email,
-			Kind: "personal_token", Target: e.TokenID, Decision: e.Action}
+		kind := "personal_token"
+		if e.Client {
+			kind = "client_grant"
+		}
+		rec := &audit.Record{Time: time.Now(), Event: kind, Subject: e.Subject, IdP: e.IdP, Email: e.Email,
+			Kind: kind, Target: e.TokenID, Decision: e.Action}
 		if e.RevokedBy != "" && e.RevokedBy != e.Subject {
 			rec.Reason = "revoked by " + e.RevokedBy
 		}

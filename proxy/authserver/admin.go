@@ -100,7 +100,7 @@ func (s *Server) AdminRevokeClient(ctx context.Context, admin store.Identity, su
 		return err
 	}
 	s.log.InfoContext(ctx, "administrator revoked a client", "admin", admin.Subject, "sub", subject, "client_id", clientID)
-	return s.RevokeClient(ctx, subject, clientID)
+	return s.RevokeClient(ctx, subject, clientID, admin.Subject)
 }
 
 func (s *Server) AdminRevokeToken(ctx context.Context, admin store.Identity, subject, id string) error {

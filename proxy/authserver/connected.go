@@ -118,8 +118,9 @@ func earliest(a, b time.Time) time.Time {
 
 // RevokeClient ends every grant clientID holds to subject's account (its
 // refresh tokens at once, its access tokens through the revocation list)
-// and forgets the user's consent, so that the client must ask again.
-func (s *Server) RevokeClient(ctx context.Context, subject, clientID string) error {
+// and forgets the user's consent, so that the client must ask again. by
+// names who revoked it, for the audit log.
+func (s *Server) RevokeClient(ctx context.Context, subject, clientID, by string) error {
 	grants, err := s.store.GrantsOf(ctx, subject)
 	if err != nil {
 		return internal("list grants", err)
@@ -140,5 +141,6 @@ func (s *Server) RevokeClient(ctx context.Context, subject, clientID string) err
 	if !found {
 		return pageError(http.StatusNotFound, "No such application", "The application holds no access to your account any more.")
 	}
+	s.tokenEvent(TokenEvent{Client: true, Action: "revoke", Subject: subject, TokenID: clientID, RevokedBy: by})
 	return nil
 }

@@ -44,9 +44,12 @@ type PersonalTokenRequest struct {
 	ScopesChosen bool
 }
 
-// TokenEvent is a personal access token's creation or revocation, for the
-// audit log.
+// TokenEvent is a personal access token's creation or revocation, or a
+// client's revocation from the account pages, for the audit log.
 type TokenEvent struct {
+	// Client is set for a client's revocation: TokenID is then the
+	// client's id.
+	Client bool
 	// Action is "create" or "revoke".
 	Action                   string
 	Subject, IdP, Email      string

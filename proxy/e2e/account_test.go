@@ -289,7 +289,11 @@ func TestPersonalTokenDeprovisioning(t *testing.T) {
 // token at the MCP endpoint, and the user's consent to it.
 func TestConnectedClients(t *testing.T) {
 	backend := startRecordingBackend(t)
-	g := startGateway(t, gatewayOptions{mutate: func(c *config.Config) { c.Backend.URL = backend.URL }})
+	auditPath := filepath.Join(t.TempDir(), "audit.log")
+	g := startGateway(t, gatewayOptions{mutate: func(c *config.Config) {
+		c.Backend.URL = backend.URL
+		c.Audit.Path = auditPath
+	}})
 	c := g.registerPublic(t)
 	tokens := g.exchange(t, c, g.code(t, c))
 	if tokens.Status != http.StatusOK {
@@ -323,6 +327,9 @@ func TestConnectedClients(t *testing.T) {
 	page = readBody(t, b.get(g.URL+"/account"))
 	if strings.Contains(page, `value="`+c.ID+`"`) || !strings.Contains(page, `value="`+other.ID+`"`) {
 		t.Errorf("after the revocation the page lists the revoked client, or not the other")
+	}
+	if raw := g.auditLog(t, auditPath); !strings.Contains(raw, `"event":"client_grant"`) || !strings.Contains(raw, `"target":"`+c.ID+`","decision":"revoke"`) {
+		t.Errorf("the audit log lacks the client's revocation:\n%s", raw)
 	}
 	// The consent went with it: the client's next sign-in asks again.
 	resp = newBrowser(t).get(g.authorizeURL(c, nil))
