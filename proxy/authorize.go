@@ -90,6 +90,12 @@ func (s *Server) follow(c echo.Context, out authserver.Outcome, browserID string
 			st.Identity, st.SubjectExpiry = prev.Identity, prev.SubjectExpiry
 		}
 		s.cookies.write(c.Response(), st)
+		if out.KeepIdentity && st.Identity == "" {
+			// The account page reads the user from the cookie, which
+			// holds at most about 2.8 KB of identity.
+			return s.renderError(c, http.StatusRequestHeaderFieldsTooLarge, "Account page not available",
+				"Your sign-in carries too much to keep in this browser (hundreds of groups, say), so the account page cannot show your account. Ask your administrators.")
+		}
 	}
 	if out.Consent != nil {
 		return s.renderConsent(c, out.Consent, browserID)

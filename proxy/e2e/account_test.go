@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -570,4 +571,27 @@ func mustTokensOfAll(t *testing.T, g *gateway) []store.PersonalToken {
 		t.Fatal(err)
 	}
 	return list
+}
+
+// TestAccountPageTooLargeIdentity: an identity too large for the session
+// cookie (hundreds of groups) gets a page saying the account page cannot
+// be used, not a silent loop back to the sign-in.
+func TestAccountPageTooLargeIdentity(t *testing.T) {
+	g, hostile := startHostileGatewayWith(t, nil, nil)
+	idp := newRotatingIdP(hostile)
+	idp.mu.Lock()
+	idp.groups = nil
+	for i := range 300 {
+		idp.groups = append(idp.groups, fmt.Sprintf("a-rather-long-directory-group-name-%03d", i))
+	}
+	idp.mu.Unlock()
+	b := newBrowser(t)
+	resp := b.get(g.URL + "/account/signin")
+	readBody(t, resp)
+	resp = b.get(resp.Header.Get("Location"))
+	readBody(t, resp)
+	resp = b.get(resp.Header.Get("Location"))
+	if body := readBody(t, resp); resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge || !strings.Contains(body, "too much to keep") {
+		t.Errorf("callback of an account sign-in with 300 groups: %d\n%s", resp.StatusCode, body)
+	}
 }
