@@ -315,7 +315,7 @@ func checkListen(p *Problems, listen string) {
 // shadow or sit under.
 func ownPaths() []string {
 	return []string{
-		"/authorize", "/token", "/register", "/revoke", "/jwks", "/consent", "/account", "/assets",
+		"/authorize", "/token", "/register", "/revoke", "/jwks", "/consent", "/account", "/assets", "/healthz", "/readyz",
 		CallbackPath, oauth.BackChannelLogoutPath, "/.well-known",
 	}
 }

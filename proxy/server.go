@@ -35,6 +35,8 @@ type Options struct {
 	Routes []Route
 	// Branding is the organisation the pages show.
 	Branding Branding
+	// Ready are the readiness checks /readyz runs.
+	Ready []Check
 	// Callbacks map the paths where upstream IdPs send the browser back to
 	// the IdPs' names ("" for the only one).
 	Callbacks map[string]string
@@ -112,6 +114,7 @@ type Server struct {
 	callbacks map[string]string
 	branding  Branding
 	pages     *template.Template
+	ready     []Check
 	cookies   *cookieCodec
 	log       *slog.Logger
 
@@ -176,6 +179,7 @@ func New(opts Options) (*Server, error) {
 
 		callbacks: opts.Callbacks,
 		branding:  opts.Branding,
+		ready:     opts.Ready,
 		pages:     brandedPages(opts.Branding),
 		machine:   opts.MachineClients,
 		cimd:      opts.ClientMetadataDocuments,
@@ -230,6 +234,8 @@ func (s *Server) handlers() *echo.Echo {
 		e.GET("/.well-known/oauth-protected-resource"+rt.Path, s.resourceMetadata(rt))
 	}
 	e.GET("/jwks", s.jwks)
+	e.GET(healthPath, s.healthz)
+	e.GET(readyPath, s.readyz)
 
 	e.GET("/authorize", s.authorize)
 	e.POST("/authorize", s.authorize)
@@ -323,7 +329,7 @@ const requestDeadline = 30 * time.Second
 // request, and the MCP endpoint is the hot path.
 func (s *Server) guard(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if !s.hosts.allows(c.Request()) {
+		if !s.hosts.allows(c.Request()) && !isProbe(c.Path()) {
 			return s.refuse(c, http.StatusForbidden, "this server does not answer for the host the request names")
 		}
 		if !s.isMCPRoute(c.Path()) {

@@ -184,6 +184,7 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 		Routes:         routes,
 		Callbacks:      callbacks(cfg),
 		Branding:       proxy.Branding{Name: cfg.Pages.OrganizationName, Logo: logo, LogoType: logoType},
+		Ready:          a.readiness(),
 		CookieSecret:   secret,
 		SessionTTL:     cfg.Session.TTL,
 		ReuseSignIn:    cfg.Session.ReuseSignIn,
@@ -384,6 +385,30 @@ func (a *App) Close() error {
 		}
 	}
 	return a.Store.Close()
+}
+
+// readiness are the checks of /readyz: the store answers, a signing key
+// is loaded. The IdPs' discovery documents were loaded at start, or
+// mcpgate would not be running.
+func (a *App) readiness() []proxy.Check {
+	return []proxy.Check{
+		{Name: "store", Run: func(ctx context.Context) error {
+			_, err := a.Store.GetClient(ctx, "readiness-probe")
+			if errors.Is(err, store.ErrNotFound) {
+				return nil
+			}
+			return err
+		}},
+		{Name: "signing_key", Run: func(context.Context) error {
+			if !a.Keys.Ready() {
+				return errors.New("no signing key loaded")
+			}
+			return nil
+		}},
+		// Listed so that operators see it: New fails without every IdP's
+		// discovery, so a running mcpgate has it.
+		{Name: "upstream", Run: func(context.Context) error { return nil }},
+	}
 }
 
 // idps builds the provider of each configured IdP (discovering it where

@@ -147,3 +147,7 @@ func asn1ToRaw(out *[sigLen]byte, der []byte) bool {
 	}
 	return len(rest) == 0
 }
+
+// Ready reports whether a key to sign with now is loaded, without
+// reading the store: the readiness probe's question.
+func (m *Manager) Ready() bool { return m.snap.Load().signingKey(m.opts.Now()) != nil }
