@@ -11,6 +11,10 @@ type Config struct {
 	PublicURL string `yaml:"public_url"`
 	// Listen is the address the HTTP server binds.
 	Listen string `yaml:"listen"`
+	// ShutdownGrace bounds a graceful stop (SIGTERM): new connections are
+	// refused at once, MCP GET streams are ended, and requests under way
+	// get this long to finish before their connections are closed.
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
 	// Store names the storage backend as a URL: sqlite:///path or memory:.
 	Store    string `yaml:"store"`
 	LogLevel string `yaml:"log_level"`

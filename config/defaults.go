@@ -15,9 +15,10 @@ import "time"
 //	memory:                 in-process, lost on restart (tests, demos)
 func Default() *Config {
 	return &Config{
-		Listen:   ":8080",
-		Store:    "sqlite://mcpgate.db",
-		LogLevel: "info",
+		Listen:        ":8080",
+		ShutdownGrace: 30 * time.Second,
+		Store:         "sqlite://mcpgate.db",
+		LogLevel:      "info",
 		Upstream: Upstream{
 			Scopes:      []string{"openid", "email", "profile"},
 			GroupsClaim: "groups",

@@ -12,10 +12,11 @@ import (
 
 func TestLoadFixtures(t *testing.T) {
 	full := &Config{
-		PublicURL: "https://MCP.Example.com/",
-		Listen:    "127.0.0.1:9090",
-		Store:     "sqlite:///var/lib/mcpgate/mcpgate.db",
-		LogLevel:  "debug",
+		PublicURL:     "https://MCP.Example.com/",
+		Listen:        "127.0.0.1:9090",
+		ShutdownGrace: 45 * time.Second,
+		Store:         "sqlite:///var/lib/mcpgate/mcpgate.db",
+		LogLevel:      "debug",
 		Upstream: Upstream{
 			Issuer:               "https://accounts.google.com",
 			ClientID:             "mcpgate-client",

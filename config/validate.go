@@ -41,6 +41,7 @@ func (c *Config) Validate() error {
 		noQuery: true, noFragment: true, noUserinfo: true,
 	})
 	checkListen(&p, c.Listen)
+	positive(&p, "shutdown_grace", c.ShutdownGrace)
 	if c.Store == "" {
 		p.add("store", "required")
 	} else if _, _, err := parseStoreURL(c.Store); err != nil {

@@ -49,6 +49,12 @@ func (s *Server) mcp(c echo.Context, rt *Route) error {
 		forward.WriteJSONRPCError(w, http.StatusBadGateway, -32603, "no MCP backend is configured")
 		return nil
 	}
+	if r.Method == http.MethodGet {
+		// A GET stream ends when mcpgate stops (Drain), cleanly: the
+		// client sees the stream's end and reconnects.
+		r = r.WithContext(forward.WithDrain(r.Context(), s.draining))
+		c.SetRequest(r)
+	}
 	if rt.UpstreamToken {
 		if r, fail = s.withUpstreamToken(r, v.principal); fail != nil {
 			return s.challenge(c, rt, fail)

@@ -115,8 +115,11 @@ type Server struct {
 	branding  Branding
 	pages     *template.Template
 	ready     []Check
-	cookies   *cookieCodec
-	log       *slog.Logger
+	// draining ends when the server stops: GET streams end with it.
+	draining     context.Context
+	stopDraining context.CancelFunc
+	cookies      *cookieCodec
+	log          *slog.Logger
 
 	verifier       principal.Verifier
 	revocations    RevocationList
@@ -202,6 +205,7 @@ func New(opts Options) (*Server, error) {
 		requestIDs:     newRequestIDs(),
 		reuseSignIn:    opts.ReuseSignIn,
 	}
+	s.draining, s.stopDraining = context.WithCancel(context.Background())
 	for _, rt := range opts.Routes {
 		s.mcpPaths[rt.Path] = true
 	}
@@ -350,6 +354,10 @@ func routeResources(routes []Route) []string {
 	}
 	return out
 }
+
+// Drain ends the MCP GET streams under way and those that start from now:
+// a graceful stop waits for requests, and a stream never ends by itself.
+func (s *Server) Drain() { s.stopDraining() }
 
 // Shutdown stops the echo server's background parts.
 func (s *Server) Shutdown(ctx context.Context) error { return s.echo.Shutdown(ctx) }

@@ -365,10 +365,14 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("app: serve: %w", err)
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	// Stop accepting, end the GET streams (which never end by themselves;
+	// their clients reconnect elsewhere), let the rest finish in the grace.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownGrace)
 	defer cancel()
+	a.Handler.Drain()
 	err := srv.Shutdown(shutdownCtx)
 	if errors.Is(err, context.DeadlineExceeded) {
+		a.log.Warn("shutdown grace over; closing the connections left", "grace", a.Config.ShutdownGrace)
 		srv.Close()
 	}
 	return nil

@@ -294,6 +294,7 @@ func noBuffering(resp *http.Response) error {
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 		resp.Header.Set("X-Accel-Buffering", "no")
 	}
+	drainable(resp)
 	return nil
 }
 
