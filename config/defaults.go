@@ -75,7 +75,9 @@ func Default() *Config {
 			// is one request, and people sign in a few times a day);
 			// at 1 KiB a pending sign-in for ten minutes, a flood from
 			// one address keeps under 200 KiB in the store.
-			AuthorizeRateLimit: 1000,
+			AuthorizeRateLimit:   1000,
+			TokenRateLimit:       600,
+			TokenClientRateLimit: 1200,
 		},
 		Registration: Registration{
 			// MCP clients are mostly unknown in advance and register

@@ -16,6 +16,14 @@ type Limits struct {
 	// IPv6 counted by /64, across every replica sharing the store; 0 means
 	// unlimited.
 	AuthorizeRateLimit int `yaml:"authorize_rate_limit"`
+	// TokenRateLimit is how many token requests one address may make per
+	// minute (IPv6 by /64), across replicas, failed client
+	// authentications included; 0 means unlimited.
+	TokenRateLimit int `yaml:"token_rate_limit"`
+	// TokenClientRateLimit is how many token requests one client may make
+	// per minute, across replicas; 0 means unlimited. A client metadata
+	// document's id is one client for all its users.
+	TokenClientRateLimit int `yaml:"token_client_rate_limit"`
 }
 
 // minMCPBodyBytes keeps a typo (a limit in KiB or MiB instead of bytes) from
@@ -27,7 +35,13 @@ func (l *Limits) validate(p *Problems) {
 		p.add("limits.mcp_body_bytes", "must be at least %d bytes, got %d", minMCPBodyBytes, l.MCPBodyBytes)
 	}
 	positive(p, "limits.body_read_timeout", l.BodyReadTimeout)
-	if l.AuthorizeRateLimit < 0 {
-		p.add("limits.authorize_rate_limit", "must not be negative (0 means unlimited), got %d", l.AuthorizeRateLimit)
+	for _, lim := range []struct {
+		key string
+		n   int
+	}{{"limits.authorize_rate_limit", l.AuthorizeRateLimit}, {"limits.token_rate_limit", l.TokenRateLimit},
+		{"limits.token_client_rate_limit", l.TokenClientRateLimit}} {
+		if lim.n < 0 {
+			p.add(lim.key, "must not be negative (0 means unlimited), got %d", lim.n)
+		}
 	}
 }

@@ -66,7 +66,7 @@ func TestLoadFixtures(t *testing.T) {
 				CacheMax:        time.Hour,
 			},
 		},
-		Limits:       Limits{MCPBodyBytes: 1 << 20, BodyReadTimeout: 5 * time.Second, AuthorizeRateLimit: 300},
+		Limits:       Limits{MCPBodyBytes: 1 << 20, BodyReadTimeout: 5 * time.Second, AuthorizeRateLimit: 300, TokenRateLimit: 120, TokenClientRateLimit: 0},
 		AllowedHosts: []string{"mcp.internal:8080"},
 		Policy: Policy{
 			SignIn: SignInPolicy{

@@ -59,6 +59,10 @@ type Options struct {
 	// RegistrationsPerHour limits dynamic registrations per source
 	// address (an IPv6 /64); 0 means no limit.
 	RegistrationsPerHour int
+	// TokensPerMinute and TokensPerClientPerMinute bound token requests
+	// per source address and per client, across replicas; 0 is unlimited.
+	TokensPerMinute          int
+	TokensPerClientPerMinute int
 	// AuthorizationsPerHour limits the authorization requests (each can
 	// create a pending sign-in) per source address; 0 means no limit.
 	AuthorizationsPerHour int
@@ -128,6 +132,8 @@ type Server struct {
 	assertion      *backendAssertion
 	registrations  *windowLimiter
 	authorizations *windowLimiter
+	tokenAddrs     *windowLimiter
+	tokenClients   *windowLimiter
 	trustedProxies []netip.Prefix
 	mcpBodyBytes   int64
 	bodyTimeout    time.Duration
@@ -197,6 +203,8 @@ func New(opts Options) (*Server, error) {
 		allowedOrigins: opts.AllowedOrigins,
 		tokens:         newTokenCache(tokenCacheSize),
 		registrations:  newWindowLimiter("register", opts.RegistrationsPerHour, time.Hour, opts.Counter, log),
+		tokenAddrs:     newWindowLimiter("token", opts.TokensPerMinute, time.Minute, opts.Counter, log),
+		tokenClients:   newWindowLimiter("token-client", opts.TokensPerClientPerMinute, time.Minute, opts.Counter, log),
 		authorizations: newWindowLimiter("authorize", opts.AuthorizationsPerHour, time.Hour, opts.Counter, log),
 		trustedProxies: opts.TrustedProxies,
 		mcpBodyBytes:   opts.MCPBodyBytes,

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -119,10 +120,26 @@ func (s *Server) authenticatedForm(c echo.Context, single ...string) (form url.V
 	return form, client, false, nil
 }
 
+// tooManyTokens answers a token request over a limit: 429 with
+// Retry-After and an OAuth error.
+func tooManyTokens(c echo.Context, retry time.Duration, who string) error {
+	setRetryAfter(c, retry)
+	return writeOAuthError(c, &oauth.Error{Code: oauth.ErrTemporarilyUnavailable,
+		Description: "too many token requests from this " + who + "; try again later", Status: http.StatusTooManyRequests})
+}
+
 func (s *Server) token(c echo.Context) error {
+	// Counted before the client authenticates: guessing secrets costs too.
+	r := c.Request()
+	if ok, retry := s.tokenAddrs.allow(r.Context(), s.rateKey(r), time.Now()); !ok {
+		return tooManyTokens(c, retry, "address")
+	}
 	form, client, done, err := s.authenticatedForm(c, "grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope")
 	if done {
 		return err
+	}
+	if ok, retry := s.tokenClients.allow(r.Context(), client.ID, time.Now()); !ok {
+		return tooManyTokens(c, retry, "client")
 	}
 	resp, err := s.as.Token(c.Request().Context(), client, authserver.TokenRequest{
 		GrantType:    form.Get("grant_type"),

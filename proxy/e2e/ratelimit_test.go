@@ -2,9 +2,11 @@ package e2e_test
 
 import (
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcpgate/mcpgate/config"
 )
@@ -73,4 +75,62 @@ func TestAnonymousStateBoundedAcrossReplicas(t *testing.T) {
 			t.Errorf("fourth registration, on the other replica: got %d (Retry-After %q), want 429", resp.StatusCode, resp.Header.Get("Retry-After"))
 		}
 	})
+}
+
+// TestTokenRateLimitsAcrossReplicas: with three replicas on one store, a
+// client over limits.token_client_rate_limit gets 429 with Retry-After
+// wherever its requests land, while another client is served; an
+// address over limits.token_rate_limit likewise, failed authentications
+// counted.
+func TestTokenRateLimitsAcrossReplicas(t *testing.T) {
+	rs := startReplicas(t, freshPostgres(t), 3, "MCPGATE_LIMITS_TOKEN_CLIENT_RATE_LIMIT=4", "MCPGATE_LIMITS_TOKEN_RATE_LIMIT=20")
+	g := rs.gateway()
+	busy, calm := g.registerPublic(t), g.registerPublic(t)
+	post := func(c client) *http.Response {
+		t.Helper()
+		form := url.Values{"grant_type": {"refresh_token"}, "client_id": {c.ID}, "refresh_token": {"not-a-real-token"}}
+		resp, err := http.PostForm(g.URL+"/token", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readBody(t, resp)
+		return resp
+	}
+	// The limits count in fixed one-minute windows: start early in one.
+	if left := time.Until(time.Now().Truncate(time.Minute).Add(time.Minute)); left < 15*time.Second {
+		time.Sleep(left + 100*time.Millisecond)
+	}
+	rs.takeLog()
+	for i := range 4 {
+		if resp := post(busy); resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("request %d of the busy client: %d, want 400 (invalid_grant) within the limit", i+1, resp.StatusCode)
+		}
+	}
+	resp := post(busy)
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("the busy client's 5th request: %d, Retry-After %q; want 429 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if served := rs.takeLog(); len(distinct(served)) < 3 {
+		t.Errorf("the requests reached replicas %v, want all three", served)
+	}
+	if resp := post(calm); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("another client meanwhile: %d, want 400, unaffected", resp.StatusCode)
+	}
+	// The address: 20 a minute in all (6 used above), also for clients
+	// that fail to authenticate.
+	var last *http.Response
+	for range 20 {
+		last = post(client{ID: "no-such-client"})
+	}
+	if last.StatusCode != http.StatusTooManyRequests || last.Header.Get("Retry-After") == "" {
+		t.Errorf("past the address limit: %d, Retry-After %q; want 429", last.StatusCode, last.Header.Get("Retry-After"))
+	}
+}
+
+func distinct(xs []int) map[int]bool {
+	out := map[int]bool{}
+	for _, x := range xs {
+		out[x] = true
+	}
+	return out
 }
