@@ -14,6 +14,8 @@ type commandCase struct {
 	wantCode   int
 	wantStdout []string
 	wantStderr []string
+	// never may appear in neither output (a secret).
+	never string
 }
 
 func runCommandCases(t *testing.T, tests []commandCase) {
@@ -34,6 +36,9 @@ func runCommandCases(t *testing.T, tests []commandCase) {
 				if !strings.Contains(stderr.String(), want) {
 					t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 				}
+			}
+			if tt.never != "" && strings.Contains(stdout.String()+stderr.String(), tt.never) {
+				t.Errorf("the output holds %q:\n%s%s", tt.never, stdout.String(), stderr.String())
 			}
 		})
 	}

@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
+	"net/url"
 	"fmt"
 	"io"
 	"net/http"
 	"time"
 
 	"github.com/mcpgate/mcpgate/config"
+	"github.com/mcpgate/mcpgate/proxy/app"
+	"github.com/mcpgate/mcpgate/proxy/store"
 	"github.com/mcpgate/mcpgate/proxy/stdio"
 	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/preset"
@@ -47,6 +51,19 @@ func probe(cfg *config.Config, stdout, stderr io.Writer) int {
 		report(what, err, "discovery OK")
 	}
 
+	// The store, opened as serve opens it (a new SQLite file or database
+	// schema is made, as serve would).
+	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+	st, err := app.OpenStore(ctx, cfg)
+	if err == nil {
+		if _, gerr := st.GetClient(ctx, "probe"); gerr != nil && !errors.Is(gerr, store.ErrNotFound) {
+			err = gerr
+		}
+		st.Close()
+	}
+	cancel()
+	report("store "+redactStore(cfg.Store), err, "reachable")
+
 	client := &http.Client{Timeout: probeTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, rt := range cfg.Routes() {
 		name := rt.Name
@@ -77,4 +94,13 @@ func head(client *http.Client, url string) (int, error) {
 	}
 	resp.Body.Close()
 	return resp.StatusCode, nil
+}
+
+// redactStore names the store without a password its URL may carry.
+func redactStore(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
 }
