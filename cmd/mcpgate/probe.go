@@ -3,16 +3,16 @@ package main
 import (
 	"context"
 	"errors"
-	"net/url"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/mcpgate/mcpgate/config"
 	"github.com/mcpgate/mcpgate/proxy/app"
-	"github.com/mcpgate/mcpgate/proxy/store"
 	"github.com/mcpgate/mcpgate/proxy/stdio"
+	"github.com/mcpgate/mcpgate/proxy/store"
 	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/preset"
 )
