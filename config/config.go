@@ -49,6 +49,7 @@ type Config struct {
 	Policy       Policy          `yaml:"policy"`
 	Audit        Audit           `yaml:"audit"`
 	Pages        Pages           `yaml:"pages"`
+	Metrics      Metrics         `yaml:"metrics"`
 
 	// Backends are more MCP servers behind this mcpgate, each at a path of
 	// its own (mcp.path + "/" + name by default) and its own protected

@@ -17,6 +17,7 @@ func Default() *Config {
 	return &Config{
 		Listen:        ":8080",
 		ShutdownGrace: 30 * time.Second,
+		Metrics:       Metrics{Listen: "127.0.0.1:9090"},
 		Store:         "sqlite://mcpgate.db",
 		LogLevel:      "info",
 		Upstream: Upstream{

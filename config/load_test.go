@@ -15,6 +15,7 @@ func TestLoadFixtures(t *testing.T) {
 		PublicURL:     "https://MCP.Example.com/",
 		Listen:        "127.0.0.1:9090",
 		ShutdownGrace: 45 * time.Second,
+		Metrics:       Metrics{Listen: "127.0.0.1:9100"},
 		Store:         "sqlite:///var/lib/mcpgate/mcpgate.db",
 		LogLevel:      "debug",
 		Upstream: Upstream{

@@ -53,3 +53,10 @@ func (p Pages) validate(probs *Problems) {
 		probs.add("pages.logo_file", "%v", err)
 	}
 }
+
+// Metrics configure the Prometheus listener.
+type Metrics struct {
+	// Listen is the metrics listener's address, apart from the public one
+	// so that the metrics are not on the internet; "" turns it off.
+	Listen string `yaml:"listen"`
+}

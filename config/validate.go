@@ -41,6 +41,13 @@ func (c *Config) Validate() error {
 		noQuery: true, noFragment: true, noUserinfo: true,
 	})
 	checkListen(&p, c.Listen)
+	if c.Metrics.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Metrics.Listen); err != nil {
+			p.add("metrics.listen", "want host:port (e.g. 127.0.0.1:9090, or :9090 for every interface), got %q", c.Metrics.Listen)
+		} else if c.Metrics.Listen == c.Listen {
+			p.add("metrics.listen", "must differ from listen: the metrics stay off the public listener")
+		}
+	}
 	positive(&p, "shutdown_grace", c.ShutdownGrace)
 	if c.Store == "" {
 		p.add("store", "required")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/proxy/audit"
 	"github.com/mcpgate/mcpgate/proxy/jsonrpc"
+	"github.com/mcpgate/mcpgate/proxy/metrics"
 	"github.com/mcpgate/mcpgate/proxy/policy"
 )
 
@@ -29,6 +30,10 @@ const headersRequiredFrom = "2026-07-28"
 // exchange is what mcpgate made of one MCP POST before forwarding it.
 type exchange struct {
 	audited bool
+	// method is the first message's JSON-RPC method; outcome, when
+	// answered, says why (metrics.Denied or metrics.Refused).
+	method  string
+	outcome string
 	records []audit.Record
 	// answered is set when mcpgate has answered the request itself.
 	answered bool
@@ -78,7 +83,7 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request, rt *Route, v *v
 	if !rules && s.audit == nil && !hasMethodHeader && !strictHeaders {
 		return nil
 	}
-	ex := &exchange{audited: s.audit != nil}
+	ex := &exchange{audited: s.audit != nil, outcome: metrics.Refused}
 	msgs, batch, err := jsonrpc.Parse(body)
 	if err != nil {
 		ex.add(s.record(rt, v, "", "invalid", "the body is not a JSON-RPC message mcpgate can read"))
@@ -93,6 +98,7 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request, rt *Route, v *v
 		ex.answered = true
 		return ex
 	}
+	ex.method = msgs[0].Method
 	if !batch && (hasMethodHeader || strictHeaders) {
 		if why := headerMismatch(r.Header, &msgs[0], strictHeaders); why != "" {
 			ex.add(s.record(rt, v, msgs[0].Method, "invalid", why))
@@ -154,6 +160,7 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request, rt *Route, v *v
 				stepUp = appendMissing(stepUp, d.NeedScopes...)
 			case !d.Allowed:
 				rec.Decision = "deny"
+				s.metrics.PolicyDenial(rt.Name, kind.String())
 				if m.ID != nil {
 					refused = append(refused, permissionDenied(m.ID, kind, target))
 				}
@@ -177,6 +184,7 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request, rt *Route, v *v
 		}
 		ex.add(rec)
 	}
+	ex.outcome = metrics.Denied
 	switch {
 	case len(stepUp) > 0:
 		s.insufficientScope(w, rt, v, stepUp)

@@ -14,6 +14,7 @@ import (
 	"github.com/mcpgate/mcpgate/proxy/authserver"
 	"github.com/mcpgate/mcpgate/proxy/forward"
 	"github.com/mcpgate/mcpgate/proxy/jsonrpc"
+	"github.com/mcpgate/mcpgate/proxy/metrics"
 	"github.com/mcpgate/mcpgate/proxy/principal"
 )
 
@@ -43,6 +44,7 @@ func (s *Server) mcp(c echo.Context, rt *Route) error {
 		fail = errOtherResource
 	}
 	if fail != nil {
+		s.metrics.MCPRequest(rt.Name, "", metrics.Unauthorized)
 		return s.challenge(c, rt, fail)
 	}
 	if rt.Forwarder == nil {
@@ -57,12 +59,14 @@ func (s *Server) mcp(c echo.Context, rt *Route) error {
 	}
 	if rt.UpstreamToken {
 		if r, fail = s.withUpstreamToken(r, v.principal); fail != nil {
+			s.metrics.MCPRequest(rt.Name, "", metrics.Unauthorized)
 			return s.challenge(c, rt, fail)
 		}
 		c.SetRequest(r)
 	}
 	body, err := readWholeBody(r, s.mcpBodyBytes, deadliner(c))
 	if err != nil {
+		s.metrics.MCPRequest(rt.Name, "", metrics.Refused)
 		status, message := bodyError(err)
 		return s.refuse(c, status, message)
 	}
@@ -79,7 +83,7 @@ func (s *Server) mcp(c echo.Context, rt *Route) error {
 		}
 	}
 	if ex == nil {
-		rt.Forwarder.Forward(w, r, v.identity)
+		s.forward(w, r, rt, v, now, "")
 		return nil
 	}
 	if !ex.answered {
@@ -90,13 +94,31 @@ func (s *Server) mcp(c echo.Context, rt *Route) error {
 		if ex.rewriter != nil {
 			out = ex.rewriter
 		}
-		rt.Forwarder.Forward(out, r, v.identity)
+		s.forward(out, r, rt, v, now, ex.method)
 		if ex.rewriter != nil {
 			ex.rewriter.Finish()
 		}
+	} else {
+		s.metrics.MCPRequest(rt.Name, ex.method, ex.outcome)
 	}
 	s.writeAudit(ex, now, w.Status)
 	return nil
+}
+
+// forward hands the request to the route's backend, and measures
+// mcpgate's own time before it and the exchange after.
+func (s *Server) forward(w http.ResponseWriter, r *http.Request, rt *Route, v *verified, arrived time.Time, method string) {
+	start := time.Now()
+	s.metrics.Added(start.Sub(arrived))
+	if r.Method == http.MethodGet {
+		s.metrics.StreamOpened()
+		defer s.metrics.StreamClosed()
+	}
+	rt.Forwarder.Forward(w, r, v.identity)
+	if r.Method == http.MethodPost {
+		s.metrics.Backend(rt.Name, time.Since(start))
+	}
+	s.metrics.MCPRequest(rt.Name, method, metrics.Forwarded)
 }
 
 // writeAudit writes the exchange's records, with the answer's status and

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/proxy/audit"
 	"github.com/mcpgate/mcpgate/proxy/authserver"
+	"github.com/mcpgate/mcpgate/proxy/metrics"
 	"github.com/mcpgate/mcpgate/proxy/oauth"
 	"github.com/mcpgate/mcpgate/proxy/pat"
 	"github.com/mcpgate/mcpgate/proxy/principal"
@@ -37,6 +38,8 @@ type Options struct {
 	Branding Branding
 	// Ready are the readiness checks /readyz runs.
 	Ready []Check
+	// Metrics records what happens; nil records nothing.
+	Metrics *metrics.Metrics
 	// Callbacks map the paths where upstream IdPs send the browser back to
 	// the IdPs' names ("" for the only one).
 	Callbacks map[string]string
@@ -119,6 +122,7 @@ type Server struct {
 	branding  Branding
 	pages     *template.Template
 	ready     []Check
+	metrics   *metrics.Metrics
 	// draining ends when the server stops: GET streams end with it.
 	draining     context.Context
 	stopDraining context.CancelFunc
@@ -189,6 +193,7 @@ func New(opts Options) (*Server, error) {
 		callbacks: opts.Callbacks,
 		branding:  opts.Branding,
 		ready:     opts.Ready,
+		metrics:   opts.Metrics,
 		pages:     brandedPages(opts.Branding),
 		machine:   opts.MachineClients,
 		cimd:      opts.ClientMetadataDocuments,
@@ -321,6 +326,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if s.isMCPRoute(c.Path()) {
 			return nil // the hot path is measured elsewhere
 		}
+		s.metrics.HTTPRequest(c.Path(), c.Response().Status)
 		s.log.LogAttrs(c.Request().Context(), slog.LevelDebug, "http request",
 			slog.String("method", c.Request().Method),
 			slog.String("route", c.Path()),

@@ -3,6 +3,7 @@ package proxy
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -139,6 +140,7 @@ func (s *Server) token(c echo.Context) error {
 		return err
 	}
 	if ok, retry := s.tokenClients.allow(r.Context(), client.ID, time.Now()); !ok {
+		s.metrics.Token(form.Get("grant_type"), "rate_limited")
 		return tooManyTokens(c, retry, "client")
 	}
 	resp, err := s.as.Token(c.Request().Context(), client, authserver.TokenRequest{
@@ -151,8 +153,14 @@ func (s *Server) token(c echo.Context) error {
 		Resources:    form["resource"],
 	})
 	if err != nil {
+		outcome := "server_error"
+		if oe := (*oauth.Error)(nil); errors.As(err, &oe) {
+			outcome = oe.Code // a fixed set of codes
+		}
+		s.metrics.Token(form.Get("grant_type"), outcome)
 		return s.apiError(c, err)
 	}
+	s.metrics.Token(form.Get("grant_type"), "issued")
 	h := c.Response().Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")

@@ -18,6 +18,7 @@ import (
 	"github.com/mcpgate/mcpgate/proxy/audit"
 	"github.com/mcpgate/mcpgate/proxy/authserver"
 	"github.com/mcpgate/mcpgate/proxy/forward"
+	"github.com/mcpgate/mcpgate/proxy/metrics"
 	"github.com/mcpgate/mcpgate/proxy/policy"
 	"github.com/mcpgate/mcpgate/proxy/revocation"
 	"github.com/mcpgate/mcpgate/proxy/signer"
@@ -59,7 +60,9 @@ type App struct {
 	stdio []*stdio.Backend
 	// Audit is the audit log, nil when audit.path is not set.
 	Audit *audit.Log
-	log   *slog.Logger
+	// Metrics are served on metrics.listen by Serve.
+	Metrics *metrics.Metrics
+	log     *slog.Logger
 }
 
 // gcInterval is how often expired records are removed.
@@ -78,7 +81,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 			return nil, err
 		}
 	}
-	a := &App{Config: cfg, Store: st, log: log}
+	a := &App{Config: cfg, Store: st, log: log, Metrics: metrics.New()}
 	if err := a.wire(ctx, opts); err != nil {
 		a.Close()
 		return nil, err
@@ -185,6 +188,7 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 		Callbacks:      callbacks(cfg),
 		Branding:       proxy.Branding{Name: cfg.Pages.OrganizationName, Logo: logo, LogoType: logoType},
 		Ready:          a.readiness(),
+		Metrics:        a.Metrics,
 		CookieSecret:   secret,
 		SessionTTL:     cfg.Session.TTL,
 		ReuseSignIn:    cfg.Session.ReuseSignIn,
@@ -360,6 +364,16 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	bg, stop := context.WithCancel(ctx)
 	defer stop()
 	go a.Run(bg)
+	if addr := a.Config.Metrics.Listen; addr != "" {
+		mln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("app: metrics listener: %w", err)
+		}
+		msrv := &http.Server{Handler: a.Metrics.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go msrv.Serve(mln)
+		defer msrv.Close()
+		a.log.Info("metrics serving", "listen", mln.Addr().String())
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -95,12 +95,14 @@ func (a *App) auditTokens() func(authserver.TokenEvent) {
 	}
 }
 
-// auditSignIn writes sign-in decisions to the audit log, if there is one.
+// auditSignIn counts sign-in decisions and writes them to the audit log,
+// if there is one.
 func (a *App) auditSignIn() func(authserver.SignInDecision) {
-	if a.Audit == nil {
-		return nil
-	}
 	return func(d authserver.SignInDecision) {
+		a.Metrics.SignIn(d.Allowed)
+		if a.Audit == nil {
+			return
+		}
 		decision := "allow"
 		if !d.Allowed {
 			decision = "deny"

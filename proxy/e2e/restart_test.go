@@ -94,7 +94,8 @@ func (b *syncBuffer) String() string {
 func startProcess(t *testing.T, bin string, env []string, healthURL, probeHost string) *process {
 	t.Helper()
 	p := &process{cmd: exec.Command(bin, "serve"), log: &syncBuffer{}, exited: make(chan struct{})}
-	p.cmd.Env = append(os.Environ(), env...)
+	// Many mcpgates run at once here: each its own metrics port.
+	p.cmd.Env = append(append(os.Environ(), "MCPGATE_METRICS_LISTEN=127.0.0.1:0"), env...)
 	p.cmd.Stderr = p.log
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -46,7 +46,7 @@ func TestGracefulShutdown(t *testing.T) {
 	t.Cleanup(backend.Close)
 
 	bin := buildMcpgate(t)
-	addr := freeAddr(t)
+	addr, metricsAddr := freeAddr(t), freeAddr(t)
 	base := "http://" + addr
 	idp := startIdP(t, base+"/oauth/callback")
 	p := startProcess(t, bin, []string{
@@ -58,6 +58,7 @@ func TestGracefulShutdown(t *testing.T) {
 		"MCPGATE_UPSTREAM_CLIENT_SECRET=" + upstreamClientSecret,
 		"MCPGATE_BACKEND_URL=" + backend.URL + "/mcp",
 		"MCPGATE_SHUTDOWN_GRACE=" + grace.String(),
+		"MCPGATE_METRICS_LISTEN=" + metricsAddr,
 	}, base+"/healthz", "")
 	g := &gateway{URL: base, IdP: idp}
 	token := g.accessToken(t)
@@ -104,6 +105,16 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	if received.Load() < burst {
 		t.Fatalf("only %d of %d calls reached the backend", received.Load(), burst)
+	}
+
+	// The metrics on their own listener, not on the public one.
+	if resp, err := http.Get("http://" + metricsAddr + "/metrics"); err != nil {
+		t.Errorf("metrics listener: %v", err)
+	} else if body := readBody(t, resp); !strings.Contains(body, "mcpgate_sse_streams 1") {
+		t.Errorf("metrics during the stream: %d, want mcpgate_sse_streams 1", resp.StatusCode)
+	}
+	if resp, err := http.Get(base + "/metrics"); err == nil && readBody(t, resp) != "" && resp.StatusCode != http.StatusNotFound {
+		t.Errorf("/metrics on the public listener: %d, want 404", resp.StatusCode)
 	}
 
 	signalled := time.Now()

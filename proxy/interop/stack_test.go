@@ -124,6 +124,7 @@ func startStack(t *testing.T, tc *toolchain, o stackOptions) *stack {
 		// --static-oauth-client-info (loopback: any port).
 		`MCPGATE_CLIENTS=[{"id":"` + staticMCPRemoteClient + `","name":"mcp-remote (pre-registered)","redirect_uris":["http://localhost/oauth/callback"]}]`,
 		"MCPGATE_LOG_LEVEL=debug",
+		"MCPGATE_METRICS_LISTEN=127.0.0.1:0",
 	}, o.env...)...), procOptions{})
 	s.gw, s.idpProc, s.backProc = gw, idpProc, backend
 	if err := gw.waitHTTP(s.issuer+"/.well-known/oauth-authorization-server", http.StatusOK, 30*time.Second); err != nil {

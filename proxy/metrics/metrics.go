@@ -1,0 +1,184 @@
+// Package metrics is mcpgate's Prometheus instrumentation: the metric
+// families, with small label sets (never a user, a client id or a tool
+// argument), and the handler of the separate metrics listener.
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are one mcpgate's metric families. A nil *Metrics records
+// nothing, so that code under test needs none.
+type Metrics struct {
+	registry *prometheus.Registry
+
+	httpRequests   *prometheus.CounterVec
+	mcpRequests    *prometheus.CounterVec
+	addedSeconds   prometheus.Histogram
+	backendSeconds *prometheus.HistogramVec
+	sseStreams     prometheus.Gauge
+	signIns        *prometheus.CounterVec
+	tokens         *prometheus.CounterVec
+	policyDenials  *prometheus.CounterVec
+}
+
+// New registers the families, and the Go runtime's and the process's.
+func New() *Metrics {
+	r := prometheus.NewRegistry()
+	m := &Metrics{
+		registry: r,
+		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mcpgate_http_requests_total",
+			Help: "HTTP requests to mcpgate's own endpoints (not the MCP endpoint), by route and status."}, []string{"route", "status"}),
+		mcpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mcpgate_mcp_requests_total",
+			Help: "Requests to MCP endpoints, by backend, JSON-RPC method (of the first message, when mcpgate read it) and outcome."},
+			[]string{"backend", "method", "outcome"}),
+		addedSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "mcpgate_mcp_added_seconds",
+			Help:    "Time mcpgate spends on an MCP request before handing it to the backend.",
+			Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .1}}),
+		backendSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "mcpgate_backend_seconds",
+			Help:    "Duration of forwarded MCP POST exchanges with the backend, streamed answers included.",
+			Buckets: prometheus.DefBuckets}, []string{"backend"}),
+		sseStreams: prometheus.NewGauge(prometheus.GaugeOpts{Name: "mcpgate_sse_streams",
+			Help: "MCP GET streams open now."}),
+		signIns: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mcpgate_signins_total",
+			Help: "Sign-ins the IdP vouched for, by outcome (allowed, refused)."}, []string{"outcome"}),
+		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mcpgate_token_requests_total",
+			Help: "Token endpoint answers, by grant type and outcome (issued, or the OAuth error code)."}, []string{"grant_type", "outcome"}),
+		policyDenials: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mcpgate_policy_denials_total",
+			Help: "JSON-RPC messages the policy refused, by backend and kind (tool, resource, prompt)."}, []string{"backend", "kind"}),
+	}
+	r.MustRegister(m.httpRequests, m.mcpRequests, m.addedSeconds, m.backendSeconds, m.sseStreams, m.signIns, m.tokens, m.policyDenials,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the metrics in the Prometheus exposition format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
+
+// Register adds another collector (a gauge read from elsewhere).
+func (m *Metrics) Register(c prometheus.Collector) {
+	if m != nil {
+		m.registry.MustRegister(c)
+	}
+}
+
+// HTTPRequest counts a request to one of mcpgate's own endpoints.
+func (m *Metrics) HTTPRequest(route string, status int) {
+	if m == nil {
+		return
+	}
+	if route == "" {
+		route = "other"
+	}
+	m.httpRequests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+}
+
+// The outcomes of an MCP request.
+const (
+	Forwarded    = "forwarded"
+	Denied       = "denied"
+	Unauthorized = "unauthorized"
+	Refused      = "refused" // a body or header mcpgate would not read
+)
+
+// knownMethods keep the method label small: a client may send anything.
+var knownMethods = map[string]bool{
+	"initialize": true, "ping": true, "tools/list": true, "tools/call": true, "resources/list": true, "resources/read": true,
+	"resources/templates/list": true, "resources/subscribe": true, "resources/unsubscribe": true, "prompts/list": true,
+	"prompts/get": true, "completion/complete": true, "logging/setLevel": true, "notifications/initialized": true,
+	"notifications/cancelled": true, "notifications/progress": true, "notifications/roots/list_changed": true,
+}
+
+// MCPRequest counts an MCP request; method is "" when mcpgate did not
+// read the body.
+func (m *Metrics) MCPRequest(backend, method, outcome string) {
+	if m == nil {
+		return
+	}
+	switch {
+	case method == "":
+		method = "unread"
+	case !knownMethods[method]:
+		method = "other"
+	}
+	if backend == "" {
+		backend = "default"
+	}
+	m.mcpRequests.WithLabelValues(backend, method, outcome).Inc()
+}
+
+// Added records mcpgate's own time on a request.
+func (m *Metrics) Added(d time.Duration) {
+	if m != nil {
+		m.addedSeconds.Observe(d.Seconds())
+	}
+}
+
+// Backend records a forwarded exchange's duration.
+func (m *Metrics) Backend(backend string, d time.Duration) {
+	if m == nil {
+		return
+	}
+	if backend == "" {
+		backend = "default"
+	}
+	m.backendSeconds.WithLabelValues(backend).Observe(d.Seconds())
+}
+
+// StreamOpened and StreamClosed track the open GET streams.
+func (m *Metrics) StreamOpened() {
+	if m != nil {
+		m.sseStreams.Inc()
+	}
+}
+
+func (m *Metrics) StreamClosed() {
+	if m != nil {
+		m.sseStreams.Dec()
+	}
+}
+
+// SignIn counts a sign-in decision.
+func (m *Metrics) SignIn(allowed bool) {
+	if m == nil {
+		return
+	}
+	outcome := "refused"
+	if allowed {
+		outcome = "allowed"
+	}
+	m.signIns.WithLabelValues(outcome).Inc()
+}
+
+var grantTypes = map[string]bool{"authorization_code": true, "refresh_token": true, "client_credentials": true}
+
+// Token counts a token endpoint answer: outcome is "issued" or the OAuth
+// error code.
+func (m *Metrics) Token(grantType, outcome string) {
+	if m == nil {
+		return
+	}
+	if !grantTypes[grantType] {
+		grantType = "other"
+	}
+	m.tokens.WithLabelValues(grantType, outcome).Inc()
+}
+
+// PolicyDenial counts a message the policy refused.
+func (m *Metrics) PolicyDenial(backend, kind string) {
+	if m == nil {
+		return
+	}
+	if backend == "" {
+		backend = "default"
+	}
+	m.policyDenials.WithLabelValues(backend, kind).Inc()
+}
