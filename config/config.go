@@ -50,6 +50,7 @@ type Config struct {
 	Audit        Audit           `yaml:"audit"`
 	Pages        Pages           `yaml:"pages"`
 	Metrics      Metrics         `yaml:"metrics"`
+	TLS          TLS             `yaml:"tls"`
 
 	// Backends are more MCP servers behind this mcpgate, each at a path of
 	// its own (mcp.path + "/" + name by default) and its own protected

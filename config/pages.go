@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net/http"
 	"os"
@@ -59,4 +60,25 @@ type Metrics struct {
 	// Listen is the metrics listener's address, apart from the public one
 	// so that the metrics are not on the internet; "" turns it off.
 	Listen string `yaml:"listen"`
+}
+
+// TLS makes mcpgate serve HTTPS itself, rather than behind a proxy that
+// ends TLS.
+type TLS struct {
+	// CertFile and KeyFile are PEM files, read again when they change
+	// (a renewal in place).
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+func (t TLS) validate(p *Problems) {
+	switch {
+	case t.CertFile == "" && t.KeyFile == "":
+	case t.CertFile == "" || t.KeyFile == "":
+		p.add("tls", "set both cert_file and key_file, or neither")
+	default:
+		if _, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile); err != nil {
+			p.add("tls", "cert_file and key_file do not load as a certificate and its key: %v", err)
+		}
+	}
 }

@@ -40,3 +40,14 @@ func TestValidatePersonalTokens(t *testing.T) {
 			wantKeys: []string{"policy.admin_groups[0]"}, wantMsg: "empty"},
 	})
 }
+
+func TestValidateTLS(t *testing.T) {
+	junk := writeFile(t, "junk.pem", "not PEM")
+	runValidateCases(t, []validateCase{
+		{name: "no TLS (a proxy in front ends it)", change: func(c *Config) { c.TLS = TLS{} }},
+		{name: "a certificate without its key", change: func(c *Config) { c.TLS = TLS{CertFile: junk} },
+			wantKeys: []string{"tls"}, wantMsg: "set both cert_file and key_file"},
+		{name: "files that are no certificate", change: func(c *Config) { c.TLS = TLS{CertFile: junk, KeyFile: junk} },
+			wantKeys: []string{"tls"}, wantMsg: "do not load"},
+	})
+}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -361,6 +362,13 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       2 * time.Minute,
 		// No WriteTimeout: MCP SSE streams stay open for long.
 	}
+	if t := a.Config.TLS; t.CertFile != "" {
+		certs, err := newCertReloader(t.CertFile, t.KeyFile, a.log)
+		if err != nil {
+			return err
+		}
+		srv.TLSConfig = &tls.Config{GetCertificate: certs.GetCertificate, MinVersion: tls.VersionTLS12}
+	}
 	bg, stop := context.WithCancel(ctx)
 	defer stop()
 	go a.Run(bg)
@@ -375,7 +383,13 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		a.log.Info("metrics serving", "listen", mln.Addr().String())
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if srv.TLSConfig != nil {
+			errc <- srv.ServeTLS(ln, "", "") // the files come through GetCertificate
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("app: serve: %w", err)
