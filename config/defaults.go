@@ -79,6 +79,8 @@ func Default() *Config {
 			AuthorizeRateLimit:   1000,
 			TokenRateLimit:       600,
 			TokenClientRateLimit: 1200,
+			ReadHeaderTimeout:    10 * time.Second,
+			IdleTimeout:          2 * time.Minute,
 		},
 		Registration: Registration{
 			// MCP clients are mostly unknown in advance and register

@@ -24,6 +24,12 @@ type Limits struct {
 	// per minute, across replicas; 0 means unlimited. A client metadata
 	// document's id is one client for all its users.
 	TokenClientRateLimit int `yaml:"token_client_rate_limit"`
+	// ReadHeaderTimeout is how long a client may take to send a request's
+	// headers (slowloris); IdleTimeout how long a kept-alive connection may
+	// wait for its next request. There is no write timeout: MCP streams
+	// last for hours.
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	IdleTimeout       time.Duration `yaml:"idle_timeout"`
 }
 
 // minMCPBodyBytes keeps a typo (a limit in KiB or MiB instead of bytes) from
@@ -35,6 +41,8 @@ func (l *Limits) validate(p *Problems) {
 		p.add("limits.mcp_body_bytes", "must be at least %d bytes, got %d", minMCPBodyBytes, l.MCPBodyBytes)
 	}
 	positive(p, "limits.body_read_timeout", l.BodyReadTimeout)
+	positive(p, "limits.read_header_timeout", l.ReadHeaderTimeout)
+	positive(p, "limits.idle_timeout", l.IdleTimeout)
 	for _, lim := range []struct {
 		key string
 		n   int

@@ -67,7 +67,8 @@ func TestLoadFixtures(t *testing.T) {
 				CacheMax:        time.Hour,
 			},
 		},
-		Limits:       Limits{MCPBodyBytes: 1 << 20, BodyReadTimeout: 5 * time.Second, AuthorizeRateLimit: 300, TokenRateLimit: 120, TokenClientRateLimit: 0},
+		Limits: Limits{MCPBodyBytes: 1 << 20, BodyReadTimeout: 5 * time.Second, AuthorizeRateLimit: 300, TokenRateLimit: 120, TokenClientRateLimit: 0,
+			ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute},
 		AllowedHosts: []string{"mcp.internal:8080"},
 		Policy: Policy{
 			SignIn: SignInPolicy{

@@ -358,8 +358,8 @@ func (a *App) Run(ctx context.Context) {
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           a.Handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: a.Config.Limits.ReadHeaderTimeout,
+		IdleTimeout:       a.Config.Limits.IdleTimeout,
 		// No WriteTimeout: MCP SSE streams stay open for long.
 	}
 	if t := a.Config.TLS; t.CertFile != "" {

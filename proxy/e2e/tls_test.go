@@ -66,3 +66,34 @@ func TestServeTLS(t *testing.T) {
 		t.Errorf("got %d over %s with %v, want 200 over HTTP/2 with the configured certificate", resp.StatusCode, resp.Proto, resp.TLS != nil)
 	}
 }
+
+// TestReadHeaderTimeout: a client that trickles its request's headers
+// (slowloris) is cut off after limits.read_header_timeout.
+func TestReadHeaderTimeout(t *testing.T) {
+	g := startGateway(t, gatewayOptions{mutate: func(c *config.Config) {
+		c.Limits.ReadHeaderTimeout = 300 * time.Millisecond
+		c.Metrics.Listen = ""
+	}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.App.Serve(ctx, ln) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	conn.Write([]byte("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")) // and never the blank line
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 512)
+	_, err = conn.Read(buf)
+	if elapsed := time.Since(start); err == nil || elapsed > 3*time.Second {
+		t.Errorf("a request whose headers never end: read %v after %v, want the connection closed after about 300 ms", err, elapsed)
+	}
+}
