@@ -11,6 +11,7 @@ import (
 	"github.com/mcpgate/mcpgate/proxy/audit"
 	"github.com/mcpgate/mcpgate/proxy/policy"
 	"github.com/mcpgate/mcpgate/proxy/principal"
+	"github.com/mcpgate/mcpgate/proxy/requestid"
 )
 
 // TestInspect is the policy at /mcp message by message: what mcpgate
@@ -136,7 +137,7 @@ func BenchmarkInspect(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer log.Close()
-	s := &Server{issuer: "https://mcp.example.com", audit: log, requestIDs: newRequestIDs()}
+	s := &Server{issuer: "https://mcp.example.com", audit: log, requestIDs: requestid.NewGenerator()}
 	rt := &Route{Path: "/mcp", Resource: "https://mcp.example.com/mcp", Policy: policy.NewCurrent(policy.New(policy.Config{Rules: policy.SyntheticRules(1000)}))}
 	body := []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello from the load test"}}}`)
 	v := &verified{principal: &principal.Principal{Subject: "https://idp.example.com#ada", Email: "ada@example.com", ClientID: "client-1", Scopes: []string{"mcp"}}}
@@ -146,6 +147,6 @@ func BenchmarkInspect(b *testing.B) {
 	for b.Loop() {
 		start := time.Now()
 		ex := s.inspect(w, r, rt, v, body)
-		s.writeAudit(ex, start, http.StatusOK)
+		s.writeAudit(r.Context(), ex, start, http.StatusOK)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/mcpgate/mcpgate/proxy/jsonrpc"
 	"github.com/mcpgate/mcpgate/proxy/metrics"
 	"github.com/mcpgate/mcpgate/proxy/principal"
+	"github.com/mcpgate/mcpgate/proxy/requestid"
 )
 
 // mcp is the protected MCP endpoint: Origin check, token check, forward.
@@ -101,7 +102,7 @@ func (s *Server) mcp(c echo.Context, rt *Route) error {
 	} else {
 		s.metrics.MCPRequest(rt.Name, ex.method, ex.outcome)
 	}
-	s.writeAudit(ex, now, w.Status)
+	s.writeAudit(r.Context(), ex, now, w.Status)
 	return nil
 }
 
@@ -124,12 +125,15 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, rt *Route, v *v
 // writeAudit writes the exchange's records, with the answer's status and
 // the time from the request's arrival; a request mcpgate answered itself
 // has no backend status.
-func (s *Server) writeAudit(ex *exchange, start time.Time, status int) {
+func (s *Server) writeAudit(ctx context.Context, ex *exchange, start time.Time, status int) {
 	if s.audit == nil || len(ex.records) == 0 {
 		return
 	}
 	end := time.Now()
-	id := s.requestIDs.next()
+	id := requestid.From(ctx)
+	if id == "" {
+		id = s.requestIDs.Next()
+	}
 	for i := range ex.records {
 		rec := &ex.records[i]
 		rec.Time, rec.RequestID = end, id

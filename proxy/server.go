@@ -15,10 +15,12 @@ import (
 
 	"github.com/mcpgate/mcpgate/proxy/audit"
 	"github.com/mcpgate/mcpgate/proxy/authserver"
+	"github.com/mcpgate/mcpgate/proxy/clientaddr"
 	"github.com/mcpgate/mcpgate/proxy/metrics"
 	"github.com/mcpgate/mcpgate/proxy/oauth"
 	"github.com/mcpgate/mcpgate/proxy/pat"
 	"github.com/mcpgate/mcpgate/proxy/principal"
+	"github.com/mcpgate/mcpgate/proxy/requestid"
 	"github.com/mcpgate/mcpgate/proxy/signer"
 )
 
@@ -143,7 +145,7 @@ type Server struct {
 	bodyTimeout    time.Duration
 	hosts          *hostPolicy
 	audit          *audit.Log
-	requestIDs     *requestIDs
+	requestIDs     *requestid.Generator
 	reuseSignIn    bool
 }
 
@@ -215,7 +217,7 @@ func New(opts Options) (*Server, error) {
 		mcpBodyBytes:   opts.MCPBodyBytes,
 		bodyTimeout:    opts.BodyReadTimeout,
 		audit:          opts.Audit,
-		requestIDs:     newRequestIDs(),
+		requestIDs:     requestid.NewGenerator(),
 		reuseSignIn:    opts.ReuseSignIn,
 	}
 	s.draining, s.stopDraining = context.WithCancel(context.Background())
@@ -347,13 +349,24 @@ const requestDeadline = 30 * time.Second
 // request, and the MCP endpoint is the hot path.
 func (s *Server) guard(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if !s.hosts.allows(c.Request()) && !isProbe(c.Path()) {
-			return s.refuse(c, http.StatusForbidden, "this server does not answer for the host the request names")
+		r := c.Request()
+		// One id per request, in every log line, the audit log, the
+		// backend's request and the answer: a trusted proxy's, or made.
+		id := r.Header.Get(requestid.Header)
+		if !requestid.Valid(id) || !clientaddr.FromTrusted(r, s.trustedProxies) {
+			id = s.requestIDs.Next()
 		}
+		r.Header[requestid.Header] = []string{id}
+		c.Response().Header()[requestid.Header] = []string{id}
+		ctx := requestid.With(r.Context(), id)
 		if !s.isMCPRoute(c.Path()) {
-			ctx, cancel := context.WithTimeout(c.Request().Context(), requestDeadline)
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, requestDeadline)
 			defer cancel()
-			c.SetRequest(c.Request().WithContext(ctx))
+		}
+		c.SetRequest(r.WithContext(ctx))
+		if !s.hosts.allows(r) && !isProbe(c.Path()) {
+			return s.refuse(c, http.StatusForbidden, "this server does not answer for the host the request names")
 		}
 		return s.boundBody(c, next)
 	}

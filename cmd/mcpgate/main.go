@@ -17,6 +17,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/config"
 	"github.com/mcpgate/mcpgate/proxy/app"
+	"github.com/mcpgate/mcpgate/proxy/requestid"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -204,12 +205,28 @@ func serve(args, environ []string, stderr io.Writer) int {
 	return 0
 }
 
+// newLogger logs JSON lines, or text for a person when w is a terminal,
+// each with the request id of its request.
 func newLogger(level string, w io.Writer) *slog.Logger {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		l = slog.LevelInfo
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+	opts := &slog.HandlerOptions{Level: l}
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
+	if isTerminal(w) {
+		h = slog.NewTextHandler(w, opts)
+	}
+	return slog.New(requestid.Handler(h))
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 func lookupEnv(environ []string, key string) string {

@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
+
+	"github.com/mcpgate/mcpgate/proxy/requestid"
 )
 
 // commandCase is one run of the command line and what it must print.
@@ -124,4 +127,12 @@ func TestCommands(t *testing.T) {
 		{name: "no command", args: nil, wantCode: 2, wantStderr: []string{"Usage:"}},
 		{name: "unknown command", args: []string{"frobnicate"}, wantCode: 2, wantStderr: []string{`unknown command "frobnicate"`}},
 	})
+}
+
+func TestLoggerCarriesTheRequestID(t *testing.T) {
+	var buf bytes.Buffer
+	newLogger("info", &buf).InfoContext(requestid.With(context.Background(), "abc-7"), "request failed")
+	if !strings.Contains(buf.String(), `"request_id":"abc-7"`) || !strings.HasPrefix(buf.String(), "{") {
+		t.Errorf("got %q, want a JSON line with the request id (not a terminal)", buf.String())
+	}
 }
