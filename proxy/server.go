@@ -356,8 +356,9 @@ func (s *Server) guard(next echo.HandlerFunc) echo.HandlerFunc {
 		if !requestid.Valid(id) || !clientaddr.FromTrusted(r, s.trustedProxies) {
 			id = s.requestIDs.Next()
 		}
-		r.Header[requestid.Header] = []string{id}
-		c.Response().Header()[requestid.Header] = []string{id}
+		ids := []string{id} // neither header's value is changed later: one slice serves both
+		r.Header[requestid.Header] = ids
+		c.Response().Header()[requestid.Header] = ids
 		ctx := requestid.With(r.Context(), id)
 		if !s.isMCPRoute(c.Path()) {
 			var cancel context.CancelFunc
