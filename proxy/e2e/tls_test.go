@@ -20,6 +20,21 @@ import (
 	"github.com/mcpgate/mcpgate/config"
 )
 
+// serveApp serves g's app the way `mcpgate serve` does (app.Serve: its
+// TLS, timeouts and shutdown) on a new listener, until the test ends.
+func serveApp(t *testing.T, g *gateway) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.App.Serve(ctx, ln) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return ln
+}
+
 // TestServeTLS: with tls.cert_file and tls.key_file, serve answers HTTPS
 // (HTTP/2 offered) with that certificate.
 func TestServeTLS(t *testing.T) {
@@ -37,14 +52,7 @@ func TestServeTLS(t *testing.T) {
 		c.TLS = config.TLS{CertFile: certFile, KeyFile: keyFile}
 		c.Metrics.Listen = ""
 	}})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- g.App.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done })
+	ln := serveApp(t, g)
 
 	cert, _ := x509.ParseCertificate(der)
 	roots := x509.NewCertPool()
@@ -52,6 +60,7 @@ func TestServeTLS(t *testing.T) {
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, ForceAttemptHTTP2: true}}
 	req, _ := http.NewRequest(http.MethodGet, "https://"+ln.Addr().String()+"/healthz", nil)
 	var resp *http.Response
+	var err error
 	for range 50 {
 		if resp, err = client.Do(req); err == nil {
 			break
@@ -74,14 +83,7 @@ func TestReadHeaderTimeout(t *testing.T) {
 		c.Limits.ReadHeaderTimeout = 300 * time.Millisecond
 		c.Metrics.Listen = ""
 	}})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- g.App.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done })
+	ln := serveApp(t, g)
 
 	conn, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
