@@ -25,6 +25,7 @@ import (
 	"github.com/mcpgate/mcpgate/proxy/signer"
 	"github.com/mcpgate/mcpgate/proxy/stdio"
 	"github.com/mcpgate/mcpgate/proxy/store"
+	"github.com/mcpgate/mcpgate/proxy/store/observed"
 	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/preset"
 )
@@ -82,7 +83,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 			return nil, err
 		}
 	}
-	a := &App{Config: cfg, Store: st, log: log, Metrics: metrics.New()}
+	m := metrics.New()
+	a := &App{Config: cfg, Store: observed.New(st, m.Store), log: log, Metrics: m}
 	if err := a.wire(ctx, opts); err != nil {
 		a.Close()
 		return nil, err
@@ -445,6 +447,10 @@ func (a *App) readiness() []proxy.Check {
 	}
 }
 
+// upstreamTimeout bounds each request to an IdP, as the providers'
+// default clients do.
+const upstreamTimeout = 30 * time.Second
+
 // idps builds the provider of each configured IdP (discovering it where
 // it has discovery); opts.Upstream replaces the only one's.
 func (a *App) idps(ctx context.Context, opts Options) ([]authserver.IdP, error) {
@@ -457,7 +463,14 @@ func (a *App) idps(ctx context.Context, opts Options) ([]authserver.IdP, error) 
 		up := opts.Upstream
 		if up == nil {
 			settings := c.Settings
-			settings.HTTPClient = opts.UpstreamHTTPClient
+			base := http.DefaultTransport
+			if opts.UpstreamHTTPClient != nil && opts.UpstreamHTTPClient.Transport != nil {
+				base = opts.UpstreamHTTPClient.Transport
+			}
+			settings.HTTPClient = &http.Client{Transport: a.Metrics.Transport(c.Name, base), Timeout: upstreamTimeout}
+			if opts.UpstreamHTTPClient != nil && opts.UpstreamHTTPClient.Timeout != 0 {
+				settings.HTTPClient.Timeout = opts.UpstreamHTTPClient.Timeout
+			}
 			var err error
 			if up, err = preset.New(ctx, settings); err != nil {
 				if c.Name != "" {

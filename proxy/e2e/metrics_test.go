@@ -50,6 +50,11 @@ func TestMetrics(t *testing.T) {
 		`mcpgate_http_requests_total{route="/register",status="201"} 1`,
 		`mcpgate_sse_streams 0`,
 		`go_goroutines `,
+		`mcpgate_store_operations_total{op="RedeemAuthCode",outcome="ok"} 1`,
+		`mcpgate_store_operations_total{op="RotateRefreshToken",outcome="ok"} 1`,
+		`mcpgate_store_operation_seconds_count{op="CreateClient"} 1`,
+		`mcpgate_upstream_requests_total{idp="default",outcome="2xx"}`,
+		`mcpgate_upstream_request_seconds_count{idp="default"}`,
 	} {
 		if !strings.Contains(scraped, want) {
 			t.Errorf("the metrics lack %s", want)

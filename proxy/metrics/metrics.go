@@ -26,6 +26,10 @@ type Metrics struct {
 	signIns        *prometheus.CounterVec
 	tokens         *prometheus.CounterVec
 	policyDenials  *prometheus.CounterVec
+	storeSeconds   *prometheus.HistogramVec
+	storeOps       *prometheus.CounterVec
+	idpSeconds     *prometheus.HistogramVec
+	idpRequests    *prometheus.CounterVec
 }
 
 // New registers the families, and the Go runtime's and the process's.
@@ -52,7 +56,17 @@ func New() *Metrics {
 			Help: "Token endpoint answers, by grant type and outcome (issued, or the OAuth error code)."}, []string{"grant_type", "outcome"}),
 		policyDenials: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mcpgate_policy_denials_total",
 			Help: "JSON-RPC messages the policy refused, by backend and kind (tool, resource, prompt)."}, []string{"backend", "kind"}),
+		storeSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "mcpgate_store_operation_seconds",
+			Help:    "Duration of store operations, by operation.",
+			Buckets: []float64{.0001, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1}}, []string{"op"}),
+		storeOps: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mcpgate_store_operations_total",
+			Help: "Store operations, by operation and outcome (ok, not_found, conflict, unavailable, failed)."}, []string{"op", "outcome"}),
+		idpSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "mcpgate_upstream_request_seconds",
+			Help: "Duration of requests to upstream IdPs, by IdP.", Buckets: prometheus.DefBuckets}, []string{"idp"}),
+		idpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mcpgate_upstream_requests_total",
+			Help: "Requests to upstream IdPs, by IdP and outcome (the status class, or error)."}, []string{"idp", "outcome"}),
 	}
+	r.MustRegister(m.storeSeconds, m.storeOps, m.idpSeconds, m.idpRequests)
 	r.MustRegister(m.httpRequests, m.mcpRequests, m.addedSeconds, m.backendSeconds, m.sseStreams, m.signIns, m.tokens, m.policyDenials,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -181,4 +195,46 @@ func (m *Metrics) PolicyDenial(backend, kind string) {
 		backend = "default"
 	}
 	m.policyDenials.WithLabelValues(backend, kind).Inc()
+}
+
+// Store observes a store operation (observed.Observer).
+func (m *Metrics) Store(op string, d time.Duration, outcome string) {
+	if m == nil {
+		return
+	}
+	m.storeSeconds.WithLabelValues(op).Observe(d.Seconds())
+	m.storeOps.WithLabelValues(op, outcome).Inc()
+}
+
+// Transport measures the requests base makes to the upstream IdP idp
+// ("default" for the only one).
+func (m *Metrics) Transport(idp string, base http.RoundTripper) http.RoundTripper {
+	if m == nil {
+		return base
+	}
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	if idp == "" {
+		idp = "default"
+	}
+	return roundTripper{m: m, idp: idp, base: base}
+}
+
+type roundTripper struct {
+	m    *Metrics
+	idp  string
+	base http.RoundTripper
+}
+
+func (t roundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := t.base.RoundTrip(r)
+	t.m.idpSeconds.WithLabelValues(t.idp).Observe(time.Since(start).Seconds())
+	outcome := "error"
+	if err == nil {
+		outcome = strconv.Itoa(resp.StatusCode/100) + "xx"
+	}
+	t.m.idpRequests.WithLabelValues(t.idp, outcome).Inc()
+	return resp, err
 }
