@@ -14,6 +14,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/mcpgate/mcpgate/config"
 	"github.com/mcpgate/mcpgate/proxy"
 	"github.com/mcpgate/mcpgate/proxy/audit"
@@ -165,7 +167,7 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 		Policy:          a.Policy,
 		Resources:       a.resources(),
 	}, authserver.Deps{Store: a.Store, Signer: keys, IdPs: idps, Logger: a.log, ClientMetadata: metadata, Revoked: a.Revoked, Audit: a.auditSignIn(),
-		TokenAudit: a.auditTokens()})
+		TokenAudit: a.auditTokens(), Replay: a.Metrics.Replay})
 	if err != nil {
 		return err
 	}
@@ -232,6 +234,9 @@ func (a *App) routes() ([]proxy.Route, error) {
 				return nil, fmt.Errorf("app: backend %s: %w", rt.Name, err)
 			}
 			a.stdio = append(a.stdio, b)
+			a.Metrics.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mcpgate_stdio_processes",
+				Help: "Processes of a stdio backend running now.", ConstLabels: prometheus.Labels{"backend": rt.Name}},
+				func() float64 { return float64(b.Processes()) }))
 			fwd = b
 		} else {
 			f, err := a.forwarder(rt.URL, rt.UpstreamTokenHeader)

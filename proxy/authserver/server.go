@@ -81,6 +81,7 @@ type Server struct {
 	audit    func(SignInDecision)
 	// tokenAudit records personal access tokens made and revoked.
 	tokenAudit func(TokenEvent)
+	replay     func(kind string)
 	clients    *clientCache
 	// upstreamTokens are the IdP access tokens sent to backends lately.
 	upstreamTokens upstreamTokens
@@ -106,6 +107,10 @@ type Deps struct {
 	// TokenAudit records every personal access token made or revoked;
 	// may be nil.
 	TokenAudit func(TokenEvent)
+	// Replay learns of every replay detected: "code" (an authorization
+	// code used twice) or "refresh_token" (a rotated one after its grace);
+	// may be nil.
+	Replay func(kind string)
 }
 
 // New returns a Server.
@@ -139,6 +144,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		revoked:    deps.Revoked,
 		audit:      deps.Audit,
 		tokenAudit: deps.TokenAudit,
+		replay:     deps.Replay,
 		clients:    newClientCache(),
 		tracking:   cfg.Upstream,
 	}

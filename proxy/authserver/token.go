@@ -117,6 +117,12 @@ func (s *Server) exchangeCode(ctx context.Context, client store.Client, r TokenR
 	return resp, nil
 }
 
+func (s *Server) replayed(kind string) {
+	if s.replay != nil {
+		s.replay(kind)
+	}
+}
+
 // errCodeReplayed: the code was redeemed before, by the grant familyID.
 type errCodeReplayed struct{ familyID string }
 
@@ -131,6 +137,7 @@ func (s *Server) codeReplayed(ctx context.Context, client store.Client, familyID
 		}
 	}
 	s.log.WarnContext(ctx, "authorization code replayed; its tokens were revoked", "client_id", client.ID)
+	s.replayed("code")
 	return oauth.NewError(oauth.ErrInvalidGrant, "the code was already used")
 }
 
@@ -242,6 +249,7 @@ func (s *Server) refresh(ctx context.Context, client store.Client, r TokenReques
 			return TokenResponse{}, internal("revoke reused family", err)
 		}
 		s.log.WarnContext(ctx, "rotated refresh token reused; family revoked", "client_id", client.ID)
+		s.replayed("refresh_token")
 		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidGrant, "the refresh token was already used")
 	case errors.Is(err, store.ErrNotFound):
 		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidGrant, "the refresh token is invalid, expired or revoked")

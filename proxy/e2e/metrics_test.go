@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcpgate/mcpgate/config"
 )
@@ -17,9 +18,19 @@ func TestMetrics(t *testing.T) {
 	g := startGateway(t, gatewayOptions{mutate: func(c *config.Config) {
 		c.Backend.URL = backend.URL
 		c.Policy.Rules = []config.Rule{{Name: "no-delete", Allow: config.Permissions{Tools: []string{"*"}}, Deny: config.Permissions{Tools: []string{"delete"}}}}
+		c.Tokens.RefreshGrace = time.Millisecond
 	}})
 	c := g.registerPublic(t)
-	tokens := g.exchange(t, c, g.code(t, c))
+	code := g.code(t, c)
+	tokens := g.exchange(t, c, code)
+	first := tokens.RefreshToken
+	tokens = g.refresh(t, c, first)
+	// A replayed code and a reused refresh token each revoke their grant:
+	// sign in again for the rest.
+	time.Sleep(5 * time.Millisecond)
+	g.refresh(t, c, first)
+	g.exchange(t, c, code)
+	tokens = g.exchange(t, c, g.code(t, c))
 	tokens = g.refresh(t, c, tokens.RefreshToken)
 	call := func(tool string) {
 		t.Helper()
@@ -37,21 +48,26 @@ func TestMetrics(t *testing.T) {
 	g.App.Metrics.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	scraped := rec.Body.String()
 	for _, want := range []string{
-		`mcpgate_signins_total{outcome="allowed"} 1`,
-		`mcpgate_token_requests_total{grant_type="authorization_code",outcome="issued"} 1`,
-		`mcpgate_token_requests_total{grant_type="refresh_token",outcome="issued"} 1`,
+		`mcpgate_signins_total{outcome="allowed"} 2`,
+		`mcpgate_token_requests_total{grant_type="authorization_code",outcome="issued"} 2`,
+		`mcpgate_token_requests_total{grant_type="authorization_code",outcome="invalid_grant"} 1`,
+		`mcpgate_token_requests_total{grant_type="refresh_token",outcome="issued"} 2`,
+		`mcpgate_token_requests_total{grant_type="refresh_token",outcome="invalid_grant"} 1`,
+		`mcpgate_token_replays_total{kind="code"} 1`,
+		`mcpgate_token_replays_total{kind="refresh_token"} 1`,
 		`mcpgate_mcp_requests_total{backend="default",method="tools/call",outcome="forwarded"} 1`,
 		`mcpgate_mcp_requests_total{backend="default",method="tools/call",outcome="denied"} 1`,
 		`mcpgate_mcp_requests_total{backend="default",method="unread",outcome="unauthorized"} 1`,
 		`mcpgate_policy_denials_total{backend="default",kind="tool"} 1`,
 		`mcpgate_mcp_added_seconds_count 1`,
 		`mcpgate_backend_seconds_count{backend="default"} 1`,
-		`mcpgate_http_requests_total{route="/token",status="200"} 2`,
+		`mcpgate_http_requests_total{route="/token",status="200"} 4`,
+		`mcpgate_http_requests_total{route="/token",status="400"} 2`,
 		`mcpgate_http_requests_total{route="/register",status="201"} 1`,
 		`mcpgate_sse_streams 0`,
 		`go_goroutines `,
-		`mcpgate_store_operations_total{op="RedeemAuthCode",outcome="ok"} 1`,
-		`mcpgate_store_operations_total{op="RotateRefreshToken",outcome="ok"} 1`,
+		`mcpgate_store_operations_total{op="RedeemAuthCode",outcome="ok"} 2`,
+		`mcpgate_store_operations_total{op="RotateRefreshToken",outcome="ok"} 2`,
 		`mcpgate_store_operation_seconds_count{op="CreateClient"} 1`,
 		`mcpgate_upstream_requests_total{idp="default",outcome="2xx"}`,
 		`mcpgate_upstream_request_seconds_count{idp="default"}`,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -76,6 +77,11 @@ func TestStdioBackendThroughMCPGate(t *testing.T) {
 	list, err := cs.ListTools(ctx, nil)
 	if err != nil || len(list.Tools) != 4 {
 		t.Fatalf("tools/list: %v %v", list, err)
+	}
+	rec := httptest.NewRecorder()
+	g.App.Metrics.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if !strings.Contains(rec.Body.String(), `mcpgate_stdio_processes{backend="local"} 1`) {
+		t.Errorf("metrics with the session's process running lack mcpgate_stdio_processes{backend=\"local\"} 1")
 	}
 	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "through mcpgate"}})
 	if err != nil || res.Content[0].(*mcp.TextContent).Text != "through mcpgate" {

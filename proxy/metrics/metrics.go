@@ -30,6 +30,7 @@ type Metrics struct {
 	storeOps       *prometheus.CounterVec
 	idpSeconds     *prometheus.HistogramVec
 	idpRequests    *prometheus.CounterVec
+	replays        *prometheus.CounterVec
 }
 
 // New registers the families, and the Go runtime's and the process's.
@@ -66,7 +67,9 @@ func New() *Metrics {
 		idpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mcpgate_upstream_requests_total",
 			Help: "Requests to upstream IdPs, by IdP and outcome (the status class, or error)."}, []string{"idp", "outcome"}),
 	}
-	r.MustRegister(m.storeSeconds, m.storeOps, m.idpSeconds, m.idpRequests)
+	m.replays = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mcpgate_token_replays_total",
+		Help: "Replays detected and answered by revoking the grant: code (a code used twice), refresh_token (a rotated one reused)."}, []string{"kind"})
+	r.MustRegister(m.storeSeconds, m.storeOps, m.idpSeconds, m.idpRequests, m.replays)
 	r.MustRegister(m.httpRequests, m.mcpRequests, m.addedSeconds, m.backendSeconds, m.sseStreams, m.signIns, m.tokens, m.policyDenials,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -237,4 +240,11 @@ func (t roundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	t.m.idpRequests.WithLabelValues(t.idp, outcome).Inc()
 	return resp, err
+}
+
+// Replay counts a replay detected (authserver.Deps.Replay).
+func (m *Metrics) Replay(kind string) {
+	if m != nil {
+		m.replays.WithLabelValues(kind).Inc()
+	}
 }

@@ -532,3 +532,15 @@ func (r *run) serverNotification(n *jsonrpc.Request) {
 		p.deliver(out)
 	}
 }
+
+// Processes counts the backend's processes running now, the shared one
+// included: the stdio processes gauge.
+func (b *Backend) Processes() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := b.processes()
+	if _, ok := b.runs[""]; ok {
+		n++
+	}
+	return n
+}
