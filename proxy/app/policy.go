@@ -99,7 +99,7 @@ func (a *App) auditTokens() func(authserver.TokenEvent) {
 // if there is one.
 func (a *App) auditSignIn() func(authserver.SignInDecision) {
 	return func(d authserver.SignInDecision) {
-		a.Metrics.SignIn(d.Allowed)
+		a.Metrics.SignIn(d.Allowed, d.Code)
 		if a.Audit == nil {
 			return
 		}

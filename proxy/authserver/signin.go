@@ -32,11 +32,13 @@ func grantable(pol *policy.Policy, who *principal.Principal, scopes []string) []
 // refuseSignIn ends a flow the sign-in policy refused: nothing is issued,
 // the decision is logged, and the browser is shown why, with the way back
 // to the client carrying access_denied.
-func (s *Server) refuseSignIn(ctx context.Context, req store.AuthRequest, identity store.Identity, reason string) Outcome {
+// code names the reason for metrics (policy.SignInDecision.Code, or
+// idp_rule for a preset's refusal).
+func (s *Server) refuseSignIn(ctx context.Context, req store.AuthRequest, identity store.Identity, code, reason string) Outcome {
 	s.dropRequest(ctx, req.ID)
 	s.log.InfoContext(ctx, "sign-in refused by policy", "client_id", req.ClientID, "sub", identity.Subject, "reason", reason)
 	if s.audit != nil {
-		s.audit(SignInDecision{Subject: identity.Subject, IdP: identity.IdP, Email: identity.Email, ClientID: req.ClientID, Allowed: false, Reason: reason})
+		s.audit(SignInDecision{Subject: identity.Subject, IdP: identity.IdP, Email: identity.Email, ClientID: req.ClientID, Allowed: false, Reason: reason, Code: code})
 	}
 	as := identity.Email
 	if as == "" {
@@ -58,5 +60,7 @@ func (s *Server) refuseSignIn(ctx context.Context, req store.AuthRequest, identi
 type SignInDecision struct {
 	Subject, IdP, Email, ClientID string
 	Allowed                       bool
-	Reason                        string
+	// Code names a refusal's reason in a word (metrics).
+	Code   string
+	Reason string
 }

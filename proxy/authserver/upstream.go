@@ -146,7 +146,7 @@ func (s *Server) Callback(ctx context.Context, p CallbackParams, b Browser) (Out
 		if refused.Cause != nil {
 			s.log.WarnContext(ctx, "upstream sign-in refused", "client_id", req.ClientID, "err", refused.Cause)
 		}
-		return s.refuseSignIn(ctx, req, store.Identity{Subject: refused.Subject, Email: refused.Email, IdP: idp.Name}, refused.Reason), nil
+		return s.refuseSignIn(ctx, req, store.Identity{Subject: refused.Subject, Email: refused.Email, IdP: idp.Name}, "idp_rule", refused.Reason), nil
 	}
 	if err != nil {
 		s.dropRequest(ctx, req.ID)
@@ -176,7 +176,7 @@ func (s *Server) signedIn(ctx context.Context, req store.AuthRequest, identity s
 	pol := s.cfg.Policy.Load()
 	who := principalOf(identity, req.ClientID, nil)
 	if d := pol.SignIn(who); !d.Allowed {
-		return s.refuseSignIn(ctx, req, identity, d.Reason), nil
+		return s.refuseSignIn(ctx, req, identity, d.Code, d.Reason), nil
 	}
 	if s.audit != nil {
 		s.audit(SignInDecision{Subject: identity.Subject, IdP: identity.IdP, Email: identity.Email, ClientID: req.ClientID, Allowed: true})

@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -44,11 +45,27 @@ func TestMetrics(t *testing.T) {
 		t.Fatalf("without a token: %d", status)
 	}
 
+	// A sign-in the policy refuses, by its reason.
+	refusing := *g.cfg
+	refusing.Policy.SignIn.AllowedEmailDomains = []string{"elsewhere.example"}
+	if err := g.App.ReloadPolicy(&refusing); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	cb, err := g.IdP.Login(context.Background(), b.client, g.approve(t, b, g.authorizeURL(g.registerPublic(t), nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp := b.get(cb.String()); readBody(t, resp) == "" || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("the refused sign-in: %d", resp.StatusCode)
+	}
+
 	rec := httptest.NewRecorder()
 	g.App.Metrics.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	scraped := rec.Body.String()
 	for _, want := range []string{
-		`mcpgate_signins_total{outcome="allowed"} 2`,
+		`mcpgate_signins_total{outcome="allowed",reason=""} 2`,
+		`mcpgate_signins_total{outcome="refused",reason="email_not_allowed"} 1`,
 		`mcpgate_token_requests_total{grant_type="authorization_code",outcome="issued"} 2`,
 		`mcpgate_token_requests_total{grant_type="authorization_code",outcome="invalid_grant"} 1`,
 		`mcpgate_token_requests_total{grant_type="refresh_token",outcome="issued"} 2`,
@@ -63,12 +80,12 @@ func TestMetrics(t *testing.T) {
 		`mcpgate_backend_seconds_count{backend="default"} 1`,
 		`mcpgate_http_requests_total{route="/token",status="200"} 4`,
 		`mcpgate_http_requests_total{route="/token",status="400"} 2`,
-		`mcpgate_http_requests_total{route="/register",status="201"} 1`,
+		`mcpgate_http_requests_total{route="/register",status="201"} 2`,
 		`mcpgate_sse_streams 0`,
 		`go_goroutines `,
 		`mcpgate_store_operations_total{op="RedeemAuthCode",outcome="ok"} 2`,
 		`mcpgate_store_operations_total{op="RotateRefreshToken",outcome="ok"} 2`,
-		`mcpgate_store_operation_seconds_count{op="CreateClient"} 1`,
+		`mcpgate_store_operation_seconds_count{op="CreateClient"} 2`,
 		`mcpgate_upstream_requests_total{idp="default",outcome="2xx"}`,
 		`mcpgate_upstream_request_seconds_count{idp="default"}`,
 	} {

@@ -52,7 +52,7 @@ func New() *Metrics {
 		sseStreams: prometheus.NewGauge(prometheus.GaugeOpts{Name: "mcpgate_sse_streams",
 			Help: "MCP GET streams open now."}),
 		signIns: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mcpgate_signins_total",
-			Help: "Sign-ins the IdP vouched for, by outcome (allowed, refused)."}, []string{"outcome"}),
+			Help: "Sign-ins the IdP vouched for, by outcome (allowed, refused) and the refusal's reason."}, []string{"outcome", "reason"}),
 		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mcpgate_token_requests_total",
 			Help: "Token endpoint answers, by grant type and outcome (issued, or the OAuth error code)."}, []string{"grant_type", "outcome"}),
 		policyDenials: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mcpgate_policy_denials_total",
@@ -163,16 +163,20 @@ func (m *Metrics) StreamClosed() {
 	}
 }
 
-// SignIn counts a sign-in decision.
-func (m *Metrics) SignIn(allowed bool) {
+var signInReasons = map[string]bool{"no_email": true, "unverified_email": true, "email_not_allowed": true, "group_required": true, "idp_rule": true}
+
+// SignIn counts a sign-in decision; reason is a refusal's code.
+func (m *Metrics) SignIn(allowed bool, reason string) {
 	if m == nil {
 		return
 	}
 	outcome := "refused"
 	if allowed {
-		outcome = "allowed"
+		outcome, reason = "allowed", ""
+	} else if !signInReasons[reason] {
+		reason = "other"
 	}
-	m.signIns.WithLabelValues(outcome).Inc()
+	m.signIns.WithLabelValues(outcome, reason).Inc()
 }
 
 var grantTypes = map[string]bool{"authorization_code": true, "refresh_token": true, "client_credentials": true}

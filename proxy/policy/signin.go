@@ -13,6 +13,9 @@ type SignInDecision struct {
 	Allowed bool
 	// Reason is shown to the refused user and written to the audit log.
 	Reason string
+	// Code names the reason in a word, for metrics: no_email,
+	// unverified_email, email_not_allowed, group_required.
+	Code string
 }
 
 // SignIn decides whether who (an identity the IdP just vouched for) may
@@ -26,15 +29,15 @@ func (p *Policy) SignIn(who *principal.Principal) SignInDecision {
 		email := p.matchableEmail(who)
 		switch {
 		case who.Email == "":
-			return SignInDecision{Reason: "Your identity provider did not give an email address, and only certain addresses may sign in."}
+			return SignInDecision{Code: "no_email", Reason: "Your identity provider did not give an email address, and only certain addresses may sign in."}
 		case email == "":
-			return SignInDecision{Reason: "Your identity provider has not verified your email address, and only verified addresses may sign in."}
+			return SignInDecision{Code: "unverified_email", Reason: "Your identity provider has not verified your email address, and only verified addresses may sign in."}
 		case !slices.Contains(s.emails, email) && !slices.Contains(s.domains, domainOf(email)):
-			return SignInDecision{Reason: "Your email address is not one of those allowed to sign in."}
+			return SignInDecision{Code: "email_not_allowed", Reason: "Your email address is not one of those allowed to sign in."}
 		}
 	}
 	if len(s.groups) > 0 && !slices.ContainsFunc(who.Groups, func(g string) bool { return slices.Contains(s.groups, g) }) {
-		return SignInDecision{Reason: "You are not a member of a group allowed to sign in."}
+		return SignInDecision{Code: "group_required", Reason: "You are not a member of a group allowed to sign in."}
 	}
 	return SignInDecision{Allowed: true}
 }
