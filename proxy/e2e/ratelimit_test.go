@@ -77,15 +77,30 @@ func TestAnonymousStateBoundedAcrossReplicas(t *testing.T) {
 	})
 }
 
-// TestTokenRateLimitsAcrossReplicas: with three replicas on one store, a
+// TestTokenRateLimitsAcrossReplicas: with three replicas on one store, an
+// address over registration.rate_limit gets 429 with Retry-After, and a
 // client over limits.token_client_rate_limit gets 429 with Retry-After
 // wherever its requests land, while another client is served; an
 // address over limits.token_rate_limit likewise, failed authentications
 // counted.
 func TestTokenRateLimitsAcrossReplicas(t *testing.T) {
-	rs := startReplicas(t, freshPostgres(t), 3, "MCPGATE_LIMITS_TOKEN_CLIENT_RATE_LIMIT=4", "MCPGATE_LIMITS_TOKEN_RATE_LIMIT=20")
+	rs := startReplicas(t, freshPostgres(t), 3, "MCPGATE_LIMITS_TOKEN_CLIENT_RATE_LIMIT=4", "MCPGATE_LIMITS_TOKEN_RATE_LIMIT=20",
+		"MCPGATE_REGISTRATION_RATE_LIMIT=3")
 	g := rs.gateway()
+	rs.takeLog()
 	busy, calm := g.registerPublic(t), g.registerPublic(t)
+	g.registerPublic(t) // the third of three an hour
+	resp, err := http.Post(g.URL+"/register", "application/json", strings.NewReader(`{"redirect_uris":["http://127.0.0.1:7777/callback"],"token_endpoint_auth_method":"none"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readBody(t, resp)
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("a fourth registration: %d, Retry-After %q; want 429 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if served := rs.takeLog(); len(distinct(served)) < 3 {
+		t.Errorf("the registrations reached replicas %v, want all three", served)
+	}
 	post := func(c client) *http.Response {
 		t.Helper()
 		form := url.Values{"grant_type": {"refresh_token"}, "client_id": {c.ID}, "refresh_token": {"not-a-real-token"}}
@@ -106,7 +121,7 @@ func TestTokenRateLimitsAcrossReplicas(t *testing.T) {
 			t.Fatalf("request %d of the busy client: %d, want 400 (invalid_grant) within the limit", i+1, resp.StatusCode)
 		}
 	}
-	resp := post(busy)
+	resp = post(busy)
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
 		t.Errorf("the busy client's 5th request: %d, Retry-After %q; want 429 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
