@@ -139,3 +139,23 @@ func TestPersonalTokenTarget(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestTwoGatewaysAtOnce: the load test runs mcpgate and a candidate at the
+// same time; each must get its own ports (the metrics listener's
+// included), or the second never answers.
+func TestTwoGatewaysAtOnce(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	backend, err := StartBackend(BackendStatic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backend.Close()
+	for range 2 {
+		gw, err := StartMCPGateWith(ctx, backend.List[0].URL, TokenAccess)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer gw.Close()
+	}
+}

@@ -69,7 +69,12 @@ func StartGateway(ctx context.Context, backendURL string) (*Gateway, error) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		a.Serve(sctx, gwLn)
+		if err := a.Serve(sctx, gwLn); err != nil {
+			// Nothing would answer on gwLn: say why, rather than let the
+			// sign-in time out.
+			fmt.Fprintln(os.Stderr, "benchmark: serve:", err)
+			gwLn.Close()
+		}
 	}()
 	return &Gateway{URL: base, IdP: issuer, App: a, close: func() {
 		stop()
@@ -92,6 +97,9 @@ func newApp(ctx context.Context, base, issuer, backendURL string) (*app.App, err
 		"MCPGATE_PUBLIC_URL="+base,
 		"MCPGATE_BACKEND_URL="+backendURL,
 		"MCPGATE_STORE=memory:",
+		// The metrics are on, as in production, each process on a port of
+		// its own (the load test runs several mcpgates at once).
+		"MCPGATE_METRICS_LISTEN=127.0.0.1:0",
 		"MCPGATE_UPSTREAM_ISSUER="+issuer,
 		"MCPGATE_UPSTREAM_CLIENT_ID="+upstreamClientID,
 		"MCPGATE_UPSTREAM_CLIENT_SECRET="+upstreamClientSecret,
