@@ -110,7 +110,7 @@ func (s *Server) apiListTokens(c echo.Context) error {
 			used := t.LastUsedAt.UTC()
 			at.LastUsed = &used
 		}
-		if t.ExpiresAt.Year() < 9999 {
+		if !authserver.NeverExpires(t.ExpiresAt) {
 			exp := t.ExpiresAt.UTC()
 			at.ExpiresAt = &exp
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpgate/mcpgate/proxy/authserver"
 	"github.com/mcpgate/mcpgate/proxy/store"
 )
 
@@ -29,7 +30,7 @@ func day(t time.Time) string {
 // expiryLabel: tokens that live until revoked are stored with an expiry
 // far in the future.
 func expiryLabel(t time.Time) string {
-	if t.Year() >= 9999 {
+	if authserver.NeverExpires(t) {
 		return "never"
 	}
 	return day(t)

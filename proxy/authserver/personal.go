@@ -26,6 +26,10 @@ const PersonalTokenRecheck = 5 * time.Minute
 // noExpiry stands for the expiry of a token that lives until revoked.
 var noExpiry = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// NeverExpires reports whether a token's expiry is the one of a token
+// that lives until revoked.
+func NeverExpires(expiry time.Time) bool { return expiry.Equal(noExpiry) }
+
 // grantPrefix marks a personal access token's ID in the revocation list,
 // apart from refresh families.
 const grantPrefix = "pat:"
