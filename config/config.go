@@ -50,6 +50,7 @@ type Config struct {
 	Audit        Audit           `yaml:"audit"`
 	Pages        Pages           `yaml:"pages"`
 	Metrics      Metrics         `yaml:"metrics"`
+	Tracing      Tracing         `yaml:"tracing"`
 	TLS          TLS             `yaml:"tls"`
 
 	// Backends are more MCP servers behind this mcpgate, each at a path of

@@ -18,6 +18,7 @@ func Default() *Config {
 		Listen:        ":8080",
 		ShutdownGrace: 30 * time.Second,
 		Metrics:       Metrics{Listen: "127.0.0.1:9090"},
+		Tracing:       Tracing{SampleRatio: 1},
 		Store:         "sqlite://mcpgate.db",
 		LogLevel:      "info",
 		Upstream: Upstream{

@@ -126,6 +126,12 @@ func parseValue(t reflect.Type, s string) (reflect.Value, error) {
 			return reflect.Value{}, fmt.Errorf("invalid number %q: want %s", s, kindInt.describe())
 		}
 		v = n
+	case kindFloat:
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil {
+			return reflect.Value{}, fmt.Errorf("invalid number %q: want %s", s, kindFloat.describe())
+		}
+		v = f
 	default:
 		return reflect.Value{}, fmt.Errorf("unsupported type %s", t)
 	}

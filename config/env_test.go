@@ -52,6 +52,11 @@ func TestLoadEnv(t *testing.T) {
 			},
 		},
 		{
+			name: "float",
+			env:  []string{"MCPGATE_TRACING_SAMPLE_RATIO= 0.05"},
+			want: func(c *Config) { c.Tracing.SampleRatio = 0.05 },
+		},
+		{
 			name: "bool",
 			env:  []string{"MCPGATE_REGISTRATION_DYNAMIC_ENABLED=0"},
 			want: func(c *Config) { c.Registration.DynamicEnabled = false },
@@ -145,6 +150,12 @@ func TestLoadEnvProblems(t *testing.T) {
 			env:      []string{"MCPGATE_TOKENS_CODE_TTL=30"},
 			wantKeys: []string{"MCPGATE_TOKENS_CODE_TTL"},
 			wantMsg:  `invalid duration "30"`,
+		},
+		{
+			name:     "bad float",
+			env:      []string{"MCPGATE_TRACING_SAMPLE_RATIO=half"},
+			wantKeys: []string{"MCPGATE_TRACING_SAMPLE_RATIO"},
+			wantMsg:  `invalid number "half"`,
 		},
 		{
 			name:     "bad bool",

@@ -31,6 +31,7 @@ const (
 	kindDuration
 	kindBool
 	kindInt
+	kindFloat
 	kindStruct
 	// kindStructs is a list of mappings (clients, service_accounts). It is
 	// one leaf: its items are decoded field by field from YAML, and from a
@@ -49,6 +50,8 @@ func kindOf(t reflect.Type) valueKind {
 		return kindBool
 	case t.Kind() == reflect.Int:
 		return kindInt
+	case t.Kind() == reflect.Float64:
+		return kindFloat
 	case t.Kind() == reflect.Slice && t.Elem() == str:
 		return kindStrings
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct:
@@ -76,6 +79,8 @@ func (k valueKind) describe() string {
 		return "true or false"
 	case kindInt:
 		return "a whole number"
+	case kindFloat:
+		return "a number such as 0.25"
 	case kindStruct:
 		return "a mapping"
 	case kindStructs:

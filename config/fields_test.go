@@ -55,7 +55,7 @@ func TestEnvNames(t *testing.T) {
 		"MCPGATE_POLICY_PERSONAL_TOKENS_ALLOW_NO_EXPIRY", "MCPGATE_POLICY_PERSONAL_TOKENS_ALLOWED_GROUPS",
 		"MCPGATE_POLICY_ADMIN_GROUPS", "MCPGATE_PAGES_ORGANIZATION_NAME", "MCPGATE_PAGES_LOGO_FILE",
 		"MCPGATE_SHUTDOWN_GRACE", "MCPGATE_LIMITS_TOKEN_RATE_LIMIT", "MCPGATE_LIMITS_TOKEN_CLIENT_RATE_LIMIT",
-		"MCPGATE_METRICS_LISTEN", "MCPGATE_TLS_CERT_FILE", "MCPGATE_TLS_KEY_FILE",
+		"MCPGATE_METRICS_LISTEN", "MCPGATE_TRACING_OTLP_ENDPOINT", "MCPGATE_TRACING_SAMPLE_RATIO", "MCPGATE_TLS_CERT_FILE", "MCPGATE_TLS_KEY_FILE",
 		"MCPGATE_LIMITS_READ_HEADER_TIMEOUT", "MCPGATE_LIMITS_IDLE_TIMEOUT",
 	} {
 		if !got[name] {
@@ -82,9 +82,9 @@ func TestLeavesRejects(t *testing.T) {
 		{
 			name: "unsupported type",
 			typ: reflect.TypeFor[struct {
-				N float64 `yaml:"n"`
+				N complex128 `yaml:"n"`
 			}](),
-			wantMsg: "n: unsupported field type float64",
+			wantMsg: "n: unsupported field type complex128",
 		},
 		{
 			name: "section inside a list item's mapping",

@@ -16,6 +16,7 @@ func TestLoadFixtures(t *testing.T) {
 		Listen:        "127.0.0.1:9090",
 		ShutdownGrace: 45 * time.Second,
 		Metrics:       Metrics{Listen: "127.0.0.1:9100"},
+		Tracing:       Tracing{OTLPEndpoint: "http://otel-collector:4318", SampleRatio: 0.25},
 		Store:         "sqlite:///var/lib/mcpgate/mcpgate.db",
 		LogLevel:      "debug",
 		Upstream: Upstream{

@@ -62,6 +62,31 @@ type Metrics struct {
 	Listen string `yaml:"listen"`
 }
 
+// Tracing configures OpenTelemetry traces, exported over OTLP/HTTP. They
+// are off unless an endpoint is set here or in the standard
+// OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+// variables; the other OTEL_* variables (headers, timeout, service name,
+// resource attributes, sampler, OTEL_SDK_DISABLED) work as the SDK
+// documents them.
+type Tracing struct {
+	// OTLPEndpoint is the collector's base URL, e.g.
+	// http://otel-collector:4318; spans go to its /v1/traces.
+	OTLPEndpoint string `yaml:"otlp_endpoint"`
+	// SampleRatio is the share of new traces recorded, 0 to 1; a trace
+	// started upstream of a trusted proxy keeps that decision.
+	// OTEL_TRACES_SAMPLER, when set, replaces it.
+	SampleRatio float64 `yaml:"sample_ratio"`
+}
+
+func (t Tracing) validate(p *Problems) {
+	if t.OTLPEndpoint != "" {
+		checkURL(p, "tracing.otlp_endpoint", t.OTLPEndpoint, urlRules{noQuery: true, noFragment: true})
+	}
+	if !(t.SampleRatio >= 0 && t.SampleRatio <= 1) {
+		p.add("tracing.sample_ratio", "want a number from 0 to 1, got %v", t.SampleRatio)
+	}
+}
+
 // TLS makes mcpgate serve HTTPS itself, rather than behind a proxy that
 // ends TLS.
 type TLS struct {

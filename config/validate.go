@@ -100,6 +100,7 @@ func (c *Config) Validate() error {
 	c.validateBackends(&p)
 	c.Pages.validate(&p)
 	c.TLS.validate(&p)
+	c.Tracing.validate(&p)
 	if c.Audit.Path != "" && c.Audit.Path != "stdout" && !printable(c.Audit.Path) {
 		p.add("audit.path", "want stdout or a file path")
 	}

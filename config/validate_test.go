@@ -35,6 +35,14 @@ func TestValidate(t *testing.T) {
 		{name: "allowed origin with a path", change: func(c *Config) { c.MCP.AllowedOrigins = []string{"https://app.example.com/x"} }, wantKeys: []string{"mcp.allowed_origins[0]"}, wantMsg: "not an origin"},
 		{name: "allowed origin wildcard", change: func(c *Config) { c.MCP.AllowedOrigins = []string{"*"} }, wantKeys: []string{"mcp.allowed_origins[0]"}, wantMsg: "not an origin"},
 
+		// tracing
+		{name: "tracing endpoint", change: func(c *Config) { c.Tracing.OTLPEndpoint = "http://otel-collector:4318" }},
+		{name: "tracing endpoint relative", change: func(c *Config) { c.Tracing.OTLPEndpoint = "otel-collector:4318" }, wantKeys: []string{"tracing.otlp_endpoint"}},
+		{name: "tracing endpoint with query", change: func(c *Config) { c.Tracing.OTLPEndpoint = "http://otel:4318?x=1" }, wantKeys: []string{"tracing.otlp_endpoint"}, wantMsg: "query"},
+		{name: "sample ratio zero", change: func(c *Config) { c.Tracing.SampleRatio = 0 }},
+		{name: "sample ratio above one", change: func(c *Config) { c.Tracing.SampleRatio = 1.5 }, wantKeys: []string{"tracing.sample_ratio"}, wantMsg: "from 0 to 1"},
+		{name: "sample ratio negative", change: func(c *Config) { c.Tracing.SampleRatio = -0.1 }, wantKeys: []string{"tracing.sample_ratio"}, wantMsg: "from 0 to 1"},
+
 		// public_url
 		{name: "public_url missing", change: func(c *Config) { c.PublicURL = "" }, wantKeys: []string{"public_url"}, wantMsg: "required"},
 		{name: "public_url relative", change: func(c *Config) { c.PublicURL = "mcp.example.com" }, wantKeys: []string{"public_url"}, wantMsg: "absolute http or https URL"},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/mcpgate/mcpgate/proxy/authserver"
 	"github.com/mcpgate/mcpgate/proxy/forward"
@@ -115,11 +116,25 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, rt *Route, v *v
 		s.metrics.StreamOpened()
 		defer s.metrics.StreamClosed()
 	}
-	rt.Forwarder.Forward(w, r, v.identity)
+	if s.tracer != nil {
+		s.forwardTraced(w, r, rt, v, method)
+	} else {
+		rt.Forwarder.Forward(w, r, v.identity)
+	}
 	if r.Method == http.MethodPost {
 		s.metrics.Backend(rt.Name, time.Since(start))
 	}
 	s.metrics.MCPRequest(rt.Name, method, metrics.Forwarded)
+}
+
+// forwardTraced forwards under a client span of its own, whose context
+// the backend receives in place of any the MCP client sent.
+func (s *Server) forwardTraced(w http.ResponseWriter, r *http.Request, rt *Route, v *verified, method string) {
+	ctx, span := s.tracer.StartClient(r.Context(), "mcp.forward",
+		attribute.String("mcp.backend", metrics.BackendLabel(rt.Name)), attribute.String("mcp.method.name", metrics.MethodLabel(method)))
+	defer span.End()
+	s.tracer.Inject(ctx, r.Header)
+	rt.Forwarder.Forward(w, r.WithContext(ctx), v.identity)
 }
 
 // writeAudit writes the exchange's records, with the answer's status and

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mcpgate/mcpgate/proxy/audit"
 	"github.com/mcpgate/mcpgate/proxy/authserver"
@@ -22,6 +23,7 @@ import (
 	"github.com/mcpgate/mcpgate/proxy/principal"
 	"github.com/mcpgate/mcpgate/proxy/requestid"
 	"github.com/mcpgate/mcpgate/proxy/signer"
+	"github.com/mcpgate/mcpgate/proxy/tracing"
 )
 
 type keySet interface {
@@ -42,6 +44,8 @@ type Options struct {
 	Ready []Check
 	// Metrics records what happens; nil records nothing.
 	Metrics *metrics.Metrics
+	// Tracer traces requests; nil traces nothing.
+	Tracer *tracing.Tracer
 	// Callbacks map the paths where upstream IdPs send the browser back to
 	// the IdPs' names ("" for the only one).
 	Callbacks map[string]string
@@ -125,6 +129,7 @@ type Server struct {
 	pages     *template.Template
 	ready     []Check
 	metrics   *metrics.Metrics
+	tracer    *tracing.Tracer
 	// draining ends when the server stops: GET streams end with it.
 	draining     context.Context
 	stopDraining context.CancelFunc
@@ -196,6 +201,7 @@ func New(opts Options) (*Server, error) {
 		branding:  opts.Branding,
 		ready:     opts.Ready,
 		metrics:   opts.Metrics,
+		tracer:    opts.Tracer,
 		pages:     brandedPages(opts.Branding),
 		machine:   opts.MachineClients,
 		cimd:      opts.ClientMetadataDocuments,
@@ -316,14 +322,24 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// logRequests logs method, route and status; never the query string, which
-// carries codes and state.
+// logRequests logs method, route and status, and traces the request;
+// never the query string, which carries codes and state.
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
+		var span trace.Span
+		if s.tracer != nil {
+			r := c.Request()
+			var ctx context.Context
+			ctx, span = s.tracer.StartServer(r, c.Path(), clientaddr.FromTrusted(r, s.trustedProxies))
+			c.SetRequest(r.WithContext(ctx))
+		}
 		err := next(c)
 		if err != nil {
 			c.Error(err)
+		}
+		if span != nil {
+			tracing.EndServer(span, c.Response().Status)
 		}
 		if s.isMCPRoute(c.Path()) {
 			return nil // the hot path is measured elsewhere

@@ -14,10 +14,12 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/mcpgate/mcpgate/config"
 	"github.com/mcpgate/mcpgate/proxy/app"
 	"github.com/mcpgate/mcpgate/proxy/requestid"
+	"github.com/mcpgate/mcpgate/proxy/tracing"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -95,6 +97,11 @@ func loadConfigFile(name string, args, environ []string, stderr io.Writer, flags
 	cfg, err := config.Load(*path, environ)
 	if err == nil {
 		err = cfg.Validate()
+	}
+	if err == nil {
+		// The OTEL_* variables are the SDK's, not the configuration's, but
+		// asking for what is not built in must stop startup all the same.
+		err = tracing.CheckEnv(func(k string) string { return lookupEnv(environ, k) })
 	}
 	if err != nil {
 		var ps config.Problems
@@ -177,7 +184,18 @@ func serve(args, environ []string, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	a, err := app.New(ctx, cfg, app.Options{Logger: log})
+	getenv := func(k string) string { return lookupEnv(environ, k) }
+	tp, err := tracing.Setup(ctx, tracing.Settings{OTLPEndpoint: cfg.Tracing.OTLPEndpoint, SampleRatio: cfg.Tracing.SampleRatio, Version: version}, getenv, log)
+	if err != nil {
+		log.Error("start failed", "err", err)
+		return 1
+	}
+	opts := app.Options{Logger: log}
+	if tp != nil {
+		opts.TracerProvider = tp
+		defer flushTraces(tp, log)
+	}
+	a, err := app.New(ctx, cfg, opts)
 	if err != nil {
 		log.Error("start failed", "err", err)
 		return 1
@@ -205,6 +223,16 @@ func serve(args, environ []string, stderr io.Writer) int {
 	return 0
 }
 
+// flushTraces sends the spans still buffered, within a bound: a collector
+// that does not answer must not hold up the exit.
+func flushTraces(tp tracing.Provider, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := tp.Shutdown(ctx); err != nil {
+		log.Warn("tracing: flush at exit failed", "err", err)
+	}
+}
+
 // newLogger logs JSON lines, or text for a person when w is a terminal,
 // each with the request id of its request.
 func newLogger(level string, w io.Writer) *slog.Logger {
@@ -217,7 +245,7 @@ func newLogger(level string, w io.Writer) *slog.Logger {
 	if isTerminal(w) {
 		h = slog.NewTextHandler(w, opts)
 	}
-	return slog.New(requestid.Handler(h))
+	return slog.New(tracing.LogHandler(requestid.Handler(h)))
 }
 
 func isTerminal(w io.Writer) bool {

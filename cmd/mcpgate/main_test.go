@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/mcpgate/mcpgate/proxy/requestid"
 )
 
@@ -123,16 +125,36 @@ func TestCommands(t *testing.T) {
 			wantCode:   1,
 			wantStderr: []string{"backends[0].command", "not an executable", "backends[1].name", "already the name"},
 		},
+		{
+			name:       "check refuses an OTLP protocol that is not built in",
+			args:       []string{"check", "--config", "testdata/valid.yaml"},
+			env:        []string{"OTEL_EXPORTER_OTLP_PROTOCOL=grpc"},
+			wantCode:   1,
+			wantStderr: []string{"OTEL_EXPORTER_OTLP_PROTOCOL=grpc", "http/protobuf"},
+		},
+		{
+			name:     "check accepts a tracing endpoint",
+			args:     []string{"check", "--config", "testdata/valid.yaml"},
+			env:      []string{"MCPGATE_TRACING_OTLP_ENDPOINT=http://otel-collector:4318", "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf"},
+			wantCode: 0,
+		},
 		{name: "version", args: []string{"version"}, wantCode: 0, wantStdout: []string{"mcpgate dev"}},
 		{name: "no command", args: nil, wantCode: 2, wantStderr: []string{"Usage:"}},
 		{name: "unknown command", args: []string{"frobnicate"}, wantCode: 2, wantStderr: []string{`unknown command "frobnicate"`}},
 	})
 }
 
-func TestLoggerCarriesTheRequestID(t *testing.T) {
+func TestLoggerCarriesTheRequestAndTraceIDs(t *testing.T) {
 	var buf bytes.Buffer
-	newLogger("info", &buf).InfoContext(requestid.With(context.Background(), "abc-7"), "request failed")
-	if !strings.Contains(buf.String(), `"request_id":"abc-7"`) || !strings.HasPrefix(buf.String(), "{") {
-		t.Errorf("got %q, want a JSON line with the request id (not a terminal)", buf.String())
+	sc := trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: trace.TraceID{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36},
+		SpanID:  trace.SpanID{0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7},
+	})
+	ctx := trace.ContextWithSpanContext(requestid.With(context.Background(), "abc-7"), sc)
+	newLogger("info", &buf).InfoContext(ctx, "request failed")
+	for _, want := range []string{`"request_id":"abc-7"`, `"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"`, `"span_id":"00f067aa0ba902b7"`} {
+		if !strings.Contains(buf.String(), want) || !strings.HasPrefix(buf.String(), "{") {
+			t.Errorf("got %q, want a JSON line with %s (not a terminal)", buf.String(), want)
+		}
 	}
 }

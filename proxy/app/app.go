@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mcpgate/mcpgate/config"
 	"github.com/mcpgate/mcpgate/proxy"
@@ -28,6 +29,7 @@ import (
 	"github.com/mcpgate/mcpgate/proxy/stdio"
 	"github.com/mcpgate/mcpgate/proxy/store"
 	"github.com/mcpgate/mcpgate/proxy/store/observed"
+	"github.com/mcpgate/mcpgate/proxy/tracing"
 	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/preset"
 )
@@ -44,6 +46,9 @@ type Options struct {
 	// Now is the clock of the authorization server, the store it opens and
 	// the revocation list (tests move it); nil is time.Now.
 	Now func() time.Time
+	// TracerProvider receives the traces; nil traces nothing. The caller
+	// owns it (and shuts it down after the App).
+	TracerProvider trace.TracerProvider
 }
 
 // App is a wired mcpgate.
@@ -194,6 +199,7 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 		Branding:       proxy.Branding{Name: cfg.Pages.OrganizationName, Logo: logo, LogoType: logoType},
 		Ready:          a.readiness(),
 		Metrics:        a.Metrics,
+		Tracer:         tracing.New(opts.TracerProvider),
 		CookieSecret:   secret,
 		SessionTTL:     cfg.Session.TTL,
 		ReuseSignIn:    cfg.Session.ReuseSignIn,
@@ -472,7 +478,7 @@ func (a *App) idps(ctx context.Context, opts Options) ([]authserver.IdP, error) 
 			if opts.UpstreamHTTPClient != nil && opts.UpstreamHTTPClient.Transport != nil {
 				base = opts.UpstreamHTTPClient.Transport
 			}
-			settings.HTTPClient = &http.Client{Transport: a.Metrics.Transport(c.Name, base), Timeout: upstreamTimeout}
+			settings.HTTPClient = &http.Client{Transport: a.Metrics.Transport(c.Name, tracing.Transport(base)), Timeout: upstreamTimeout}
 			if opts.UpstreamHTTPClient != nil && opts.UpstreamHTTPClient.Timeout != 0 {
 				settings.HTTPClient.Timeout = opts.UpstreamHTTPClient.Timeout
 			}

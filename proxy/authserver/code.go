@@ -7,11 +7,19 @@ import (
 
 	"github.com/mcpgate/mcpgate/proxy/oauth"
 	"github.com/mcpgate/mcpgate/proxy/store"
+	"github.com/mcpgate/mcpgate/proxy/tracing"
 )
 
 // issueCode ends a successful flow: the code is bound to everything the
 // token request must repeat, and the pending request is gone.
 func (s *Server) issueCode(ctx context.Context, req store.AuthRequest, identity store.Identity, authTime time.Time) (Outcome, error) {
+	ctx, span := tracing.Child(ctx, "signin.issue_code")
+	out, err := s.storeCode(ctx, req, identity, authTime)
+	tracing.End(span, err)
+	return out, err
+}
+
+func (s *Server) storeCode(ctx context.Context, req store.AuthRequest, identity store.Identity, authTime time.Time) (Outcome, error) {
 	// Narrowed here too: a flow that paused for consent comes back with
 	// the scopes it asked for.
 	req.Scopes = grantable(s.rulesFor(req.Resource), principalOf(identity, req.ClientID, nil), req.Scopes)

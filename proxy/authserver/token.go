@@ -6,8 +6,11 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+
 	"github.com/mcpgate/mcpgate/proxy/oauth"
 	"github.com/mcpgate/mcpgate/proxy/store"
+	"github.com/mcpgate/mcpgate/proxy/tracing"
 )
 
 // TokenRequest is a token endpoint request after client authentication.
@@ -33,6 +36,26 @@ type TokenResponse struct {
 // Token runs a grant for an authenticated client. Protocol failures come as
 // *oauth.Error.
 func (s *Server) Token(ctx context.Context, client store.Client, r TokenRequest) (TokenResponse, error) {
+	if !tracing.Recording(ctx) {
+		return s.grant(ctx, client, r)
+	}
+	ctx, span := tracing.Child(ctx, "token."+grantSpanName(r.GrantType), attribute.String("oauth.client_id", client.ID))
+	resp, err := s.grant(ctx, client, r)
+	tracing.End(span, err)
+	return resp, err
+}
+
+// grantSpanName keeps span names to the grants mcpgate knows: the
+// grant_type is the client's to choose.
+func grantSpanName(grantType string) string {
+	switch grantType {
+	case oauth.GrantAuthorizationCode, oauth.GrantRefreshToken, oauth.GrantClientCredentials:
+		return grantType
+	}
+	return "other"
+}
+
+func (s *Server) grant(ctx context.Context, client store.Client, r TokenRequest) (TokenResponse, error) {
 	if _, machine := s.accounts[client.ID]; machine && r.GrantType != oauth.GrantClientCredentials {
 		return TokenResponse{}, oauth.NewError(oauth.ErrUnauthorizedClient, "service accounts use client_credentials only")
 	}
@@ -157,7 +180,9 @@ func (s *Server) refreshUpstream(ctx context.Context, client store.Client, refre
 	if err != nil || cur.ClientID != client.ID {
 		return nil, nil // the rotation refuses it, with the right error
 	}
-	fresh, err := s.checkUpstream(ctx, cur.Identity)
+	checkCtx, span := tracing.Child(ctx, "upstream.refresh", attribute.String("mcpgate.idp", cur.Identity.IdP))
+	fresh, err := s.checkUpstream(checkCtx, cur.Identity)
+	tracing.End(span, err)
 	switch {
 	case errors.Is(err, errUpstreamRevoked):
 		if err := s.revokeGrant(ctx, cur.FamilyID); err != nil {

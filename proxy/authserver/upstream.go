@@ -7,10 +7,12 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"golang.org/x/oauth2"
 
 	"github.com/mcpgate/mcpgate/proxy/oauth"
 	"github.com/mcpgate/mcpgate/proxy/store"
+	"github.com/mcpgate/mcpgate/proxy/tracing"
 	"github.com/mcpgate/mcpgate/upstream"
 )
 
@@ -101,6 +103,13 @@ var errWrongIdP = pageError(http.StatusBadRequest, "Sign-in not accepted",
 // Callback completes the upstream login: it consumes the state (single
 // use, same browser), verifies the IdP's answer and issues mcpgate's code.
 func (s *Server) Callback(ctx context.Context, p CallbackParams, b Browser) (Outcome, error) {
+	ctx, span := tracing.Child(ctx, "signin.callback")
+	out, err := s.callback(ctx, p, b)
+	tracing.End(span, err)
+	return out, err
+}
+
+func (s *Server) callback(ctx context.Context, p CallbackParams, b Browser) (Outcome, error) {
 	id, secret, ok := strings.Cut(p.State, ".")
 	if !ok || id == "" || secret == "" {
 		return Outcome{}, errFlowExpired
@@ -138,9 +147,11 @@ func (s *Server) Callback(ctx context.Context, p CallbackParams, b Browser) (Out
 		s.dropRequest(ctx, req.ID)
 		return s.errorRedirect(req.RedirectURI, req.State, oauth.ErrAccessDenied, "the identity provider did not sign the user in"), nil
 	}
-	ident, err := idp.Provider.Exchange(ctx, upstream.Callback{Code: p.Code, Iss: p.Iss}, upstream.LoginParams{
+	exchangeCtx, span := tracing.Child(ctx, "upstream.exchange", attribute.String("mcpgate.idp", idp.Name))
+	ident, err := idp.Provider.Exchange(exchangeCtx, upstream.Callback{Code: p.Code, Iss: p.Iss}, upstream.LoginParams{
 		State: p.State, Nonce: req.UpstreamNonce, Verifier: req.UpstreamVerifier,
 	})
+	tracing.End(span, err)
 	var refused *upstream.Refusal
 	if errors.As(err, &refused) {
 		if refused.Cause != nil {
@@ -175,7 +186,13 @@ func (s *Server) Callback(ctx context.Context, p CallbackParams, b Browser) (Out
 func (s *Server) signedIn(ctx context.Context, req store.AuthRequest, identity store.Identity, authTime time.Time) (Outcome, error) {
 	pol := s.cfg.Policy.Load()
 	who := principalOf(identity, req.ClientID, nil)
-	if d := pol.SignIn(who); !d.Allowed {
+	_, span := tracing.Child(ctx, "signin.policy")
+	d := pol.SignIn(who)
+	if span.IsRecording() {
+		span.SetAttributes(attribute.Bool("mcpgate.allowed", d.Allowed), attribute.String("mcpgate.reason_code", d.Code))
+	}
+	span.End()
+	if !d.Allowed {
 		return s.refuseSignIn(ctx, req, identity, d.Code, d.Reason), nil
 	}
 	if s.audit != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/config"
 	"github.com/mcpgate/mcpgate/proxy/app"
+	"github.com/mcpgate/mcpgate/proxy/tracing"
 	"github.com/mcpgate/mcpgate/upstream/devidp"
 )
 
@@ -89,7 +90,7 @@ func newApp(ctx context.Context, base, issuer, backendURL string) (*app.App, err
 	// audit log, for runs that measure them).
 	var extra []string
 	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "MCPGATE_POLICY_") || strings.HasPrefix(kv, "MCPGATE_AUDIT_") {
+		if strings.HasPrefix(kv, "MCPGATE_POLICY_") || strings.HasPrefix(kv, "MCPGATE_AUDIT_") || strings.HasPrefix(kv, "MCPGATE_TRACING_") {
 			extra = append(extra, kv)
 		}
 	}
@@ -110,7 +111,18 @@ func newApp(ctx context.Context, base, issuer, backendURL string) (*app.App, err
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("benchmark: config: %w", err)
 	}
-	return app.New(ctx, cfg, app.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	// Traces too, for runs that measure them (MCPGATE_TRACING_OTLP_ENDPOINT
+	// at a collector); the provider lives as long as the process.
+	tp, err := tracing.Setup(ctx, tracing.Settings{OTLPEndpoint: cfg.Tracing.OTLPEndpoint, SampleRatio: cfg.Tracing.SampleRatio}, os.Getenv, log)
+	if err != nil {
+		return nil, fmt.Errorf("benchmark: %w", err)
+	}
+	opts := app.Options{Logger: log}
+	if tp != nil {
+		opts.TracerProvider = tp
+	}
+	return app.New(ctx, cfg, opts)
 }
 
 // Close stops mcpgate and the IdP.

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/mcpgate/mcpgate/config"
 	"github.com/mcpgate/mcpgate/proxy/app"
 	"github.com/mcpgate/mcpgate/upstream"
@@ -69,6 +71,8 @@ type gatewayOptions struct {
 	// listener fixes the address (restart tests).
 	listener net.Listener
 	mutate   func(*config.Config)
+	// tracer receives the gateway's traces.
+	tracer trace.TracerProvider
 }
 
 func startGateway(t testing.TB, o gatewayOptions) *gateway {
@@ -113,8 +117,9 @@ func startGateway(t testing.TB, o gatewayOptions) *gateway {
 		t.Fatalf("config: %v", err)
 	}
 	a, err := app.New(context.Background(), cfg, app.Options{
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Upstream: o.upstream,
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Upstream:       o.upstream,
+		TracerProvider: o.tracer,
 	})
 	if err != nil {
 		t.Fatalf("start mcpgate: %v", err)

@@ -120,16 +120,28 @@ func (m *Metrics) MCPRequest(backend, method, outcome string) {
 	if m == nil {
 		return
 	}
+	m.mcpRequests.WithLabelValues(BackendLabel(backend), MethodLabel(method), outcome).Inc()
+}
+
+// MethodLabel is a JSON-RPC method as metrics and traces name it: the
+// methods MCP defines by name, anything a client made up as "other", and
+// a body not read as "unread".
+func MethodLabel(method string) string {
 	switch {
 	case method == "":
-		method = "unread"
+		return "unread"
 	case !knownMethods[method]:
-		method = "other"
+		return "other"
 	}
-	if backend == "" {
-		backend = "default"
+	return method
+}
+
+// BackendLabel names the default backend "default".
+func BackendLabel(name string) string {
+	if name == "" {
+		return "default"
 	}
-	m.mcpRequests.WithLabelValues(backend, method, outcome).Inc()
+	return name
 }
 
 // Added records mcpgate's own time on a request.

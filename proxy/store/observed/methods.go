@@ -11,7 +11,7 @@ import (
 func (s *Store) CreateClient(ctx context.Context, c store.Client) error {
 	start := time.Now()
 	err := s.Store.CreateClient(ctx, c)
-	s.observe("CreateClient", time.Since(start), err)
+	s.observe(ctx, "CreateClient", start, err)
 	return err
 }
 
@@ -19,7 +19,7 @@ func (s *Store) CreateClient(ctx context.Context, c store.Client) error {
 func (s *Store) GetClient(ctx context.Context, id string) (store.Client, error) {
 	start := time.Now()
 	v, err := s.Store.GetClient(ctx, id)
-	s.observe("GetClient", time.Since(start), err)
+	s.observe(ctx, "GetClient", start, err)
 	return v, err
 }
 
@@ -27,7 +27,7 @@ func (s *Store) GetClient(ctx context.Context, id string) (store.Client, error) 
 func (s *Store) UpdateClient(ctx context.Context, id string, update func(*store.Client) error) error {
 	start := time.Now()
 	err := s.Store.UpdateClient(ctx, id, update)
-	s.observe("UpdateClient", time.Since(start), err)
+	s.observe(ctx, "UpdateClient", start, err)
 	return err
 }
 
@@ -35,7 +35,7 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(*store.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
 	start := time.Now()
 	err := s.Store.DeleteClient(ctx, id)
-	s.observe("DeleteClient", time.Since(start), err)
+	s.observe(ctx, "DeleteClient", start, err)
 	return err
 }
 
@@ -43,7 +43,7 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 func (s *Store) CreateAuthRequest(ctx context.Context, r store.AuthRequest) error {
 	start := time.Now()
 	err := s.Store.CreateAuthRequest(ctx, r)
-	s.observe("CreateAuthRequest", time.Since(start), err)
+	s.observe(ctx, "CreateAuthRequest", start, err)
 	return err
 }
 
@@ -51,7 +51,7 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r store.AuthRequest) erro
 func (s *Store) GetAuthRequest(ctx context.Context, id string) (store.AuthRequest, error) {
 	start := time.Now()
 	v, err := s.Store.GetAuthRequest(ctx, id)
-	s.observe("GetAuthRequest", time.Since(start), err)
+	s.observe(ctx, "GetAuthRequest", start, err)
 	return v, err
 }
 
@@ -59,7 +59,7 @@ func (s *Store) GetAuthRequest(ctx context.Context, id string) (store.AuthReques
 func (s *Store) UpdateAuthRequest(ctx context.Context, id string, update func(*store.AuthRequest) error) error {
 	start := time.Now()
 	err := s.Store.UpdateAuthRequest(ctx, id, update)
-	s.observe("UpdateAuthRequest", time.Since(start), err)
+	s.observe(ctx, "UpdateAuthRequest", start, err)
 	return err
 }
 
@@ -67,7 +67,7 @@ func (s *Store) UpdateAuthRequest(ctx context.Context, id string, update func(*s
 func (s *Store) DeleteAuthRequest(ctx context.Context, id string) error {
 	start := time.Now()
 	err := s.Store.DeleteAuthRequest(ctx, id)
-	s.observe("DeleteAuthRequest", time.Since(start), err)
+	s.observe(ctx, "DeleteAuthRequest", start, err)
 	return err
 }
 
@@ -75,7 +75,7 @@ func (s *Store) DeleteAuthRequest(ctx context.Context, id string) error {
 func (s *Store) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
 	start := time.Now()
 	err := s.Store.CreateAuthCode(ctx, c)
-	s.observe("CreateAuthCode", time.Since(start), err)
+	s.observe(ctx, "CreateAuthCode", start, err)
 	return err
 }
 
@@ -83,7 +83,7 @@ func (s *Store) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
 func (s *Store) RedeemAuthCode(ctx context.Context, hash string, redeem func(code store.AuthCode) (*store.RefreshToken, error)) error {
 	start := time.Now()
 	err := s.Store.RedeemAuthCode(ctx, hash, redeem)
-	s.observe("RedeemAuthCode", time.Since(start), err)
+	s.observe(ctx, "RedeemAuthCode", start, err)
 	return err
 }
 
@@ -91,7 +91,7 @@ func (s *Store) RedeemAuthCode(ctx context.Context, hash string, redeem func(cod
 func (s *Store) CreateRefreshToken(ctx context.Context, t store.RefreshToken) error {
 	start := time.Now()
 	err := s.Store.CreateRefreshToken(ctx, t)
-	s.observe("CreateRefreshToken", time.Since(start), err)
+	s.observe(ctx, "CreateRefreshToken", start, err)
 	return err
 }
 
@@ -99,7 +99,7 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t store.RefreshToken) er
 func (s *Store) GetRefreshToken(ctx context.Context, hash string) (store.RefreshToken, error) {
 	start := time.Now()
 	v, err := s.Store.GetRefreshToken(ctx, hash)
-	s.observe("GetRefreshToken", time.Since(start), err)
+	s.observe(ctx, "GetRefreshToken", start, err)
 	return v, err
 }
 
@@ -107,7 +107,7 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash string) (store.Refresh
 func (s *Store) RotateRefreshToken(ctx context.Context, hash string, rotate func(current *store.RefreshToken) (successor *store.RefreshToken, err error)) error {
 	start := time.Now()
 	err := s.Store.RotateRefreshToken(ctx, hash, rotate)
-	s.observe("RotateRefreshToken", time.Since(start), err)
+	s.observe(ctx, "RotateRefreshToken", start, err)
 	return err
 }
 
@@ -115,7 +115,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, rotate func
 func (s *Store) RevokeGrant(ctx context.Context, r store.Revocation) error {
 	start := time.Now()
 	err := s.Store.RevokeGrant(ctx, r)
-	s.observe("RevokeGrant", time.Since(start), err)
+	s.observe(ctx, "RevokeGrant", start, err)
 	return err
 }
 
@@ -123,7 +123,7 @@ func (s *Store) RevokeGrant(ctx context.Context, r store.Revocation) error {
 func (s *Store) Revocations(ctx context.Context, since time.Time) ([]store.Revocation, error) {
 	start := time.Now()
 	v, err := s.Store.Revocations(ctx, since)
-	s.observe("Revocations", time.Since(start), err)
+	s.observe(ctx, "Revocations", start, err)
 	return v, err
 }
 
@@ -131,7 +131,7 @@ func (s *Store) Revocations(ctx context.Context, since time.Time) ([]store.Revoc
 func (s *Store) CreateUpstreamGrant(ctx context.Context, g store.UpstreamGrant) error {
 	start := time.Now()
 	err := s.Store.CreateUpstreamGrant(ctx, g)
-	s.observe("CreateUpstreamGrant", time.Since(start), err)
+	s.observe(ctx, "CreateUpstreamGrant", start, err)
 	return err
 }
 
@@ -139,7 +139,7 @@ func (s *Store) CreateUpstreamGrant(ctx context.Context, g store.UpstreamGrant) 
 func (s *Store) GetUpstreamGrant(ctx context.Context, familyID string) (store.UpstreamGrant, error) {
 	start := time.Now()
 	v, err := s.Store.GetUpstreamGrant(ctx, familyID)
-	s.observe("GetUpstreamGrant", time.Since(start), err)
+	s.observe(ctx, "GetUpstreamGrant", start, err)
 	return v, err
 }
 
@@ -147,7 +147,7 @@ func (s *Store) GetUpstreamGrant(ctx context.Context, familyID string) (store.Up
 func (s *Store) UpdateUpstreamGrant(ctx context.Context, familyID string, update func(*store.UpstreamGrant) error) error {
 	start := time.Now()
 	err := s.Store.UpdateUpstreamGrant(ctx, familyID, update)
-	s.observe("UpdateUpstreamGrant", time.Since(start), err)
+	s.observe(ctx, "UpdateUpstreamGrant", start, err)
 	return err
 }
 
@@ -155,7 +155,7 @@ func (s *Store) UpdateUpstreamGrant(ctx context.Context, familyID string, update
 func (s *Store) DeleteUpstreamGrant(ctx context.Context, familyID string) error {
 	start := time.Now()
 	err := s.Store.DeleteUpstreamGrant(ctx, familyID)
-	s.observe("DeleteUpstreamGrant", time.Since(start), err)
+	s.observe(ctx, "DeleteUpstreamGrant", start, err)
 	return err
 }
 
@@ -163,7 +163,7 @@ func (s *Store) DeleteUpstreamGrant(ctx context.Context, familyID string) error 
 func (s *Store) UpstreamGrantsOf(ctx context.Context, subject string) ([]store.UpstreamGrant, error) {
 	start := time.Now()
 	v, err := s.Store.UpstreamGrantsOf(ctx, subject)
-	s.observe("UpstreamGrantsOf", time.Since(start), err)
+	s.observe(ctx, "UpstreamGrantsOf", start, err)
 	return v, err
 }
 
@@ -171,7 +171,7 @@ func (s *Store) UpstreamGrantsOf(ctx context.Context, subject string) ([]store.U
 func (s *Store) CreateGrant(ctx context.Context, g store.Grant) error {
 	start := time.Now()
 	err := s.Store.CreateGrant(ctx, g)
-	s.observe("CreateGrant", time.Since(start), err)
+	s.observe(ctx, "CreateGrant", start, err)
 	return err
 }
 
@@ -179,7 +179,7 @@ func (s *Store) CreateGrant(ctx context.Context, g store.Grant) error {
 func (s *Store) UpdateGrant(ctx context.Context, familyID string, update func(*store.Grant) error) error {
 	start := time.Now()
 	err := s.Store.UpdateGrant(ctx, familyID, update)
-	s.observe("UpdateGrant", time.Since(start), err)
+	s.observe(ctx, "UpdateGrant", start, err)
 	return err
 }
 
@@ -187,7 +187,7 @@ func (s *Store) UpdateGrant(ctx context.Context, familyID string, update func(*s
 func (s *Store) DeleteGrant(ctx context.Context, familyID string) error {
 	start := time.Now()
 	err := s.Store.DeleteGrant(ctx, familyID)
-	s.observe("DeleteGrant", time.Since(start), err)
+	s.observe(ctx, "DeleteGrant", start, err)
 	return err
 }
 
@@ -195,7 +195,7 @@ func (s *Store) DeleteGrant(ctx context.Context, familyID string) error {
 func (s *Store) GrantsOf(ctx context.Context, subject string) ([]store.Grant, error) {
 	start := time.Now()
 	v, err := s.Store.GrantsOf(ctx, subject)
-	s.observe("GrantsOf", time.Since(start), err)
+	s.observe(ctx, "GrantsOf", start, err)
 	return v, err
 }
 
@@ -203,7 +203,7 @@ func (s *Store) GrantsOf(ctx context.Context, subject string) ([]store.Grant, er
 func (s *Store) AllGrants(ctx context.Context, limit int) ([]store.Grant, error) {
 	start := time.Now()
 	v, err := s.Store.AllGrants(ctx, limit)
-	s.observe("AllGrants", time.Since(start), err)
+	s.observe(ctx, "AllGrants", start, err)
 	return v, err
 }
 
@@ -211,7 +211,7 @@ func (s *Store) AllGrants(ctx context.Context, limit int) ([]store.Grant, error)
 func (s *Store) CreatePersonalToken(ctx context.Context, t store.PersonalToken) error {
 	start := time.Now()
 	err := s.Store.CreatePersonalToken(ctx, t)
-	s.observe("CreatePersonalToken", time.Since(start), err)
+	s.observe(ctx, "CreatePersonalToken", start, err)
 	return err
 }
 
@@ -219,7 +219,7 @@ func (s *Store) CreatePersonalToken(ctx context.Context, t store.PersonalToken) 
 func (s *Store) GetPersonalToken(ctx context.Context, hash string) (store.PersonalToken, error) {
 	start := time.Now()
 	v, err := s.Store.GetPersonalToken(ctx, hash)
-	s.observe("GetPersonalToken", time.Since(start), err)
+	s.observe(ctx, "GetPersonalToken", start, err)
 	return v, err
 }
 
@@ -227,7 +227,7 @@ func (s *Store) GetPersonalToken(ctx context.Context, hash string) (store.Person
 func (s *Store) UpdatePersonalToken(ctx context.Context, hash string, update func(*store.PersonalToken) error) error {
 	start := time.Now()
 	err := s.Store.UpdatePersonalToken(ctx, hash, update)
-	s.observe("UpdatePersonalToken", time.Since(start), err)
+	s.observe(ctx, "UpdatePersonalToken", start, err)
 	return err
 }
 
@@ -235,7 +235,7 @@ func (s *Store) UpdatePersonalToken(ctx context.Context, hash string, update fun
 func (s *Store) DeletePersonalToken(ctx context.Context, hash string) error {
 	start := time.Now()
 	err := s.Store.DeletePersonalToken(ctx, hash)
-	s.observe("DeletePersonalToken", time.Since(start), err)
+	s.observe(ctx, "DeletePersonalToken", start, err)
 	return err
 }
 
@@ -243,7 +243,7 @@ func (s *Store) DeletePersonalToken(ctx context.Context, hash string) error {
 func (s *Store) PersonalTokensOf(ctx context.Context, subject string) ([]store.PersonalToken, error) {
 	start := time.Now()
 	v, err := s.Store.PersonalTokensOf(ctx, subject)
-	s.observe("PersonalTokensOf", time.Since(start), err)
+	s.observe(ctx, "PersonalTokensOf", start, err)
 	return v, err
 }
 
@@ -251,7 +251,7 @@ func (s *Store) PersonalTokensOf(ctx context.Context, subject string) ([]store.P
 func (s *Store) AllPersonalTokens(ctx context.Context, limit int) ([]store.PersonalToken, error) {
 	start := time.Now()
 	v, err := s.Store.AllPersonalTokens(ctx, limit)
-	s.observe("AllPersonalTokens", time.Since(start), err)
+	s.observe(ctx, "AllPersonalTokens", start, err)
 	return v, err
 }
 
@@ -259,7 +259,7 @@ func (s *Store) AllPersonalTokens(ctx context.Context, limit int) ([]store.Perso
 func (s *Store) PutConsent(ctx context.Context, c store.Consent) error {
 	start := time.Now()
 	err := s.Store.PutConsent(ctx, c)
-	s.observe("PutConsent", time.Since(start), err)
+	s.observe(ctx, "PutConsent", start, err)
 	return err
 }
 
@@ -267,7 +267,7 @@ func (s *Store) PutConsent(ctx context.Context, c store.Consent) error {
 func (s *Store) GetConsent(ctx context.Context, subject, clientID string) (store.Consent, error) {
 	start := time.Now()
 	v, err := s.Store.GetConsent(ctx, subject, clientID)
-	s.observe("GetConsent", time.Since(start), err)
+	s.observe(ctx, "GetConsent", start, err)
 	return v, err
 }
 
@@ -275,7 +275,7 @@ func (s *Store) GetConsent(ctx context.Context, subject, clientID string) (store
 func (s *Store) DeleteConsent(ctx context.Context, subject, clientID string) error {
 	start := time.Now()
 	err := s.Store.DeleteConsent(ctx, subject, clientID)
-	s.observe("DeleteConsent", time.Since(start), err)
+	s.observe(ctx, "DeleteConsent", start, err)
 	return err
 }
 
@@ -283,7 +283,7 @@ func (s *Store) DeleteConsent(ctx context.Context, subject, clientID string) err
 func (s *Store) CreateSigningKey(ctx context.Context, k store.SigningKey) error {
 	start := time.Now()
 	err := s.Store.CreateSigningKey(ctx, k)
-	s.observe("CreateSigningKey", time.Since(start), err)
+	s.observe(ctx, "CreateSigningKey", start, err)
 	return err
 }
 
@@ -291,7 +291,7 @@ func (s *Store) CreateSigningKey(ctx context.Context, k store.SigningKey) error 
 func (s *Store) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error) {
 	start := time.Now()
 	v, err := s.Store.ListSigningKeys(ctx)
-	s.observe("ListSigningKeys", time.Since(start), err)
+	s.observe(ctx, "ListSigningKeys", start, err)
 	return v, err
 }
 
@@ -299,7 +299,7 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error)
 func (s *Store) UpdateSigningKey(ctx context.Context, id string, update func(*store.SigningKey) error) error {
 	start := time.Now()
 	err := s.Store.UpdateSigningKey(ctx, id, update)
-	s.observe("UpdateSigningKey", time.Since(start), err)
+	s.observe(ctx, "UpdateSigningKey", start, err)
 	return err
 }
 
@@ -307,7 +307,7 @@ func (s *Store) UpdateSigningKey(ctx context.Context, id string, update func(*st
 func (s *Store) EnsureSecret(ctx context.Context, name string, value []byte) ([]byte, error) {
 	start := time.Now()
 	v, err := s.Store.EnsureSecret(ctx, name, value)
-	s.observe("EnsureSecret", time.Since(start), err)
+	s.observe(ctx, "EnsureSecret", start, err)
 	return v, err
 }
 
@@ -315,7 +315,7 @@ func (s *Store) EnsureSecret(ctx context.Context, name string, value []byte) ([]
 func (s *Store) ClaimOnce(ctx context.Context, key string, expiresAt time.Time) error {
 	start := time.Now()
 	err := s.Store.ClaimOnce(ctx, key, expiresAt)
-	s.observe("ClaimOnce", time.Since(start), err)
+	s.observe(ctx, "ClaimOnce", start, err)
 	return err
 }
 
@@ -323,7 +323,7 @@ func (s *Store) ClaimOnce(ctx context.Context, key string, expiresAt time.Time) 
 func (s *Store) Increment(ctx context.Context, key string, expiresAt time.Time) (int64, error) {
 	start := time.Now()
 	v, err := s.Store.Increment(ctx, key, expiresAt)
-	s.observe("Increment", time.Since(start), err)
+	s.observe(ctx, "Increment", start, err)
 	return v, err
 }
 
@@ -331,6 +331,6 @@ func (s *Store) Increment(ctx context.Context, key string, expiresAt time.Time) 
 func (s *Store) GarbageCollect(ctx context.Context, now time.Time) (store.GCResult, error) {
 	start := time.Now()
 	v, err := s.Store.GarbageCollect(ctx, now)
-	s.observe("GarbageCollect", time.Since(start), err)
+	s.observe(ctx, "GarbageCollect", start, err)
 	return v, err
 }

@@ -1,12 +1,17 @@
 // Package observed wraps a store.Store so that every operation's duration
-// and outcome is reported (to the metrics), whatever the backend.
+// and outcome is reported (to the metrics, and to the trace of the request
+// it serves), whatever the backend.
 package observed
 
 import (
+	"context"
 	"errors"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+
 	"github.com/mcpgate/mcpgate/proxy/store"
+	"github.com/mcpgate/mcpgate/proxy/tracing"
 )
 
 // Observer receives one operation: its name (the Store method), how long
@@ -26,8 +31,18 @@ func New(st store.Store, obs Observer) *Store { return &Store{Store: st, obs: ob
 
 var _ store.Store = (*Store)(nil)
 
-func (s *Store) observe(op string, d time.Duration, err error) {
-	s.obs(op, d, Outcome(err))
+// observe reports an operation to the observer and, under a recording
+// trace, as a span.
+func (s *Store) observe(ctx context.Context, op string, start time.Time, err error) {
+	outcome := Outcome(err)
+	s.obs(op, time.Since(start), outcome)
+	if tracing.Recording(ctx) {
+		var failure error
+		if outcome == "failed" || outcome == "unavailable" {
+			failure = err // a miss or a conflict is an answer, not a failure
+		}
+		tracing.Record(ctx, "store."+op, start, failure, attribute.String("store.outcome", outcome))
+	}
 }
 
 // Outcome classifies an operation's error.
