@@ -19,5 +19,13 @@ fi
 # (pinned by its package-lock.json; the npm cache makes reruns cheap).
 npm ci --prefix proxy/interop/node --no-audit --no-fund --prefer-offline --loglevel=error
 go test -race -count=1 -timeout 30m ./...
+# The Helm chart, in a module of its own (the Kubernetes API types stay
+# out of mcpgate's): helm lint, helm template, strict decoding.
+(
+  cd deploy/helm/chartcheck
+  go vet ./...
+  if command -v staticcheck >/dev/null; then staticcheck ./...; else go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...; fi
+  go test -count=1 ./...
+)
 # Tests that stop shared services (PostgreSQL) run alone, after the rest.
 DISRUPTIVE_TESTS=1 go test -count=1 -timeout 5m -run 'TestPostgresRestart' ./proxy/e2e/
