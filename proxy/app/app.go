@@ -14,7 +14,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mcpgate/mcpgate/config"
@@ -240,9 +239,7 @@ func (a *App) routes() ([]proxy.Route, error) {
 				return nil, fmt.Errorf("app: backend %s: %w", rt.Name, err)
 			}
 			a.stdio = append(a.stdio, b)
-			a.Metrics.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mcpgate_stdio_processes",
-				Help: "Processes of a stdio backend running now.", ConstLabels: prometheus.Labels{"backend": rt.Name}},
-				func() float64 { return float64(b.Processes()) }))
+			a.Metrics.StdioProcesses(rt.Name, b.Processes)
 			fwd = b
 		} else {
 			f, err := a.forwarder(rt.URL, rt.UpstreamTokenHeader)

@@ -2,9 +2,7 @@ package metrics
 
 import (
 	"bytes"
-	"net/http/httptest"
 	"os"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -38,24 +36,7 @@ func TestAlertRules(t *testing.T) {
 		t.Fatalf("alerts.yaml: %v", err)
 	}
 
-	m := New()
-	// Touch every family once so that the exposition lists it.
-	m.HTTPRequest("/token", 200)
-	m.MCPRequest("", "tools/call", Forwarded)
-	m.Added(0)
-	m.Backend("", 0)
-	m.SignIn(true, "")
-	m.Token("refresh_token", "issued")
-	m.PolicyDenial("", "tool")
-	m.Store("GetClient", 0, "ok")
-	m.Replay("code")
-	m.idpRequests.WithLabelValues("default", "2xx").Inc()
-	m.idpSeconds.WithLabelValues("default").Observe(0)
-	rec := httptest.NewRecorder()
-	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	served := rec.Body.String()
-
-	name := regexp.MustCompile(`\bmcpgate_[a-z_]+`)
+	served := servedFamilies(t)
 	rules := 0
 	for _, g := range file.Groups {
 		for _, r := range g.Rules {
@@ -63,14 +44,7 @@ func TestAlertRules(t *testing.T) {
 			if r.Alert == "" || strings.TrimSpace(r.Expr) == "" || r.Labels["severity"] == "" || r.Annotations["summary"] == "" {
 				t.Errorf("rule %q: alert, expr, labels.severity and annotations.summary are required", r.Alert)
 			}
-			if strings.Count(r.Expr, "(") != strings.Count(r.Expr, ")") {
-				t.Errorf("rule %q: unbalanced parentheses in %q", r.Alert, r.Expr)
-			}
-			for _, metric := range name.FindAllString(r.Expr, -1) {
-				if !strings.Contains(served, "\n"+metric+"{") && !strings.Contains(served, "\n"+metric+" ") {
-					t.Errorf("rule %q names %s, which mcpgate does not serve", r.Alert, metric)
-				}
-			}
+			checkQuery(t, "rule "+r.Alert, r.Expr, served)
 		}
 	}
 	if rules < 4 {

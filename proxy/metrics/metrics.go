@@ -87,6 +87,14 @@ func (m *Metrics) Register(c prometheus.Collector) {
 	}
 }
 
+// StdioProcesses reports how many processes a stdio backend runs, read
+// from processes at each scrape.
+func (m *Metrics) StdioProcesses(backend string, processes func() int) {
+	m.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mcpgate_stdio_processes",
+		Help: "Processes of a stdio backend running now.", ConstLabels: prometheus.Labels{"backend": BackendLabel(backend)}},
+		func() float64 { return float64(processes()) }))
+}
+
 // HTTPRequest counts a request to one of mcpgate's own endpoints.
 func (m *Metrics) HTTPRequest(route string, status int) {
 	if m == nil {
