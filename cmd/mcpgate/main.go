@@ -40,6 +40,9 @@ Usage:
   mcpgate demo    [--listen ADDR]   run mcpgate with a development IdP and a demo
                                     MCP backend, no configuration needed
                                     (development only: anyone can sign in)
+  mcpgate demo backend [--listen ADDR]
+                                    serve the demo MCP backend alone (deploy/compose);
+                                    it believes identity headers: only mcpgate may reach it
   mcpgate version                   print the version
 
 The configuration file may also be named by MCPGATE_CONFIG; every key can be

@@ -135,6 +135,24 @@ func demoConfig(base, backendURL, upstreamSecret, store string) (*config.Config,
 	return cfg, nil
 }
 
+// ServeBackend serves the demo MCP backend at /mcp on ln until ctx ends,
+// then lets requests under way finish for up to 5 s.
+func ServeBackend(ctx context.Context, ln net.Listener) error {
+	mux := http.NewServeMux()
+	mux.Handle("/mcp", BackendHandler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("demo: backend: %w", err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}
+
 // startBackend serves the demo MCP backend on its own loopback port, so it
 // is reachable only through mcpgate's URL in the instructions.
 func startBackend() (string, func(), error) {

@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"bufio"
 	"context"
+	"net"
 	"net/http"
 	"os/exec"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 
+	"github.com/mcpgate/mcpgate/config"
 	"github.com/mcpgate/mcpgate/upstream/devidp"
 )
 
@@ -112,5 +114,68 @@ func TestDemo(t *testing.T) {
 	}
 	if res.IsError {
 		t.Errorf("protected-data reported an error: %s", text)
+	}
+}
+
+// TestDemoBackend runs `mcpgate demo backend` as deploy/compose does, puts
+// an mcpgate in front of it, and calls protected-data through it: the
+// backend reports the identity mcpgate sent, and SIGTERM stops it.
+func TestDemoBackend(t *testing.T) {
+	addr := freeAddr(t)
+	cmd := exec.Command(buildMcpgate(t), "demo", "backend", "--listen", addr)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	waitListening(t, addr)
+
+	g := startGateway(t, gatewayOptions{mutate: func(c *config.Config) { c.Backend.URL = "http://" + addr + "/mcp" }})
+	token := g.accessToken(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	client := mcp.NewClient(&mcp.Implementation{Name: "demo-backend-test", Version: "1"}, nil)
+	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{
+		Endpoint:   g.resource(),
+		HTTPClient: &http.Client{Timeout: 10 * time.Second, Transport: bearer{token}},
+	}, nil)
+	if err != nil {
+		t.Fatalf("connect through mcpgate: %v", err)
+	}
+	res, err := session.CallTool(ctx, &mcp.CallToolParams{Name: "protected-data"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := res.Content[0].(*mcp.TextContent).Text; res.IsError || !strings.Contains(text, "email: "+g.IdP.Email) {
+		t.Errorf("protected-data: %q (error %v), want the signed-in user's email %s", text, res.IsError, g.IdP.Email)
+	}
+	session.Close()
+
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("demo backend after SIGTERM: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("demo backend still running 10 s after SIGTERM")
+	}
+}
+
+// waitListening waits until something accepts connections at addr.
+func waitListening(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing listens at %s: %v", addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
