@@ -19,10 +19,10 @@ fi
 # (pinned by its package-lock.json; the npm cache makes reruns cheap).
 npm ci --prefix proxy/interop/node --no-audit --no-fund --prefer-offline --loglevel=error
 go test -race -count=1 -timeout 30m ./...
-# The Helm chart, in a module of its own (the Kubernetes API types stay
-# out of mcpgate's): helm lint, helm template, strict decoding.
+# What deploy/ ships (the Helm chart, the compose example), in a module of
+# its own so that the Kubernetes and compose types stay out of mcpgate's.
 (
-  cd deploy/helm/chartcheck
+  cd deploy/check
   go vet ./...
   if command -v staticcheck >/dev/null; then staticcheck ./...; else go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...; fi
   go test -count=1 ./...

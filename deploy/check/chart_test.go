@@ -1,4 +1,4 @@
-package chartcheck
+package check
 
 import (
 	"os"

@@ -1,4 +1,4 @@
-package chartcheck
+package check
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 )
 
 // ChartDir is the chart, from this package's directory.
-const ChartDir = "../mcpgate"
+const ChartDir = "../helm/mcpgate"
 
 // Rendered are the objects of one helm template run, decoded.
 type Rendered struct {
@@ -34,7 +34,7 @@ type Rendered struct {
 // Helm finds the helm binary: .ci/bin first (where .ci/run installs it),
 // then PATH.
 func Helm() (string, error) {
-	local, err := filepath.Abs("../../../.ci/bin/helm")
+	local, err := filepath.Abs("../../.ci/bin/helm")
 	if err == nil {
 		if _, err := os.Stat(local); err == nil {
 			return local, nil
