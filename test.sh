@@ -29,3 +29,6 @@ go test -race -count=1 -timeout 30m ./...
 )
 # Tests that stop shared services (PostgreSQL) run alone, after the rest.
 DISRUPTIVE_TESTS=1 go test -count=1 -timeout 5m -run 'TestPostgresRestart' ./proxy/e2e/
+# Every fuzz target for a bounded time (FUZZTIME, 10s each by default;
+# FUZZTIME=10m .ci/fuzz for a long run).
+.ci/fuzz
