@@ -1,6 +1,9 @@
 // Package signer owns mcpgate's token signing keys: it creates, persists,
 // rotates and publishes ECDSA P-256 keys and signs and verifies compact
-// ES256 JWS (RFC 9068 access tokens among them).
+// ES256 JWS (RFC 9068 access tokens among them). go-jose does the JWS;
+// Verify adds, before it, what makes one token have one spelling (strict
+// base64url) and the refusals RFC 7515 asks of a verifier implementing no
+// extension (crit), and pins alg before any key lookup.
 //
 // Keys live in the shared store so that every replica signs with, and
 // publishes, the same keys. Each replica keeps a parsed in-memory snapshot

@@ -71,15 +71,6 @@ func (s *snapshot) key(kid string, now time.Time) *entry {
 	return e
 }
 
-// keyBytes is key without a string allocation for the lookup.
-func (s *snapshot) keyBytes(kid []byte, now time.Time) *entry {
-	e := s.byKID[string(kid)]
-	if e == nil || e.expired(now) {
-		return nil
-	}
-	return e
-}
-
 // reloadLocked lists the store's keys and installs a new snapshot. Keys that
 // fail to parse are logged and left out rather than failing the reload, so
 // one bad record cannot freeze rotation for everyone; skipped counts them.

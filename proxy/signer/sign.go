@@ -3,10 +3,6 @@ package signer
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,18 +11,10 @@ import (
 	"github.com/go-jose/go-jose/v4"
 )
 
-var b64 = base64.RawURLEncoding
-
-// jwsHeader is the protected header of the tokens we sign; the field order
-// is fixed so replicas produce byte-identical headers.
-type jwsHeader struct {
-	Alg string `json:"alg"`
-	Kid string `json:"kid"`
-	Typ string `json:"typ,omitempty"`
-}
-
 // Sign returns a compact ES256 JWS of claims, which must encode to a JSON
 // object, with header typ (omitted when empty) and the signing key's kid.
+// go-jose signs; its protected header lists alg, kid and typ in that
+// order, so replicas produce byte-identical headers.
 func (m *Manager) Sign(ctx context.Context, typ string, claims any) (string, error) {
 	payload, err := json.Marshal(claims)
 	if err != nil {
@@ -39,31 +27,23 @@ func (m *Manager) Sign(ctx context.Context, typ string, claims any) (string, err
 	if err != nil {
 		return "", err
 	}
-	header, err := json.Marshal(jwsHeader{Alg: algES256, Kid: e.id, Typ: typ})
-	if err != nil {
-		return "", fmt.Errorf("signer: encode header: %w", err)
+	opts := (&jose.SignerOptions{}).WithHeader(jose.HeaderKey("kid"), e.id)
+	if typ != "" {
+		opts = opts.WithType(jose.ContentType(typ))
 	}
-
-	hLen, pLen := b64.EncodedLen(len(header)), b64.EncodedLen(len(payload))
-	inputLen := hLen + 1 + pLen
-	buf := make([]byte, inputLen+1+b64.EncodedLen(64))
-	b64.Encode(buf, header)
-	buf[hLen] = '.'
-	b64.Encode(buf[hLen+1:], payload)
-	buf[inputLen] = '.'
-
-	digest := sha256.Sum256(buf[:inputLen])
-	der, err := ecdsa.SignASN1(rand.Reader, e.priv, digest[:])
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: e.priv}, opts)
+	if err != nil {
+		return "", fmt.Errorf("signer: signer: %w", err)
+	}
+	jws, err := s.Sign(payload)
 	if err != nil {
 		return "", fmt.Errorf("signer: sign: %w", err)
 	}
-	// JWS wants the fixed-width r||s form (RFC 7518 §3.4), not ASN.1.
-	var sig [sigLen]byte
-	if !asn1ToRaw(&sig, der) {
-		return "", errors.New("signer: sign: unexpected signature encoding")
+	token, err := jws.CompactSerialize()
+	if err != nil {
+		return "", fmt.Errorf("signer: serialize: %w", err)
 	}
-	b64.Encode(buf[inputLen+1:], sig[:])
-	return string(buf), nil
+	return token, nil
 }
 
 // signingKey returns the key to sign with now, reloading once when the
@@ -120,32 +100,6 @@ func (m *Manager) PublicKey(kid string) (crypto.PublicKey, bool) {
 		return nil, false
 	}
 	return e.pub, true
-}
-
-// asn1ToRaw converts the DER signature crypto/ecdsa produces into the
-// fixed-width r||s form, without the big.Int round trip of ecdsa.Sign.
-func asn1ToRaw(out *[sigLen]byte, der []byte) bool {
-	if len(der) < 2 || der[0] != 0x30 || int(der[1]) != len(der)-2 {
-		return false
-	}
-	rest := der[2:]
-	for half := range 2 {
-		if len(rest) < 2 || rest[0] != 0x02 || int(rest[1]) > len(rest)-2 {
-			return false
-		}
-		v := rest[2 : 2+int(rest[1])]
-		rest = rest[2+int(rest[1]):]
-		// Strip the sign byte DER adds when the top bit is set.
-		for len(v) > 0 && v[0] == 0 {
-			v = v[1:]
-		}
-		if len(v) > sigLen/2 {
-			return false
-		}
-		dst := out[half*sigLen/2 : (half+1)*sigLen/2]
-		copy(dst[len(dst)-len(v):], v)
-	}
-	return len(rest) == 0
 }
 
 // Ready reports whether a key to sign with now is loaded, without

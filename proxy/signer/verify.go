@@ -1,14 +1,13 @@
 package signer
 
 import (
-	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
-	"unsafe"
+	"strings"
 
+	"github.com/go-jose/go-jose/v4"
 	josejson "github.com/go-jose/go-jose/v4/json"
 )
 
@@ -34,16 +33,23 @@ const (
 	maxTokenLen = 64 << 10
 	// maxHeaderLen: our headers are ~100 bytes; a larger one is not ours.
 	maxHeaderLen = 512
-	sigLen       = 64
 )
 
-var b64Strict = b64.Strict()
+// anyAlgorithm lets go-jose parse whatever alg a token names, so that
+// Verify, not the parser, refuses all but ES256 with errAlg.
+var anyAlgorithm = []jose.SignatureAlgorithm{
+	jose.EdDSA, jose.HS256, jose.HS384, jose.HS512, jose.RS256, jose.RS384, jose.RS512,
+	jose.ES256, jose.ES384, jose.ES512, jose.PS256, jose.PS384, jose.PS512,
+}
 
 // Verify checks a compact JWS signed by one of our keys and returns its
 // payload. It requires alg ES256 and a typ header equal to wantTyp (case
 // insensitively, with or without the "application/" prefix, RFC 7515
 // §4.1.9); an empty wantTyp requires no typ. Claims (exp, aud, iss, ...) are
-// the caller's to check.
+// the caller's to check. go-jose parses and verifies; before it, Verify
+// refuses what go-jose would read leniently: anything outside base64url
+// (its decoder skips \r and \n) and base64 with stray trailing bits, so
+// that one token has one spelling.
 //
 // An unknown kid triggers a store reload at most once per RefreshInterval,
 // so a token from a key another replica just created verifies without
@@ -52,8 +58,6 @@ func (m *Manager) Verify(token string, wantTyp string) ([]byte, error) {
 	if len(token) > maxTokenLen {
 		return nil, errTooLarge
 	}
-	// One pass rejects anything outside base64url: the decoder would
-	// otherwise skip \r and \n, making distinct strings verify alike.
 	dot1, dot2 := -1, -1
 	for i := 0; i < len(token); i++ {
 		c := token[i]
@@ -67,134 +71,99 @@ func (m *Manager) Verify(token string, wantTyp string) ([]byte, error) {
 			return nil, errMalformed
 		}
 	}
-	if dot2 < 0 {
+	if dot2 < 0 || dot1 == 0 || !canonicalBase64(token[:dot1]) || !canonicalBase64(token[dot1+1:dot2]) {
 		return nil, errMalformed
 	}
-	rawHeader, rawPayload, rawSig := token[:dot1], token[dot1+1:dot2], token[dot2+1:]
-
-	if b64.DecodedLen(len(rawHeader)) > maxHeaderLen {
+	if !canonicalBase64(token[dot2+1:]) {
+		return nil, errBadSignature
+	}
+	if base64.RawURLEncoding.DecodedLen(dot1) > maxHeaderLen {
 		return nil, errMalformed
 	}
-	var hbuf [maxHeaderLen]byte
-	n, err := b64Strict.Decode(hbuf[:], stringBytes(rawHeader))
+	jws, err := jose.ParseSignedCompact(token, anyAlgorithm)
 	if err != nil {
-		return nil, errMalformed
+		return nil, parseFailure(token[:dot1])
 	}
-	// parseHeader pins alg to ES256 before anything else so that none,
-	// HS256 keyed with our public key, and friends never reach a key lookup.
-	kid, typ, err := parseHeader(hbuf[:n])
-	if err != nil {
-		return nil, err
+	h := jws.Signatures[0].Protected
+	// alg is pinned before any key lookup, so that none, HS256 keyed with
+	// our public key, and friends never reach one.
+	if h.Algorithm != string(jose.ES256) {
+		return nil, errAlg
+	}
+	// We implement no extension, so any critical one is refused (RFC 7515
+	// §4.1.11); go-jose would accept an empty list, and b64.
+	if _, ok := h.ExtraHeaders["crit"]; ok {
+		return nil, errCrit
+	}
+	typ, _ := h.ExtraHeaders[jose.HeaderType].(string)
+	if _, isString := h.ExtraHeaders[jose.HeaderType].(string); !isString && h.ExtraHeaders[jose.HeaderType] != nil {
+		return nil, errTyp
 	}
 	if !typMatches(typ, wantTyp) {
 		return nil, errTyp
 	}
-	if b64.DecodedLen(len(rawSig)) != sigLen {
-		return nil, errBadSignature
-	}
-	var sig [sigLen]byte
-	if _, err := b64Strict.Decode(sig[:], stringBytes(rawSig)); err != nil {
-		return nil, errBadSignature
-	}
-	if len(kid) == 0 {
+	if h.KeyID == "" {
 		return nil, errUnknownKey
 	}
-	e := m.verificationKey(kid)
+	e := m.verificationKey(h.KeyID)
 	if e == nil {
 		return nil, errUnknownKey
 	}
-	digest := sha256.Sum256(stringBytes(token[:dot2]))
-	var der [2 + 2*(2+1+sigLen/2)]byte
-	if !ecdsa.VerifyASN1(e.pub, digest[:], rawToASN1(&der, &sig)) {
+	payload, err := jws.Verify(e.pub)
+	if err != nil {
 		return nil, errBadSignature
 	}
-	payload := make([]byte, b64.DecodedLen(len(rawPayload)))
-	n, err = b64Strict.Decode(payload, stringBytes(rawPayload))
+	return payload, nil
+}
+
+// parseFailure says why go-jose could not parse a token: a well-formed
+// header (go-jose's JSON reader: names case-sensitive, no duplicates)
+// with no alg, or naming one go-jose does not know (none included), is
+// errAlg; anything else errMalformed.
+func parseFailure(rawHeader string) error {
+	header, err := base64.RawURLEncoding.DecodeString(rawHeader)
 	if err != nil {
-		return nil, errMalformed
+		return errMalformed
 	}
-	return payload[:n], nil
+	var h struct {
+		Alg any `json:"alg"`
+	}
+	if josejson.Unmarshal(header, &h) != nil {
+		return errMalformed
+	}
+	if _, named := h.Alg.(string); named || h.Alg == nil {
+		return errAlg
+	}
+	return errMalformed
 }
 
-// stringBytes views s as bytes without copying. Only for read-only callees
-// (base64 decoding, hashing) that do not retain the slice.
-func stringBytes(s string) []byte {
-	return unsafe.Slice(unsafe.StringData(s), len(s))
+// canonicalBase64 reports whether s is unpadded base64url whose last
+// character carries no bits past the data: base64.RawURLEncoding decodes
+// "AB" and "AC" alike, and Strict() is what tells them apart.
+func canonicalBase64(s string) bool {
+	switch len(s) % 4 {
+	case 1:
+		return false
+	case 2:
+		return b64Value(s[len(s)-1])&0x0f == 0
+	case 3:
+		return b64Value(s[len(s)-1])&0x03 == 0
+	}
+	return true
 }
 
-// The header Sign writes, split around the kid and typ values. Verify
-// matches it byte for byte before falling back to a JSON decoder, which
-// saves the decoder's allocations on every request for our own tokens.
-const (
-	canonicalPrefix = `{"alg":"ES256","kid":"`
-	canonicalMiddle = `","typ":"`
-	canonicalSuffix = `"}`
-)
-
-// parseHeader returns the kid and typ of a protected header whose alg is
-// ES256 and that has no crit. kid and typ may alias b.
-func parseHeader(b []byte) (kid, typ []byte, err error) {
-	if kid, typ, ok := parseCanonicalHeader(b); ok {
-		return kid, typ, nil
+func b64Value(c byte) byte {
+	switch {
+	case 'A' <= c && c <= 'Z':
+		return c - 'A'
+	case 'a' <= c && c <= 'z':
+		return c - 'a' + 26
+	case '0' <= c && c <= '9':
+		return c - '0' + 52
+	case c == '-':
+		return 62
 	}
-	return parseHeaderJSON(b)
-}
-
-// parseCanonicalHeader recognizes exactly the header Sign writes. The
-// accepted form is a JSON object with three members and no escapes, so it
-// reads the same under any JSON parser; anything else is left to
-// parseHeaderJSON.
-func parseCanonicalHeader(b []byte) (kid, typ []byte, ok bool) {
-	if len(b) < len(canonicalPrefix) || string(b[:len(canonicalPrefix)]) != canonicalPrefix {
-		return nil, nil, false
-	}
-	rest := b[len(canonicalPrefix):]
-	i := 0
-	for i < len(rest) && isBase64URL(rest[i]) {
-		i++
-	}
-	kid, rest = rest[:i], rest[i:]
-	if len(rest) < len(canonicalMiddle) || string(rest[:len(canonicalMiddle)]) != canonicalMiddle {
-		return nil, nil, false
-	}
-	rest = rest[len(canonicalMiddle):]
-	i = 0
-	// Printable ASCII without the quote and backslash: no escapes to decode.
-	for i < len(rest) && rest[i] >= 0x20 && rest[i] < 0x7f && rest[i] != '"' && rest[i] != '\\' {
-		i++
-	}
-	typ, rest = rest[:i], rest[i:]
-	if string(rest) != canonicalSuffix {
-		return nil, nil, false
-	}
-	return kid, typ, true
-}
-
-// jsonHeader is what parseHeaderJSON reads. go-jose's JSON decoder matches
-// names case-sensitively and rejects duplicate members, so
-// {"alg":"ES256","alg":"none"} cannot be read two ways.
-type jsonHeader struct {
-	Alg  string               `json:"alg"`
-	Kid  string               `json:"kid"`
-	Typ  string               `json:"typ"`
-	Crit *josejson.RawMessage `json:"crit"`
-}
-
-func parseHeaderJSON(b []byte) (kid, typ []byte, err error) {
-	var h jsonHeader
-	// The copy keeps the caller's stack buffer from escaping to the heap.
-	if err := josejson.Unmarshal(bytes.Clone(b), &h); err != nil {
-		return nil, nil, errMalformed
-	}
-	if h.Alg != algES256 {
-		return nil, nil, errAlg
-	}
-	// We implement no extension, so any critical one must be refused
-	// (RFC 7515 §4.1.11).
-	if h.Crit != nil {
-		return nil, nil, errCrit
-	}
-	return []byte(h.Kid), []byte(h.Typ), nil
+	return 63 // '_'
 }
 
 func isBase64URL(c byte) bool {
@@ -205,12 +174,12 @@ const mediaTypePrefix = "application/"
 
 // typMatches compares media types the RFC 7515 §4.1.9 way: case
 // insensitively, with the "application/" prefix optional.
-func typMatches(got []byte, want string) bool {
-	return bytes.EqualFold(trimMediaType(got), trimMediaType(stringBytes(want)))
+func typMatches(got, want string) bool {
+	return strings.EqualFold(trimMediaType(got), trimMediaType(want))
 }
 
-func trimMediaType(t []byte) []byte {
-	if len(t) >= len(mediaTypePrefix) && bytes.EqualFold(t[:len(mediaTypePrefix)], stringBytes(mediaTypePrefix)) {
+func trimMediaType(t string) string {
+	if len(t) >= len(mediaTypePrefix) && strings.EqualFold(t[:len(mediaTypePrefix)], mediaTypePrefix) {
 		return t[len(mediaTypePrefix):]
 	}
 	return t
@@ -218,11 +187,10 @@ func trimMediaType(t []byte) []byte {
 
 // verificationKey returns the unexpired key with kid from the cache, falling
 // back to a rate-limited store reload.
-func (m *Manager) verificationKey(kidBytes []byte) *entry {
-	if e := m.snap.Load().keyBytes(kidBytes, m.opts.Now()); e != nil {
+func (m *Manager) verificationKey(kid string) *entry {
+	if e := m.snap.Load().key(kid, m.opts.Now()); e != nil {
 		return e
 	}
-	kid := string(kidBytes)
 	m.reloadMu.Lock()
 	defer m.reloadMu.Unlock()
 	now := m.opts.Now()
@@ -240,32 +208,4 @@ func (m *Manager) verificationKey(kidBytes []byte) *entry {
 		return nil
 	}
 	return m.snap.Load().key(kid, m.opts.Now())
-}
-
-// rawToASN1 converts a JWS r||s signature to the DER form crypto/ecdsa
-// verifies, in buf, without the big.Int round trip of ecdsa.Verify.
-func rawToASN1(buf *[2 + 2*(2+1+sigLen/2)]byte, sig *[sigLen]byte) []byte {
-	out := append(buf[:0], 0x30, 0)
-	out = appendASN1Uint(out, sig[:sigLen/2])
-	out = appendASN1Uint(out, sig[sigLen/2:])
-	// At most 70 content bytes, so the short length form always fits.
-	out[1] = byte(len(out) - 2)
-	return out
-}
-
-// appendASN1Uint appends the big-endian unsigned b as a minimal DER INTEGER.
-func appendASN1Uint(dst, b []byte) []byte {
-	for len(b) > 1 && b[0] == 0 {
-		b = b[1:]
-	}
-	pad := b[0]&0x80 != 0
-	n := len(b)
-	if pad {
-		n++
-	}
-	dst = append(dst, 0x02, byte(n))
-	if pad {
-		dst = append(dst, 0)
-	}
-	return append(dst, b...)
 }
