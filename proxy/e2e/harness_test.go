@@ -23,6 +23,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/config"
 	"github.com/mcpgate/mcpgate/proxy/app"
+	"github.com/mcpgate/mcpgate/proxy/store"
 	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/oidctest"
 )
@@ -73,6 +74,11 @@ type gatewayOptions struct {
 	mutate   func(*config.Config)
 	// tracer receives the gateway's traces.
 	tracer trace.TracerProvider
+	// upstreamClient replaces the HTTP client mcpgate reaches the IdP
+	// with (fault injection).
+	upstreamClient *http.Client
+	// store replaces the store the configuration names.
+	storeImpl store.Store
 }
 
 func startGateway(t testing.TB, o gatewayOptions) *gateway {
@@ -117,9 +123,11 @@ func startGateway(t testing.TB, o gatewayOptions) *gateway {
 		t.Fatalf("config: %v", err)
 	}
 	a, err := app.New(context.Background(), cfg, app.Options{
-		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Upstream:       o.upstream,
-		TracerProvider: o.tracer,
+		Logger:             slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Upstream:           o.upstream,
+		TracerProvider:     o.tracer,
+		UpstreamHTTPClient: o.upstreamClient,
+		Store:              o.storeImpl,
 	})
 	if err != nil {
 		t.Fatalf("start mcpgate: %v", err)
