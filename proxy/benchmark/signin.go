@@ -14,6 +14,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,6 +42,18 @@ func (g *Gateway) AccessToken(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	t, err := g.SignIn(ctx, clientID)
+	return t.Access, err
+}
+
+// Tokens are what a sign-in or a refresh gives a client.
+type Tokens struct {
+	ClientID, Access, Refresh string
+}
+
+// SignIn signs in again with a client AccessToken or RegisterClient
+// registered: authorization, consent, the IdP, the callback, the code.
+func (g *Gateway) SignIn(ctx context.Context, clientID string) (Tokens, error) {
 	verifier := randomString()
 	sum := sha256.Sum256([]byte(verifier))
 	q := url.Values{
@@ -57,32 +70,65 @@ func (g *Gateway) AccessToken(ctx context.Context) (string, error) {
 	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
-	page, _, err := fetch(ctx, browser, http.MethodGet, g.URL+"/authorize?"+q.Encode(), nil, http.StatusOK)
+	page, upstreamURL, err := fetch(ctx, browser, http.MethodGet, g.URL+"/authorize?"+q.Encode(), nil, http.StatusOK, http.StatusFound)
 	if err != nil {
-		return "", fmt.Errorf("benchmark: authorize: %w", err)
+		return Tokens{}, fmt.Errorf("benchmark: authorize: %w", err)
 	}
-	req, csrf := consentRequest.FindStringSubmatch(page), consentCSRF.FindStringSubmatch(page)
-	if req == nil || csrf == nil {
-		return "", fmt.Errorf("benchmark: authorize: no consent form in %.200q", page)
-	}
-	form := url.Values{"request": {html.UnescapeString(req[1])}, "csrf": {html.UnescapeString(csrf[1])}, "decision": {"approve"}}
-	_, upstreamURL, err := fetch(ctx, browser, http.MethodPost, g.URL+"/consent", form, http.StatusFound)
-	if err != nil {
-		return "", fmt.Errorf("benchmark: consent: %w", err)
+	if upstreamURL == "" {
+		// The consent page; a user who approved this client before goes
+		// straight to the IdP.
+		req, csrf := consentRequest.FindStringSubmatch(page), consentCSRF.FindStringSubmatch(page)
+		if req == nil || csrf == nil {
+			return Tokens{}, fmt.Errorf("benchmark: authorize: no consent form in %.200q", page)
+		}
+		form := url.Values{"request": {html.UnescapeString(req[1])}, "csrf": {html.UnescapeString(csrf[1])}, "decision": {"approve"}}
+		if _, upstreamURL, err = fetch(ctx, browser, http.MethodPost, g.URL+"/consent", form, http.StatusFound); err != nil {
+			return Tokens{}, fmt.Errorf("benchmark: consent: %w", err)
+		}
 	}
 	callback, err := devidp.SubmitLogin(ctx, browser, upstreamURL, "Bench User", "bench@example.com", []string{"engineering", "bench"})
 	if err != nil {
-		return "", err
+		return Tokens{}, err
 	}
 	_, back, err := fetch(ctx, browser, http.MethodGet, callback.String(), nil, http.StatusFound)
 	if err != nil {
-		return "", fmt.Errorf("benchmark: callback: %w", err)
+		return Tokens{}, fmt.Errorf("benchmark: callback: %w", err)
 	}
 	u, err := url.Parse(back)
 	if err != nil || u.Query().Get("code") == "" {
-		return "", fmt.Errorf("benchmark: callback: no code in %q", back)
+		return Tokens{}, fmt.Errorf("benchmark: callback: no code in %q", back)
 	}
-	return g.exchange(ctx, clientID, u.Query().Get("code"), verifier)
+	return g.token(ctx, clientID, url.Values{
+		"grant_type":    {"authorization_code"},
+		"code":          {u.Query().Get("code")},
+		"redirect_uri":  {clientRedirect},
+		"code_verifier": {verifier},
+	})
+}
+
+// Refresh exchanges a refresh token for new tokens.
+func (g *Gateway) Refresh(ctx context.Context, t Tokens) (Tokens, error) {
+	return g.token(ctx, t.ClientID, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {t.Refresh}})
+}
+
+// Revoke revokes the grant of a refresh token (RFC 7009).
+func (g *Gateway) Revoke(ctx context.Context, t Tokens) error {
+	form := url.Values{"client_id": {t.ClientID}, "token": {t.Refresh}, "token_type_hint": {"refresh_token"}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.URL+"/revoke", strings.NewReader(form.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := benchClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("benchmark: revoke: %w", err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("benchmark: revoke: status %d", resp.StatusCode)
+	}
+	return nil
 }
 
 var newToken = regexp.MustCompile(`<code id="new-token">([^<]+)</code>`)
@@ -124,6 +170,9 @@ func (g *Gateway) PersonalToken(ctx context.Context) (string, error) {
 	return m[1], nil
 }
 
+// RegisterClient registers a public client by DCR and returns its id.
+func (g *Gateway) RegisterClient(ctx context.Context) (string, error) { return g.registerClient(ctx) }
+
 func (g *Gateway) registerClient(ctx context.Context) (string, error) {
 	body, _ := json.Marshal(map[string]any{
 		"client_name":                "mcpgate benchmark",
@@ -145,35 +194,31 @@ func (g *Gateway) registerClient(ctx context.Context) (string, error) {
 	return out.ClientID, nil
 }
 
-func (g *Gateway) exchange(ctx context.Context, clientID, code, verifier string) (string, error) {
-	form := url.Values{
-		"grant_type":    {"authorization_code"},
-		"client_id":     {clientID},
-		"code":          {code},
-		"redirect_uri":  {clientRedirect},
-		"code_verifier": {verifier},
-		"resource":      {g.MCPURL()},
-	}
+// token makes a token request for clientID with the MCP resource.
+func (g *Gateway) token(ctx context.Context, clientID string, form url.Values) (Tokens, error) {
+	form.Set("client_id", clientID)
+	form.Set("resource", g.MCPURL())
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.URL+"/token", strings.NewReader(form.Encode()))
 	if err != nil {
-		return "", err
+		return Tokens{}, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	var out struct {
-		AccessToken string `json:"access_token"`
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
 	}
 	if err := doJSON(req, http.StatusOK, &out); err != nil {
-		return "", fmt.Errorf("benchmark: token: %w", err)
+		return Tokens{}, fmt.Errorf("benchmark: token: %w", err)
 	}
 	if out.AccessToken == "" {
-		return "", errNoToken
+		return Tokens{}, errNoToken
 	}
-	return out.AccessToken, nil
+	return Tokens{ClientID: clientID, Access: out.AccessToken, Refresh: out.RefreshToken}, nil
 }
 
 // fetch sends a browser request and returns the page and the Location
 // header, failing unless the status is want.
-func fetch(ctx context.Context, c *http.Client, method, raw string, form url.Values, want int) (page, location string, err error) {
+func fetch(ctx context.Context, c *http.Client, method, raw string, form url.Values, want ...int) (page, location string, err error) {
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
@@ -194,15 +239,18 @@ func fetch(ctx context.Context, c *http.Client, method, raw string, form url.Val
 	if err != nil {
 		return "", "", err
 	}
-	if resp.StatusCode != want {
+	if !slices.Contains(want, resp.StatusCode) {
 		return "", "", fmt.Errorf("status %d: %.200q", resp.StatusCode, b)
 	}
 	return string(b), resp.Header.Get("Location"), nil
 }
 
+// benchClient is the client of the token, registration and revocation
+// requests: one, so that a long run reuses its connections.
+var benchClient = &http.Client{Timeout: 10 * time.Second}
+
 func doJSON(req *http.Request, want int, out any) error {
-	c := &http.Client{Timeout: 10 * time.Second}
-	resp, err := c.Do(req)
+	resp, err := benchClient.Do(req)
 	if err != nil {
 		return err
 	}
