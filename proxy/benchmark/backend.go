@@ -34,14 +34,23 @@ func NewBackend() http.Handler {
 var staticAnswer = []byte(`{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"` + EchoText + `"}]}}`)
 
 // NewStaticBackend answers every POST with the echo's answer without
-// parsing anything. The go-sdk server allocates ~380 KB per stateless call
+// parsing anything, and holds every GET open as an idle SSE stream. The go-sdk server allocates ~380 KB per stateless call
 // (a session per request), which hides a proxy's cost; against this
 // backend nearly all the CPU left is HTTP and the proxies, so it shows
 // mcpgate's overhead at its most visible.
 func NewStaticBackend() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			// An idle MCP GET stream: headers, then nothing until the
+			// client goes (the streams measurement holds thousands).
+			w.Header().Set("Content-Type", "text/event-stream")
+			w.WriteHeader(http.StatusOK)
+			http.NewResponseController(w).Flush()
+			<-r.Context().Done()
+			return
+		}
 		if r.Method != http.MethodPost {
-			http.Error(w, "POST only", http.StatusMethodNotAllowed)
+			http.Error(w, "POST or GET only", http.StatusMethodNotAllowed)
 			return
 		}
 		// Drain the body as a real server would before answering.

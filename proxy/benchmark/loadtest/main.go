@@ -77,6 +77,7 @@ func main() {
 	var tokenKind string
 	flag.StringVar(&tokenKind, "token", benchmark.TokenAccess, "call mcpgate with an OAuth access token (access) or a personal access token (pat)")
 	flag.StringVar(&backendURL, "backend-url", "", "internal: the backend the bare and mcpgate roles forward to")
+	streams := flag.Int("streams", 0, "instead of the load test: hold this many idle GET streams through each proxy and report its memory per stream")
 	flag.Parse()
 	if role == "mcpgate" || (role == "" && o.servers == "inproc") {
 		if err := configureMCPGate(policyRules, auditPath); err != nil {
@@ -98,6 +99,15 @@ func main() {
 
 	if role != "" {
 		if err := serveRole(role, o.backend, backendURL, tokenKind, profile, o.timeout); err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *streams > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+		defer cancel()
+		if err := measureStreams(ctx, o, *streams); err != nil {
 			fmt.Fprintln(os.Stderr, "loadtest:", err)
 			os.Exit(1)
 		}
