@@ -11,6 +11,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/mcpgate/mcpgate/config"
 )
 
@@ -255,6 +257,8 @@ func FuzzMCPEndpoint(f *testing.F) {
 	f.Add(`{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"NAME":"system_exec"}}`, "", "")
 	f.Add(`{"jsonrpc":"2.0","id":4,"METHOD":"tools/call","params":{"name":"system_exec"}}`, "", "")
 	f.Add(`{"jsonrpc":"2.0","id":4,"method":"tools/call","Params":{"name":"system_exec"}}`, "", "")
+	f.Add(`{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"SYSTEM_EXEC"}}`, "", "")
+	f.Add(`{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"ｓｙｓｔｅｍ＿ｅｘｅｃ"}}`, "tools/call", "ｓｙｓｔｅｍ＿ｅｘｅｃ")
 	f.Add(`{"jsonrpc":"2.0","id":5,"method":"tools/list"}`, "", "")
 	f.Add(`{"jsonrpc":"2.0","id":6,"method":"resources/read","params":{"uri":"file:///../etc/passwd"}}`, "resources/read", "")
 	f.Add(`{"jsonrpc":"2.0","id":{"a":1},"method":"tools/call","params":{"name":"system_exec"}}`, "", "")
@@ -274,8 +278,9 @@ func FuzzMCPEndpoint(f *testing.F) {
 }
 
 // deniedCall reports whether body, read as a backend's JSON decoder reads
-// it (encoding/json: escapes decoded, the last of duplicate keys wins),
-// holds a tools/call of the denied tool.
+// it (encoding/json: escapes decoded, names matched case-insensitively,
+// the last of duplicate keys wins), holds a tools/call of the denied tool
+// in any spelling a backend folding case or Unicode would take for it.
 func deniedCall(body []byte) (string, bool) {
 	type message struct {
 		Method string `json:"method"`
@@ -292,7 +297,8 @@ func deniedCall(body []byte) (string, bool) {
 		batch = []message{one}
 	}
 	for _, m := range batch {
-		if m.Method == "tools/call" && m.Params.Name == deniedTool {
+		// Also what a backend folding case or Unicode would run.
+		if m.Method == "tools/call" && strings.ToLower(norm.NFKC.String(m.Params.Name)) == deniedTool {
 			return m.Params.Name, true
 		}
 	}

@@ -1,6 +1,10 @@
 package policy
 
-import "strings"
+import (
+	"strings"
+
+	"golang.org/x/text/unicode/norm"
+)
 
 // pattern is a name or URI with '*' standing for any run of characters.
 type pattern struct {
@@ -60,3 +64,29 @@ func (ps patterns) match(s string) bool {
 	}
 	return false
 }
+
+// foldName is a tool or prompt name as deny rules compare it: NFKC
+// normalised and in lower case. MCP names are case-sensitive and allow
+// rules match them exactly, but a backend that folds case or Unicode
+// (a fullwidth "ｓｙｓｔｅｍ_ｅｘｅｃ", a "System_Exec") would run the denied
+// tool under another spelling: a deny holds for every spelling that folds
+// to the same name. Names already folded (the usual ASCII lower case)
+// cost no allocation.
+func foldName(s string) string {
+	folded := true
+	for i := 0; i < len(s) && folded; i++ {
+		c := s[i]
+		folded = c < 0x80 && (c < 'A' || c > 'Z')
+	}
+	if folded {
+		return s // ASCII without upper case: NFKC and lower case already
+	}
+	if !norm.NFKC.IsNormalString(s) {
+		s = norm.NFKC.String(s)
+	}
+	return strings.ToLower(s)
+}
+
+// folds says whether deny rules of kind k compare folded names: tools and
+// prompts, not resource URIs, whose case means something.
+func folds(k Kind) bool { return k == Tool || k == Prompt }

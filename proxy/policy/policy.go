@@ -106,7 +106,9 @@ type Policy struct {
 	// scoped are the scopes some rule names: only the principals such a
 	// rule matches may be granted them.
 	scoped map[string]bool
-	// allow and deny index every rule's patterns, by kind.
+	// allow and deny index every rule's patterns, by kind. The deny index
+	// of tools and prompts holds the patterns folded (foldName), and is
+	// searched with the folded name.
 	allow, deny [kinds]index
 }
 
@@ -166,6 +168,9 @@ func New(c Config) *Policy {
 				p.allow[k].add(pat, len(p.rules))
 			}
 			for _, pat := range cr.deny[k] {
+				if folds(k) {
+					pat = compilePattern(foldName(pat.raw))
+				}
 				p.deny[k].add(pat, len(p.rules))
 			}
 		}

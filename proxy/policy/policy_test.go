@@ -109,6 +109,15 @@ func TestDecide(t *testing.T) {
 		{name: "email pattern", rules: rules, who: sales, kind: Prompt, call: "pitch", wantAllow: true, wantRule: "sales"},
 		{name: "unverified email matches no email rule", rules: rules, who: salesUnverified, kind: Prompt, call: "pitch"},
 		{name: "names are case sensitive", rules: rules, who: eng, kind: Prompt, call: "Code_Review"},
+		// A deny holds for every spelling a backend might fold to the
+		// denied name; an allow only for the exact name.
+		{name: "deny in upper case", rules: rules, who: eng, kind: Tool, call: "SYSTEM_EXEC", wantRule: "engineers"},
+		{name: "deny in mixed case", rules: rules, who: eng, kind: Tool, call: "System_Exec", wantRule: "engineers"},
+		{name: "deny in fullwidth letters", rules: rules, who: eng, kind: Tool, call: "ｓｙｓｔｅｍ＿ｅｘｅｃ", wantRule: "engineers"},
+		{name: "deny wildcard in upper case", rules: rules, who: engCLI, kind: Tool, call: "DELETE_repo", wantRule: "no-delete-from-cli"},
+		{name: "allow stays exact", rules: rules, who: sales, kind: Tool, call: "Echo"},
+		{name: "resource deny not folded", rules: []Rule{{Name: "r", Allow: Permissions{Resources: []string{"file:///*"}}, Deny: Permissions{Resources: []string{"file:///secret"}}}},
+			who: eng, kind: Resource, call: "file:///Secret", wantAllow: true, wantRule: "r"},
 		{name: "scoped rule without the scope: step up", rules: rules, who: eng, kind: Tool, call: "write_file", wantAllow: true, wantRule: "engineers"},
 		{name: "scoped rule with the scope", rules: []Rule{rules[1]}, who: engWrite, kind: Tool, call: "write_file", wantAllow: true, wantRule: "engineers-write"},
 		{name: "scoped rule only: needs the scope", rules: []Rule{rules[1]}, who: eng, kind: Tool, call: "write_file", wantNeed: []string{"mcp:write"}},

@@ -69,7 +69,11 @@ func (v *View) Decide(k Kind, name string) Decision {
 		return Decision{}
 	}
 	p := v.policy
-	if r := p.deny[k].find(name, v.applies.has); r >= 0 {
+	denied := name
+	if folds(k) {
+		denied = foldName(name)
+	}
+	if r := p.deny[k].find(denied, v.applies.has); r >= 0 {
 		return Decision{Rule: p.rules[r].name}
 	}
 	if r := p.allow[k].find(name, v.applies.has); r >= 0 {
