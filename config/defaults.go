@@ -82,6 +82,7 @@ func Default() *Config {
 			TokenClientRateLimit: 1200,
 			ReadHeaderTimeout:    10 * time.Second,
 			IdleTimeout:          2 * time.Minute,
+			MaxHeaderBytes:       64 << 10,
 		},
 		Registration: Registration{
 			// MCP clients are mostly unknown in advance and register

@@ -30,7 +30,14 @@ type Limits struct {
 	// last for hours.
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
 	IdleTimeout       time.Duration `yaml:"idle_timeout"`
+	// MaxHeaderBytes bounds a request's line and headers together; more
+	// is answered 431. Cookies and tokens fit in far less than the
+	// default.
+	MaxHeaderBytes int `yaml:"max_header_bytes"`
 }
+
+// minHeaderBytes leaves room for a real client's headers whatever the typo.
+const minHeaderBytes = 4096
 
 // minMCPBodyBytes keeps a typo (a limit in KiB or MiB instead of bytes) from
 // refusing every MCP request.
@@ -43,6 +50,9 @@ func (l *Limits) validate(p *Problems) {
 	positive(p, "limits.body_read_timeout", l.BodyReadTimeout)
 	positive(p, "limits.read_header_timeout", l.ReadHeaderTimeout)
 	positive(p, "limits.idle_timeout", l.IdleTimeout)
+	if l.MaxHeaderBytes < minHeaderBytes {
+		p.add("limits.max_header_bytes", "must be at least %d bytes, got %d", minHeaderBytes, l.MaxHeaderBytes)
+	}
 	for _, lim := range []struct {
 		key string
 		n   int

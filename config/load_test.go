@@ -69,7 +69,7 @@ func TestLoadFixtures(t *testing.T) {
 			},
 		},
 		Limits: Limits{MCPBodyBytes: 1 << 20, BodyReadTimeout: 5 * time.Second, AuthorizeRateLimit: 300, TokenRateLimit: 120, TokenClientRateLimit: 0,
-			ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute},
+			ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 32 << 10},
 		AllowedHosts: []string{"mcp.internal:8080"},
 		Policy: Policy{
 			SignIn: SignInPolicy{

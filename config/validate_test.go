@@ -35,6 +35,9 @@ func TestValidate(t *testing.T) {
 		{name: "allowed origin with a path", change: func(c *Config) { c.MCP.AllowedOrigins = []string{"https://app.example.com/x"} }, wantKeys: []string{"mcp.allowed_origins[0]"}, wantMsg: "not an origin"},
 		{name: "allowed origin wildcard", change: func(c *Config) { c.MCP.AllowedOrigins = []string{"*"} }, wantKeys: []string{"mcp.allowed_origins[0]"}, wantMsg: "not an origin"},
 
+		// limits
+		{name: "max header bytes too small", change: func(c *Config) { c.Limits.MaxHeaderBytes = 100 }, wantKeys: []string{"limits.max_header_bytes"}, wantMsg: "at least 4096"},
+
 		// tracing
 		{name: "tracing endpoint", change: func(c *Config) { c.Tracing.OTLPEndpoint = "http://otel-collector:4318" }},
 		{name: "tracing endpoint relative", change: func(c *Config) { c.Tracing.OTLPEndpoint = "otel-collector:4318" }, wantKeys: []string{"tracing.otlp_endpoint"}},

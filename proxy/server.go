@@ -382,6 +382,14 @@ func (s *Server) guard(next echo.HandlerFunc) echo.HandlerFunc {
 			defer cancel()
 		}
 		c.SetRequest(r.WithContext(ctx))
+		if len(r.TransferEncoding) > 0 {
+			// net/http reads a chunked body and drops any Content-Length
+			// beside it; a proxy in front may have read the other one
+			// (request smuggling). RFC 9112 §6.1: close the connection
+			// after the answer, so that no bytes the two disagree on are
+			// read as a request.
+			c.Response().Header().Set("Connection", "close")
+		}
 		if !s.hosts.allows(r) && !isProbe(c.Path()) {
 			return s.refuse(c, http.StatusForbidden, "this server does not answer for the host the request names")
 		}

@@ -370,6 +370,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		Handler:           a.Handler,
 		ReadHeaderTimeout: a.Config.Limits.ReadHeaderTimeout,
 		IdleTimeout:       a.Config.Limits.IdleTimeout,
+		MaxHeaderBytes:    a.Config.Limits.MaxHeaderBytes,
 		// No WriteTimeout: MCP SSE streams stay open for long.
 	}
 	if t := a.Config.TLS; t.CertFile != "" {
