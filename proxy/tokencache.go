@@ -43,7 +43,14 @@ type tokenCache struct {
 	mu  sync.RWMutex
 	m   map[string]*verified
 	max int
+	// nextSweep is when put next drops the expired entries: without it
+	// they stayed until the cache was full, growing with every token
+	// issued (the soak test found it).
+	nextSweep int64
 }
+
+// sweepEvery is how often, in seconds, put drops expired entries.
+const sweepEvery = 60
 
 func newTokenCache(max int) *tokenCache {
 	return &tokenCache{m: make(map[string]*verified), max: max}
@@ -62,20 +69,28 @@ func (tc *tokenCache) get(token string, now int64) *verified {
 func (tc *tokenCache) put(token string, v *verified, now int64) {
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
+	if now >= tc.nextSweep {
+		tc.dropExpired(now)
+		tc.nextSweep = now + sweepEvery
+	}
 	if len(tc.m) >= tc.max {
 		tc.evict(now)
 	}
 	tc.m[token] = v
 }
 
-// evict drops expired entries and, if that is not enough, an arbitrary
-// quarter: a full cache only costs re-verification, never correctness.
-func (tc *tokenCache) evict(now int64) {
+func (tc *tokenCache) dropExpired(now int64) {
 	for k, v := range tc.m {
 		if now >= v.expiry {
 			delete(tc.m, k)
 		}
 	}
+}
+
+// evict drops expired entries and, if that is not enough, an arbitrary
+// quarter: a full cache only costs re-verification, never correctness.
+func (tc *tokenCache) evict(now int64) {
+	tc.dropExpired(now)
 	for k := range tc.m {
 		if len(tc.m) < tc.max*3/4 {
 			break
