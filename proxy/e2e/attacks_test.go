@@ -302,3 +302,28 @@ func mustURL(t *testing.T, raw string) *url.URL {
 	}
 	return u
 }
+
+// TestRefreshForAnotherBackend: a refresh token of a grant for one
+// backend cannot be turned into an access token for another (RFC 8707:
+// the resource of a refresh stays within the grant's).
+func TestRefreshForAnotherBackend(t *testing.T) {
+	g := startGateway(t, gatewayOptions{mutate: func(c *config.Config) {
+		c.Backends = []config.NamedBackend{{Name: "files", URL: "http://127.0.0.1:1/mcp"}}
+	}})
+	c := g.registerPublic(t)
+	tokens := g.exchange(t, c, g.code(t, c))
+	if tokens.RefreshToken == "" {
+		t.Fatalf("sign-in: %d %s", tokens.Status, tokens.Error)
+	}
+	res := g.tokenRequest(t, c, url.Values{
+		"grant_type":    {"refresh_token"},
+		"refresh_token": {tokens.RefreshToken},
+		"resource":      {g.URL + "/mcp/files"},
+	})
+	if res.Status != http.StatusBadRequest || res.Error != "invalid_target" || res.AccessToken != "" {
+		t.Fatalf("refresh for the other backend: %d %q (token %v), want 400 invalid_target and no token", res.Status, res.Error, res.AccessToken != "")
+	}
+	if again := g.refresh(t, c, tokens.RefreshToken); again.AccessToken == "" {
+		t.Errorf("the refresh token after the refused attempt: %d %q, want it still good", again.Status, again.Error)
+	}
+}

@@ -23,7 +23,8 @@ import (
 //
 //   - no 500: every input is answered by a check, not by a failure;
 //   - no secret, token or stack trace in the answer;
-//   - an error is OAuth JSON, a JSON-RPC error or an HTML page;
+//   - an error is OAuth JSON, a JSON-RPC error or an HTML page, and
+//     every HTML page refuses to be framed (clickjacking);
 //   - at /mcp, no call the policy denies reaches the backend.
 //
 // `go test` runs the seeds; .ci/fuzz runs each target for a bounded time
@@ -104,6 +105,11 @@ func (g *fuzzGateway) serve(t *testing.T, r *http.Request) *httptest.ResponseRec
 		if strings.Contains(body, trace) {
 			t.Fatalf("%s %s: the answer looks like a stack trace: %s", r.Method, r.URL.Path, body)
 		}
+	}
+	if strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") &&
+		(rec.Header().Get("X-Frame-Options") != "DENY" || !strings.Contains(rec.Header().Get("Content-Security-Policy"), "frame-ancestors 'none'")) {
+		t.Fatalf("%s %s: an HTML page that may be framed (X-Frame-Options %q, CSP %q)", r.Method, r.URL.Path,
+			rec.Header().Get("X-Frame-Options"), rec.Header().Get("Content-Security-Policy"))
 	}
 	if rec.Code >= 400 && body != "" {
 		ct := rec.Header().Get("Content-Type")
