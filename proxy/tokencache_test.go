@@ -15,7 +15,7 @@ func TestTokenCacheDropsExpired(t *testing.T) {
 		puts      int
 		expiresIn int64
 		at        int64 // when the last put happens, after the others
-		wantLen   int // 0: at most max
+		wantLen   int   // 0: at most max
 	}{
 		{name: "expired dropped on a put a minute later", max: 1000, puts: 100, expiresIn: 30, at: 61, wantLen: 1},
 		{name: "live entries stay", max: 1000, puts: 100, expiresIn: 3600, at: 61, wantLen: 101},
