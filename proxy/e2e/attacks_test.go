@@ -37,6 +37,21 @@ func (b *countingBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, `{"jsonrpc":"2.0","id":1,"result":{}}`)
 }
 
+// startCountingBackend serves a countingBackend until the test ends and
+// returns it with its MCP URL.
+func startCountingBackend(t *testing.T) (*countingBackend, string) {
+	t.Helper()
+	b := &countingBackend{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: b}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return b, "http://" + ln.Addr().String() + "/mcp"
+}
+
 func (b *countingBackend) take() []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -78,12 +93,8 @@ func rawAnswers(t *testing.T, addr, request string) []*http.Response {
 // chunked reading, and then the connection is closed: the request hidden
 // after it is never read, and never reaches the backend.
 func TestRequestSmuggling(t *testing.T) {
-	backend := &countingBackend{}
-	srv := &http.Server{Handler: backend}
-	bln, _ := net.Listen("tcp", "127.0.0.1:0")
-	go srv.Serve(bln)
-	defer srv.Close()
-	g := startGateway(t, gatewayOptions{mutate: func(c *config.Config) { c.Backend.URL = "http://" + bln.Addr().String() + "/mcp" }})
+	backend, backendURL := startCountingBackend(t)
+	g := startGateway(t, gatewayOptions{mutate: func(c *config.Config) { c.Backend.URL = backendURL }})
 	token := g.accessToken(t)
 	addr := serveApp(t, g).Addr().String()
 	host := strings.TrimPrefix(g.URL, "http://")
@@ -121,17 +132,11 @@ func TestRequestSmuggling(t *testing.T) {
 // the path as sent, and a token for one backend is good at that
 // backend's exact path only.
 func TestPathTricks(t *testing.T) {
-	main, files := &countingBackend{}, &countingBackend{}
-	mainSrv, filesSrv := &http.Server{Handler: main}, &http.Server{Handler: files}
-	mln, _ := net.Listen("tcp", "127.0.0.1:0")
-	fln, _ := net.Listen("tcp", "127.0.0.1:0")
-	go mainSrv.Serve(mln)
-	go filesSrv.Serve(fln)
-	defer mainSrv.Close()
-	defer filesSrv.Close()
+	main, mainURL := startCountingBackend(t)
+	files, filesURL := startCountingBackend(t)
 	g := startGateway(t, gatewayOptions{mutate: func(c *config.Config) {
-		c.Backend.URL = "http://" + mln.Addr().String() + "/mcp"
-		c.Backends = []config.NamedBackend{{Name: "files", URL: "http://" + fln.Addr().String() + "/mcp"}}
+		c.Backend.URL = mainURL
+		c.Backends = []config.NamedBackend{{Name: "files", URL: filesURL}}
 	}})
 	token := g.accessToken(t) // for the default backend at /mcp
 	addr := serveApp(t, g).Addr().String()
@@ -205,13 +210,9 @@ func statusOf(resps []*http.Response) []int {
 // policy and is refused (a denied call cannot hide in it); a compression
 // bomb costs its compressed size only; at /token a gzip form is no form.
 func TestCompressedRequestBodies(t *testing.T) {
-	backend := &countingBackend{}
-	srv := &http.Server{Handler: backend}
-	bln, _ := net.Listen("tcp", "127.0.0.1:0")
-	go srv.Serve(bln)
-	defer srv.Close()
+	backend, backendURL := startCountingBackend(t)
 	g := startGateway(t, gatewayOptions{mutate: func(c *config.Config) {
-		c.Backend.URL = "http://" + bln.Addr().String() + "/mcp"
+		c.Backend.URL = backendURL
 		c.Policy.Rules = []config.Rule{{Name: "no-exec", Allow: config.Permissions{Tools: []string{"*"}}, Deny: config.Permissions{Tools: []string{"system_exec"}}}}
 	}})
 	token := g.accessToken(t)

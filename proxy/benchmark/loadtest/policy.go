@@ -1,38 +1,20 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
 	"os"
 
-	"github.com/mcpgate/mcpgate/proxy/policy"
+	"github.com/mcpgate/mcpgate/proxy/benchmark"
 )
 
 // configureMCPGate passes the policy and audit log to the mcpgate child
 // process through the environment it inherits.
 func configureMCPGate(rules int, auditPath string) error {
 	if rules > 0 {
-		type perms struct {
-			Tools []string `json:"tools,omitempty"`
-		}
-		type rule struct {
-			Name  string `json:"name"`
-			Allow perms  `json:"allow"`
-			Deny  *perms `json:"deny,omitempty"`
-		}
-		var out []rule
-		for _, r := range policy.SyntheticRules(rules) {
-			cr := rule{Name: r.Name, Allow: perms{r.Allow.Tools}}
-			if len(r.Deny.Tools) > 0 {
-				cr.Deny = &perms{r.Deny.Tools}
-			}
-			out = append(out, cr)
-		}
-		b, err := json.Marshal(out)
+		b, err := benchmark.SyntheticRulesJSON(rules)
 		if err != nil {
-			return fmt.Errorf("policy rules: %w", err)
+			return err
 		}
-		if err := os.Setenv("MCPGATE_POLICY_RULES", string(b)); err != nil {
+		if err := os.Setenv("MCPGATE_POLICY_RULES", b); err != nil {
 			return err
 		}
 	}

@@ -9,7 +9,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -17,7 +16,6 @@ import (
 	"time"
 
 	"github.com/mcpgate/mcpgate/proxy/benchmark"
-	"github.com/mcpgate/mcpgate/proxy/policy"
 )
 
 func main() {
@@ -63,23 +61,7 @@ func main() {
 // access tokens short enough that the revocations of the sign-ins expire
 // during the run, through the variables benchmark.StartGateway reads.
 func configure(rules int) error {
-	type perms struct {
-		Tools []string `json:"tools,omitempty"`
-	}
-	type rule struct {
-		Name  string `json:"name"`
-		Allow perms  `json:"allow"`
-		Deny  *perms `json:"deny,omitempty"`
-	}
-	var out []rule
-	for _, r := range policy.SyntheticRules(rules) {
-		cr := rule{Name: r.Name, Allow: perms{r.Allow.Tools}}
-		if len(r.Deny.Tools) > 0 {
-			cr.Deny = &perms{r.Deny.Tools}
-		}
-		out = append(out, cr)
-	}
-	b, err := json.Marshal(out)
+	b, err := benchmark.SyntheticRulesJSON(rules)
 	if err != nil {
 		return err
 	}
@@ -88,7 +70,7 @@ func configure(rules int) error {
 		return err
 	}
 	for k, v := range map[string]string{
-		"MCPGATE_POLICY_RULES":            string(b),
+		"MCPGATE_POLICY_RULES":            b,
 		"MCPGATE_AUDIT_PATH":              filepath.Join(dir, "audit.log"),
 		"MCPGATE_TOKENS_ACCESS_TOKEN_TTL": "2m",
 	} {
