@@ -295,3 +295,41 @@ func TestStoreFailsMidRequest(t *testing.T) {
 		t.Errorf("the grant was revoked by the retries: %d %q", again.Status, again.Error)
 	}
 }
+
+// ackLostStore commits the next n rotations and then reports a failure,
+// as a store whose answer is lost after the commit does.
+type ackLostStore struct {
+	store.Store
+	rotations atomic.Int32
+}
+
+func (s *ackLostStore) RotateRefreshToken(ctx context.Context, hash string, rotate func(*store.RefreshToken) (*store.RefreshToken, error)) error {
+	err := s.Store.RotateRefreshToken(ctx, hash, rotate)
+	if err == nil && s.rotations.Add(-1) >= 0 {
+		return &net.OpError{Op: "read", Net: "tcp", Err: store.ErrUnavailable}
+	}
+	return err
+}
+
+// TestRefreshRetryAfterUnknownOutcome: the store committed a rotation but
+// its answer was lost, so the client got 503 and kept its old refresh
+// token; its retry, within tokens.refresh_grace, gets tokens and the grant
+// stays good rather than being revoked as a reuse.
+func TestRefreshRetryAfterUnknownOutcome(t *testing.T) {
+	noLeaks(t)
+	st := &ackLostStore{Store: memory.New()}
+	g := startGateway(t, gatewayOptions{storeImpl: st, mutate: func(c *config.Config) { c.Tokens.RefreshGrace = 10 * time.Second }})
+	c := g.registerPublic(t)
+	tokens := g.exchange(t, c, g.code(t, c))
+	st.rotations.Store(1)
+	if res := g.refresh(t, c, tokens.RefreshToken); res.Status != http.StatusServiceUnavailable {
+		t.Fatalf("refresh whose commit outcome is lost: %d %q, want 503", res.Status, res.Error)
+	}
+	retry := g.refresh(t, c, tokens.RefreshToken)
+	if retry.AccessToken == "" {
+		t.Fatalf("the retry with the same refresh token: %d %q, want tokens", retry.Status, retry.Error)
+	}
+	if next := g.refresh(t, c, retry.RefreshToken); next.AccessToken == "" {
+		t.Errorf("the grant after the retry: %d %q, want it good", next.Status, next.Error)
+	}
+}
