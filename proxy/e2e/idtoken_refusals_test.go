@@ -3,7 +3,12 @@ package e2e_test
 import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/url"
@@ -64,6 +69,19 @@ func TestUpstreamIDTokenRefusals(t *testing.T) {
 			return hostile.Sign(hostile.Key(), claims)
 		}},
 		{name: "no id_token", idToken: func(oidctest.AuthorizeRequest) string { return "" }},
+		{name: "alg none", idToken: func(req oidctest.AuthorizeRequest) string {
+			return unsignedJWT(`{"alg":"none","typ":"JWT"}`, hostile.ValidClaims(req), nil)
+		}},
+		{name: "HS256 keyed with the IdP's public key", idToken: func(req oidctest.AuthorizeRequest) string {
+			der, _ := x509.MarshalPKIXPublicKey(&hostile.Key().PublicKey)
+			return unsignedJWT(`{"alg":"HS256","typ":"JWT"}`, hostile.ValidClaims(req), der)
+		}},
+		{name: "issued in the future", idToken: func(req oidctest.AuthorizeRequest) string {
+			claims := hostile.ValidClaims(req)
+			claims["iat"] = time.Now().Add(time.Hour).Unix()
+			claims["exp"] = time.Now().Add(2 * time.Hour).Unix()
+			return hostile.Sign(hostile.Key(), claims)
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,4 +184,17 @@ func startHostileGatewayWith(t *testing.T, discovery map[string]any, mutate func
 		DiscoveryExtra: discovery,
 	})
 	return startGateway(t, gatewayOptions{hostile: hostile, listener: ln, mutate: mutate}), hostile
+}
+
+// unsignedJWT builds a JWS with the given header: alg none (hmacKey nil)
+// or HS256 keyed with hmacKey, as an attacker forges them.
+func unsignedJWT(header string, claims map[string]any, hmacKey []byte) string {
+	payload, _ := json.Marshal(claims)
+	input := base64.RawURLEncoding.EncodeToString([]byte(header)) + "." + base64.RawURLEncoding.EncodeToString(payload)
+	if hmacKey == nil {
+		return input + "."
+	}
+	mac := hmac.New(sha256.New, hmacKey)
+	mac.Write([]byte(input))
+	return input + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }

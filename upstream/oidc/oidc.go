@@ -87,6 +87,7 @@ type Provider struct {
 	// so its absence means the response did not come from this IdP.
 	issRequired bool
 	check       func(ctx context.Context, s *SignIn) error
+	now         func() time.Time
 	// issuerUnchecked: ID tokens are verified without go-oidc's issuer
 	// check, which check makes instead (a discovery issuer of its own).
 	issuerUnchecked bool
@@ -143,6 +144,10 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if groups == "" {
 		groups = "groups"
 	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
 	return &Provider{
 		issuer: cfg.Issuer,
 		oauth: oauth2.Config{
@@ -160,8 +165,12 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		issRequired:     meta.IssParameterSupported,
 		check:           cfg.Check,
 		issuerUnchecked: cfg.DiscoveryIssuer != "",
+		now:             now,
 	}, nil
 }
+
+// maxClockSkew is how far in the future an ID token's iat may be.
+const maxClockSkew = 5 * time.Minute
 
 // authStyle picks client authentication from discovery rather than letting
 // x/oauth2 auto-detect: auto-detection retries a failed request, which would
@@ -223,6 +232,12 @@ func (p *Provider) Exchange(ctx context.Context, cb upstream.Callback, lp upstre
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(lp.Nonce)) != 1 {
 		return upstream.Identity{}, verificationError("id token nonce mismatch")
+	}
+	// go-oidc checks exp (and nbf) but not iat; a token issued in the
+	// future was minted ahead of time or by a clock far off (OIDC Core
+	// §3.1.3.7 lets the relying party refuse it).
+	if idt.IssuedAt.After(p.now().Add(maxClockSkew)) {
+		return upstream.Identity{}, verificationError("id token issued in the future")
 	}
 	if idt.AccessTokenHash != "" {
 		if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {

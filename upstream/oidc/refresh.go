@@ -50,6 +50,9 @@ func (p *Provider) Refresh(ctx context.Context, subject string, t upstream.Token
 	if err != nil {
 		return upstream.Identity{}, fmt.Errorf("%w: refreshed id token: %w", upstream.ErrVerification, err)
 	}
+	if idt.IssuedAt.After(p.now().Add(maxClockSkew)) {
+		return upstream.Identity{}, verificationError("refreshed id token issued in the future")
+	}
 	if idt.AccessTokenHash != "" {
 		if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
 			return upstream.Identity{}, fmt.Errorf("%w: at_hash: %w", upstream.ErrVerification, err)
