@@ -90,7 +90,7 @@ func newApp(ctx context.Context, base, issuer, backendURL string) (*app.App, err
 	// audit log, for runs that measure them).
 	var extra []string
 	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "MCPGATE_POLICY_") || strings.HasPrefix(kv, "MCPGATE_AUDIT_") || strings.HasPrefix(kv, "MCPGATE_TRACING_") || strings.HasPrefix(kv, "MCPGATE_TOKENS_") {
+		if strings.HasPrefix(kv, "MCPGATE_POLICY_") || strings.HasPrefix(kv, "MCPGATE_AUDIT_") || strings.HasPrefix(kv, "MCPGATE_TRACING_") || strings.HasPrefix(kv, "MCPGATE_TOKENS_") || strings.HasPrefix(kv, "MCPGATE_LIMITS_") {
 			extra = append(extra, kv)
 		}
 	}

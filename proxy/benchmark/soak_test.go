@@ -20,6 +20,7 @@ func TestSoakShort(t *testing.T) {
 	t.Setenv("MCPGATE_POLICY_RULES", "["+strings.Join(rules, ",")+"]")
 	t.Setenv("MCPGATE_AUDIT_PATH", filepath.Join(t.TempDir(), "audit.log"))
 	t.Setenv("MCPGATE_TOKENS_ACCESS_TOKEN_TTL", "1m")
+	t.Setenv("MCPGATE_LIMITS_AUTHORIZE_RATE_LIMIT", "0")
 	rep, err := Soak(context.Background(), SoakOptions{
 		Duration: 15 * time.Second, Warmup: 2 * time.Second, SampleEvery: 3 * time.Second,
 		Forwarders: 4, RefreshEvery: 300 * time.Millisecond, SignInEvery: 500 * time.Millisecond,
