@@ -9,6 +9,10 @@ type Config struct {
 	// PublicURL is the external base URL of mcpgate (scheme, host, optional
 	// port; no path). It is the OAuth issuer.
 	PublicURL string `yaml:"public_url"`
+	// AllowInsecurePublicURL accepts an http:// public_url on a host that
+	// is not loopback (a network where TLS ends elsewhere, or none): OAuth
+	// 2.1 wants TLS, so it is refused unless this is set, and serve warns.
+	AllowInsecurePublicURL bool `yaml:"allow_insecure_public_url"`
 	// Listen is the address the HTTP server binds.
 	Listen string `yaml:"listen"`
 	// ShutdownGrace bounds a graceful stop (SIGTERM): new connections are

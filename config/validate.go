@@ -37,7 +37,7 @@ const minSecretLen = 32
 func (c *Config) Validate() error {
 	var p Problems
 	checkURL(&p, "public_url", c.PublicURL, urlRules{
-		required: true, secure: true, origin: true,
+		required: true, secure: !c.AllowInsecurePublicURL, origin: true,
 		noQuery: true, noFragment: true, noUserinfo: true,
 	})
 	checkListen(&p, c.Listen)

@@ -62,6 +62,9 @@ func TestValidate(t *testing.T) {
 		{name: "public_url http on 127.0.0.0/8", change: func(c *Config) { c.PublicURL = "http://127.1.2.3:8080" }},
 		{name: "public_url http on ::1", change: func(c *Config) { c.PublicURL = "http://[::1]:8080" }},
 		{name: "public_url http on a private address", change: func(c *Config) { c.PublicURL = "http://10.0.0.1" }, wantKeys: []string{"public_url"}, wantMsg: "must use https"},
+		{name: "public_url http on a public host, explicitly allowed", change: func(c *Config) {
+			c.PublicURL, c.AllowInsecurePublicURL = "http://mcp.example.com", true
+		}},
 		{
 			name:     "public_url several mistakes",
 			change:   func(c *Config) { c.PublicURL = "http://mcp.example.com/gw?a#b" },

@@ -218,6 +218,9 @@ func serve(args, environ []string, stderr io.Writer) int {
 		resources = append(resources, rt.Resource)
 	}
 	log.Info("mcpgate serving", "version", version, "listen", ln.Addr().String(), "issuer", cfg.Issuer(), "resources", resources)
+	if cfg.AllowInsecurePublicURL && strings.HasPrefix(cfg.PublicURL, "http://") {
+		log.Warn("public_url is plain http and allow_insecure_public_url is set: tokens and codes cross the network unencrypted unless something else protects it")
+	}
 	if err := a.Serve(ctx, ln); err != nil {
 		log.Error("serve failed", "err", err)
 		return 1
