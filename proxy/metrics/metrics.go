@@ -6,6 +6,7 @@ package metrics
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,7 +32,16 @@ type Metrics struct {
 	idpSeconds     *prometheus.HistogramVec
 	idpRequests    *prometheus.CounterVec
 	replays        *prometheus.CounterVec
+
+	// The series of the hot path, bound once: WithLabelValues hashes and
+	// validates its labels on every call, which showed in the forwarding
+	// profile. Every label comes from a small closed set, so these stay
+	// small.
+	mcpSeries     sync.Map // mcpKey → prometheus.Counter
+	backendSeries sync.Map // backend label → prometheus.Observer
 }
+
+type mcpKey struct{ backend, method, outcome string }
 
 // New registers the families, and the Go runtime's and the process's.
 func New() *Metrics {
@@ -128,7 +138,14 @@ func (m *Metrics) MCPRequest(backend, method, outcome string) {
 	if m == nil {
 		return
 	}
-	m.mcpRequests.WithLabelValues(BackendLabel(backend), MethodLabel(method), outcome).Inc()
+	key := mcpKey{BackendLabel(backend), MethodLabel(method), outcome}
+	if c, ok := m.mcpSeries.Load(key); ok {
+		c.(prometheus.Counter).Inc()
+		return
+	}
+	c := m.mcpRequests.WithLabelValues(key.backend, key.method, key.outcome)
+	m.mcpSeries.Store(key, c)
+	c.Inc()
 }
 
 // MethodLabel is a JSON-RPC method as metrics and traces name it: the
@@ -164,10 +181,14 @@ func (m *Metrics) Backend(backend string, d time.Duration) {
 	if m == nil {
 		return
 	}
-	if backend == "" {
-		backend = "default"
+	backend = BackendLabel(backend)
+	if o, ok := m.backendSeries.Load(backend); ok {
+		o.(prometheus.Observer).Observe(d.Seconds())
+		return
 	}
-	m.backendSeconds.WithLabelValues(backend).Observe(d.Seconds())
+	o := m.backendSeconds.WithLabelValues(backend)
+	m.backendSeries.Store(backend, o)
+	o.Observe(d.Seconds())
 }
 
 // StreamOpened and StreamClosed track the open GET streams.
