@@ -3,6 +3,7 @@ package stdio
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os/exec"
 	"time"
 
@@ -17,6 +18,11 @@ func Probe(ctx context.Context, opts Options) (string, error) {
 	if len(opts.Command) == 0 || opts.Command[0] == "" {
 		return "", fmt.Errorf("stdio: a command is required")
 	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	hideOnce(log)
 	cmd := exec.Command(opts.Command[0], opts.Command[1:]...)
 	cmd.Env = childEnv(opts, nil)
 	transport := &mcp.CommandTransport{Command: cmd, TerminateDuration: 2 * time.Second}

@@ -74,6 +74,20 @@ type Backend struct {
 	done     chan struct{}
 }
 
+var hidden sync.Once
+
+// hideOnce hides mcpgate from its children, once, before the first starts.
+func hideOnce(log *slog.Logger) {
+	hidden.Do(func() {
+		if err := hideFromChildren(); err != nil {
+			log.Warn("stdio: children running as mcpgate's user may read its environment", "err", err)
+		}
+		if os.Geteuid() == 0 {
+			log.Warn("stdio: mcpgate runs as root, and so do its stdio backends' processes, which root lets read mcpgate's memory; run mcpgate as an unprivileged user (the image does)")
+		}
+	})
+}
+
 // New returns a Backend; Close stops its processes.
 func New(opts Options) (*Backend, error) {
 	if len(opts.Command) == 0 || opts.Command[0] == "" {
@@ -88,6 +102,7 @@ func New(opts Options) (*Backend, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	hideOnce(opts.Logger)
 	b := &Backend{opts: opts, sessions: map[string]*session{}, runs: map[string]*run{}, starting: map[string]*start{}, stop: make(chan struct{}), done: make(chan struct{})}
 	go b.reapIdle()
 	return b, nil

@@ -8,9 +8,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -104,7 +107,7 @@ func TestRelay(t *testing.T) {
 		t.Errorf("server: got %q", got)
 	}
 	tools, err := cs.ListTools(context.Background(), nil)
-	if err != nil || len(tools.Tools) != 4 {
+	if err != nil || len(tools.Tools) != 5 {
 		t.Fatalf("tools/list: %v %v", tools, err)
 	}
 	if got := callText(t, cs, "echo", map[string]any{"text": "héllo"}); got != "héllo" {
@@ -272,5 +275,87 @@ func TestSessionOwner(t *testing.T) {
 		if resp.StatusCode != http.StatusNotFound {
 			t.Errorf("%s: got %d, want 404", name, resp.StatusCode)
 		}
+	}
+}
+
+// TestChildCannotReadMCPGate: a hostile stdio child, running as mcpgate's
+// user, tries its parent's /proc entries (the environment there still
+// holds every secret mcpgate started with) and looks for descriptors it
+// inherited: mcpgate's sockets or files.
+//
+// Run as root, the test runs itself again as an unprivileged user: a root
+// mcpgate's capabilities alone keep a capability-less child out of its
+// /proc entries, and only the non-root case shows that mcpgate's
+// non-dumpable flag is what refuses the child.
+func TestChildCannotReadMCPGate(t *testing.T) {
+	if os.Geteuid() == 0 {
+		rerunAsUnprivileged(t)
+		return
+	}
+	t.Setenv("MCPGATE_SESSION_SECRET", "leak-me-session-secret")
+	b := newBackend(t, nil)
+	cs, err := connect(t, serve(t, b, ada), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	report := callText(t, cs, "snoop", nil)
+	t.Logf("the child's report:\n%s", report)
+	for _, f := range []string{"environ", "mem"} {
+		if !strings.Contains(report, f+": refused (permission denied)") {
+			t.Errorf("the child read mcpgate's /proc/<pid>/%s", f)
+		}
+	}
+	if strings.Contains(report, "leak-me") {
+		t.Error("the child's report holds mcpgate's secret")
+	}
+	var fds int
+	for _, line := range strings.Split(report, "\n") {
+		fd, target, ok := strings.Cut(strings.TrimPrefix(line, "fd "), "=")
+		if !ok || !strings.HasPrefix(line, "fd ") {
+			continue
+		}
+		fds++
+		switch n, _ := strconv.Atoi(fd); {
+		case n <= 2 && !strings.HasPrefix(target, "pipe:"):
+			t.Errorf("the child's fd %s is %s, want its pipe to mcpgate", fd, target)
+		case n > 2 && !strings.HasPrefix(target, "anon_inode:") && !strings.HasPrefix(target, "/sys/fs/cgroup/"):
+			// The child's own Go runtime opens epoll and eventfd
+			// descriptors and keeps its cgroup's CPU limit files open;
+			// anything else came from mcpgate.
+			t.Errorf("the child inherited fd %s = %s", fd, target)
+		}
+	}
+	if fds < 3 {
+		t.Errorf("the child listed %d descriptors, want at least stdin, stdout and stderr", fds)
+	}
+}
+
+// rerunAsUnprivileged runs the calling test again, as uid and gid 65532
+// (the image's user), from a copy of the test binary that user can run.
+func rerunAsUnprivileged(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	bin, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(dir, "stdio.test")
+	if err := os.WriteFile(exe, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for d := dir; d != filepath.Dir(d) && strings.HasPrefix(d, os.TempDir()+"/"); d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(exe, "-test.run", "^"+t.Name()+"$", "-test.v")
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=/usr/bin:/bin"}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65532, Gid: 65532}}
+	out, err := cmd.CombinedOutput()
+	t.Logf("as uid 65532:\n%s", out)
+	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
+		t.Fatalf("as uid 65532: %v", err)
 	}
 }

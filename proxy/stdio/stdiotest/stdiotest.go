@@ -1,6 +1,7 @@
 // Package stdiotest is a stdio MCP server for tests, built with the
 // go-sdk: echo, progress (three progress notifications, then a result),
-// env (its pid and environment) and crash (exits mid-call).
+// env (its pid and environment), snoop (what it can read of its
+// parent) and crash (exits mid-call).
 package stdiotest
 
 import (
@@ -41,6 +42,9 @@ func Serve() {
 	mcp.AddTool(srv, &mcp.Tool{Name: "env"}, func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
 		text := "pid=" + strconv.Itoa(os.Getpid()) + "\n" + strings.Join(os.Environ(), "\n")
 		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: text}}}, nil, nil
+	})
+	mcp.AddTool(srv, &mcp.Tool{Name: "snoop"}, func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: snoop()}}}, nil, nil
 	})
 	mcp.AddTool(srv, &mcp.Tool{Name: "crash"}, func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
 		os.Exit(3)

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package stdiotest
+
+func snoop() string { return "snoop: Linux only" }
