@@ -69,6 +69,11 @@ func (s *Server) apiUser(c echo.Context) *principal.Principal {
 		return nil
 	}
 	h := `Bearer realm="mcpgate"`
+	if fail.malformed {
+		c.Response().Header().Set("WWW-Authenticate", h+`, error="invalid_request"`)
+		c.JSON(http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": fail.description})
+		return nil
+	}
 	if fail.invalid {
 		h += `, error="invalid_token", error_description="` + fail.description + `"`
 	}

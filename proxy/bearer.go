@@ -15,14 +15,34 @@ type bearerFailure struct {
 	// error="invalid_token"); unset for a request with no token.
 	invalid     bool
 	description string
+	// malformed is set for a request RFC 6750 §3.1 calls invalid_request
+	// (400): more than one Authorization header.
+	malformed bool
 	// status overrides 401 for failures that are mcpgate's, not the token's.
 	status int
+}
+
+// authorizationHeader is the request's one Authorization header. Two are
+// refused, never one picked: a proxy in front that reads the other one
+// would act for someone else than mcpgate verified.
+func authorizationHeader(r *http.Request) (value string, single bool) {
+	values := r.Header.Values("Authorization")
+	switch len(values) {
+	case 0:
+		return "", true
+	case 1:
+		return values[0], true
+	}
+	return "", false
 }
 
 // bearerToken takes the token from the Authorization header, the only
 // place mcpgate accepts it (never the query string).
 func bearerToken(r *http.Request) (string, *bearerFailure) {
-	h := r.Header.Get("Authorization")
+	h, single := authorizationHeader(r)
+	if !single {
+		return "", &bearerFailure{malformed: true, description: "send one Authorization header"}
+	}
 	if h == "" {
 		return "", &bearerFailure{}
 	}
@@ -43,6 +63,11 @@ func (s *Server) challenge(c echo.Context, rt *Route, f *bearerFailure) error {
 		return nil
 	}
 	v := `Bearer resource_metadata="` + rt.metadataURL(s.issuer) + `", scope="` + strings.Join(rt.Scopes, " ") + `"`
+	if f.malformed {
+		w.Header().Set("WWW-Authenticate", v+`, error="invalid_request", error_description="`+f.description+`"`)
+		forward.WriteJSONRPCError(w, http.StatusBadRequest, -32600, "Bad request: "+f.description)
+		return nil
+	}
 	if f.invalid {
 		v += `, error="invalid_token", error_description="` + f.description + `"`
 	}

@@ -25,8 +25,12 @@ func (s *Server) register(c echo.Context) error {
 	if err != nil {
 		return writeOAuthError(c, oauthBodyError(bodyError(err)))
 	}
+	authz, single := authorizationHeader(r)
+	if !single {
+		return writeOAuthError(c, oauth.NewError(oauth.ErrInvalidRequest, "send one Authorization header"))
+	}
 	bearer := ""
-	if scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+	if scheme, tok, ok := strings.Cut(authz, " "); ok && strings.EqualFold(scheme, "Bearer") {
 		bearer = strings.TrimSpace(tok)
 	}
 	if ok, retry := s.registrations.allow(r.Context(), s.rateKey(r), time.Now()); !ok {

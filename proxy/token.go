@@ -38,7 +38,11 @@ func readForm(c echo.Context, single ...string) (url.Values, *oauth.Error) {
 // clientCredentials reads RFC 6749 §2.3.1 credentials from the Basic
 // header or the body; using both at once is an error.
 func clientCredentials(r *http.Request, form url.Values) (authserver.ClientCredentials, *oauth.Error) {
-	if h := r.Header.Get("Authorization"); h != "" {
+	h, single := authorizationHeader(r)
+	if !single {
+		return authserver.ClientCredentials{}, oauth.NewError(oauth.ErrInvalidRequest, "send one Authorization header")
+	}
+	if h != "" {
 		scheme, b64, _ := strings.Cut(h, " ")
 		if !strings.EqualFold(scheme, "Basic") {
 			return authserver.ClientCredentials{}, &oauth.Error{Code: oauth.ErrInvalidClient, Description: "unsupported authorization scheme"}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -327,4 +328,77 @@ func TestRefreshForAnotherBackend(t *testing.T) {
 	if again := g.refresh(t, c, tokens.RefreshToken); again.AccessToken == "" {
 		t.Errorf("the refresh token after the refused attempt: %d %q, want it still good", again.Status, again.Error)
 	}
+}
+
+// TestDuplicateAuthorizationHeaders: two Authorization headers, sent raw,
+// are refused with invalid_request (RFC 6750 §3.1) at every endpoint that
+// reads one, whichever comes first, and nothing reaches the backend: a
+// proxy in front reading the other header would act for someone else.
+func TestDuplicateAuthorizationHeaders(t *testing.T) {
+	backend, backendURL := startCountingBackend(t)
+	g := startGateway(t, gatewayOptions{mutate: func(c *config.Config) { c.Backend.URL = backendURL }})
+	token := g.accessToken(t)
+	addr := serveApp(t, g).Addr().String()
+	host := strings.TrimPrefix(g.URL, "http://")
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("someone:secret"))
+	mcpBody := `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`
+	tests := []struct {
+		name, method, path, contentType, body string
+		first, second                         string
+		wantBody                              string
+	}{
+		{name: "mcp: good token first", method: "POST", path: "/mcp", contentType: "application/json", body: mcpBody,
+			first: "Bearer " + token, second: "Bearer junk", wantBody: `"code":-32600`},
+		{name: "mcp: good token second", method: "POST", path: "/mcp", contentType: "application/json", body: mcpBody,
+			first: "Bearer junk", second: "Bearer " + token, wantBody: `"code":-32600`},
+		{name: "mcp: the same token twice", method: "POST", path: "/mcp", contentType: "application/json", body: mcpBody,
+			first: "Bearer " + token, second: "Bearer " + token, wantBody: `"code":-32600`},
+		{name: "token: two Basic headers", method: "POST", path: "/token", contentType: "application/x-www-form-urlencoded",
+			body: "grant_type=refresh_token&refresh_token=x", first: basic, second: basic, wantBody: `"error":"invalid_request"`},
+		{name: "register: two initial access tokens", method: "POST", path: "/register", contentType: "application/json",
+			body: `{"redirect_uris":["http://127.0.0.1:1/cb"]}`, first: "Bearer a", second: "Bearer b", wantBody: `"error":"invalid_request"`},
+		{name: "account API", method: "GET", path: "/account/api/clients", first: "Bearer " + token, second: "Bearer " + token,
+			wantBody: `"error":"invalid_request"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			backend.take()
+			req := fmt.Sprintf("%s %s HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\nAuthorization: %s\r\nAccept: application/json, text/event-stream\r\nConnection: close\r\n",
+				tt.method, tt.path, host, tt.first, tt.second)
+			if tt.body != "" {
+				req += fmt.Sprintf("Content-Type: %s\r\nContent-Length: %d\r\n", tt.contentType, len(tt.body))
+			}
+			resp, body := rawAnswer(t, addr, req+"\r\n"+tt.body)
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, tt.wantBody) {
+				t.Errorf("got %d %s, want 400 with %s", resp.StatusCode, body, tt.wantBody)
+			}
+			if tt.path == "/mcp" && !strings.Contains(resp.Header.Get("WWW-Authenticate"), `error="invalid_request"`) {
+				t.Errorf("WWW-Authenticate %q, want error=\"invalid_request\"", resp.Header.Get("WWW-Authenticate"))
+			}
+			if sent := backend.take(); len(sent) != 0 {
+				t.Errorf("%d request(s) reached the backend", len(sent))
+			}
+		})
+	}
+}
+
+// rawAnswer sends request as written and reads one answer and its body.
+func rawAnswer(t *testing.T, addr, request string) (*http.Response, string) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, request); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
 }
