@@ -472,7 +472,7 @@ func (a *App) idps(ctx context.Context, opts Options) ([]authserver.IdP, error) 
 		up := opts.Upstream
 		if up == nil {
 			settings := c.Settings
-			base := http.DefaultTransport
+			var base http.RoundTripper = upstream.Transport()
 			if opts.UpstreamHTTPClient != nil && opts.UpstreamHTTPClient.Transport != nil {
 				base = opts.UpstreamHTTPClient.Transport
 			}

@@ -75,7 +75,7 @@ func TestStdioBackendThroughMCPGate(t *testing.T) {
 	}
 	defer cs.Close()
 	list, err := cs.ListTools(ctx, nil)
-	if err != nil || len(list.Tools) != 4 {
+	if err != nil || len(list.Tools) != 5 {
 		t.Fatalf("tools/list: %v %v", list, err)
 	}
 	rec := httptest.NewRecorder()

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -93,10 +94,61 @@ type Provider struct {
 	issuerUnchecked bool
 }
 
-// discovery holds the metadata go-oidc does not expose.
+// discovery holds the metadata go-oidc does not expose, and the URLs
+// mcpgate checks before it sends anything to them.
 type discovery struct {
 	IssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
 	TokenAuthMethods      []string `json:"token_endpoint_auth_methods_supported"`
+
+	AuthorizationEndpoint string `json:"authorization_endpoint"`
+	TokenEndpoint         string `json:"token_endpoint"`
+	JWKSURI               string `json:"jwks_uri"`
+	UserinfoEndpoint      string `json:"userinfo_endpoint"`
+	EndSessionEndpoint    string `json:"end_session_endpoint"`
+	RevocationEndpoint    string `json:"revocation_endpoint"`
+}
+
+// checkEndpoints refuses a discovery document whose URLs would take
+// mcpgate's client secret, the user's browser or the key lookup somewhere
+// an https issuer did not mean: a plain-http endpoint (the secret and
+// codes in the clear), credentials in the URL, a relative or opaque URL.
+// Each problem is reported.
+func checkEndpoints(issuer string, d discovery) error {
+	iss, err := url.Parse(issuer)
+	if err != nil {
+		return fmt.Errorf("issuer: %w", err)
+	}
+	var problems []error
+	for _, e := range []struct {
+		name, value string
+		required    bool
+	}{
+		{"authorization_endpoint", d.AuthorizationEndpoint, true},
+		{"token_endpoint", d.TokenEndpoint, true},
+		{"jwks_uri", d.JWKSURI, true},
+		{"userinfo_endpoint", d.UserinfoEndpoint, false},
+		{"end_session_endpoint", d.EndSessionEndpoint, false},
+		{"revocation_endpoint", d.RevocationEndpoint, false},
+	} {
+		if e.value == "" {
+			if e.required {
+				problems = append(problems, fmt.Errorf("%s is missing", e.name))
+			}
+			continue
+		}
+		u, err := url.Parse(e.value)
+		switch {
+		case err != nil || u.Host == "" || u.Opaque != "":
+			problems = append(problems, fmt.Errorf("%s %q is not an absolute URL", e.name, e.value))
+		case u.Scheme != "https" && !(u.Scheme == "http" && iss.Scheme == "http"):
+			problems = append(problems, fmt.Errorf("%s %q must be https, as the issuer is", e.name, e.value))
+		case u.User != nil:
+			problems = append(problems, fmt.Errorf("%s must not carry credentials", e.name))
+		case u.Fragment != "":
+			problems = append(problems, fmt.Errorf("%s must not have a fragment", e.name))
+		}
+	}
+	return errors.Join(problems...)
 }
 
 // New discovers the IdP at cfg.Issuer and returns a Provider for it.
@@ -128,6 +180,9 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	var meta discovery
 	if err := op.Claims(&meta); err != nil {
+		return nil, fmt.Errorf("upstream: discover %s: %w", cfg.Issuer, err)
+	}
+	if err := checkEndpoints(cfg.Issuer, meta); err != nil {
 		return nil, fmt.Errorf("upstream: discover %s: %w", cfg.Issuer, err)
 	}
 	endpoint := op.Endpoint()
