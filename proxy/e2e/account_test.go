@@ -423,6 +423,7 @@ func TestAdminView(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(admin, `value="`+c.ID+`"`) || !strings.Contains(admin, "deploy") {
 		t.Fatalf("admin view: %d\n%s", resp.StatusCode, admin)
 	}
+	assertFramingRefused(t, "the admin view", resp.Header)
 	subject := regexp.MustCompile(`name="subject" value="([^"]+)"`).FindStringSubmatch(admin)[1]
 	resp = b.postForm(g.URL+"/account/admin/revoke", url.Values{"csrf": {csrfField.FindStringSubmatch(admin)[1]},
 		"kind": {"client"}, "subject": {subject}, "id": {c.ID}})
@@ -446,6 +447,7 @@ func TestAdminView(t *testing.T) {
 	if body := readBody(t, resp); resp.StatusCode != http.StatusForbidden || strings.Contains(body, "deploy") {
 		t.Errorf("admin view for a non-admin: %d", resp.StatusCode)
 	}
+	assertFramingRefused(t, "the admin view's refusal", resp.Header)
 	resp = other.postForm(g.URL+"/account/admin/revoke", url.Values{"csrf": {csrfField.FindStringSubmatch(otherPage)[1]},
 		"kind": {"token"}, "subject": {subject}, "id": {"any"}})
 	if readBody(t, resp); resp.StatusCode != http.StatusForbidden {

@@ -402,3 +402,13 @@ func rawAnswer(t *testing.T, addr, request string) (*http.Response, string) {
 	body, _ := io.ReadAll(resp.Body)
 	return resp, string(body)
 }
+
+// assertFramingRefused checks the headers that keep a page out of frames
+// (clickjacking, RFC 9700 §4.16): X-Frame-Options for old browsers, CSP
+// frame-ancestors for the rest.
+func assertFramingRefused(t *testing.T, page string, h http.Header) {
+	t.Helper()
+	if h.Get("X-Frame-Options") != "DENY" || !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		t.Errorf("%s may be framed: X-Frame-Options %q, Content-Security-Policy %q", page, h.Get("X-Frame-Options"), h.Get("Content-Security-Policy"))
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -108,6 +109,19 @@ func TestBackChannelLogout(t *testing.T) {
 		{"expired", changed("", func(c map[string]any) { c["exp"] = time.Now().Add(-time.Minute).Unix() })},
 		{"without jti", changed("", func(c map[string]any) { delete(c, "jti") })},
 		{"a session without the user", changed("session-1", func(c map[string]any) { delete(c, "sub") })},
+		{"alg none", func() string { return unsignedJWT(`{"alg":"none","typ":"logout+jwt"}`, logoutClaims(hostile, ""), nil) }},
+		{"HS256 keyed with the IdP's public key", func() string {
+			der, _ := x509.MarshalPKIXPublicKey(&hostile.Key().PublicKey)
+			return unsignedJWT(`{"alg":"HS256","typ":"logout+jwt","kid":"k1"}`, logoutClaims(hostile, ""), der)
+		}},
+		{"not yet valid (nbf an hour ahead)", changed("", func(c map[string]any) { c["nbf"] = time.Now().Add(time.Hour).Unix() })},
+		{"issued in the future", changed("", func(c map[string]any) {
+			c["iat"] = time.Now().Add(time.Hour).Unix()
+			c["exp"] = time.Now().Add(2 * time.Hour).Unix()
+		})},
+		{"kid aimed at a path, another key", func() string {
+			return hostile.SignWithKid(other, "../../jwks?kid=k1", logoutClaims(hostile, ""))
+		}},
 		{"not a JWT", func() string { return "not-a-jwt" }},
 		{"empty", func() string { return "" }},
 	}

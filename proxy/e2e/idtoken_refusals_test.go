@@ -11,8 +11,10 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,6 +32,14 @@ func TestUpstreamIDTokenRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+
+	// A kid naming another server: nothing may ever fetch it.
+	var kidFetches atomic.Int32
+	kidServer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		kidFetches.Add(1)
+		w.WriteHeader(http.StatusNotFound)
+	}))
+	defer kidServer.Close()
 
 	tests := []struct {
 		name     string
@@ -76,6 +86,21 @@ func TestUpstreamIDTokenRefusals(t *testing.T) {
 			der, _ := x509.MarshalPKIXPublicKey(&hostile.Key().PublicKey)
 			return unsignedJWT(`{"alg":"HS256","typ":"JWT"}`, hostile.ValidClaims(req), der)
 		}},
+		{name: "not yet valid (nbf an hour ahead)", idToken: func(req oidctest.AuthorizeRequest) string {
+			claims := hostile.ValidClaims(req)
+			claims["nbf"] = time.Now().Add(time.Hour).Unix()
+			claims["exp"] = time.Now().Add(2 * time.Hour).Unix()
+			return hostile.Sign(hostile.Key(), claims)
+		}},
+		{name: "kid aimed at a path", idToken: func(req oidctest.AuthorizeRequest) string {
+			return hostile.SignWithKid(otherKey, "../../../../etc/passwd", hostile.ValidClaims(req))
+		}},
+		{name: "kid naming another server's JWKS", idToken: func(req oidctest.AuthorizeRequest) string {
+			return hostile.SignWithKid(otherKey, kidServer.URL+"/jwks.json?x=1", hostile.ValidClaims(req))
+		}},
+		{name: "kid of the IdP, signed by another key", idToken: func(req oidctest.AuthorizeRequest) string {
+			return hostile.SignWithKid(otherKey, "k1", hostile.ValidClaims(req))
+		}},
 		{name: "issued in the future", idToken: func(req oidctest.AuthorizeRequest) string {
 			claims := hostile.ValidClaims(req)
 			claims["iat"] = time.Now().Add(time.Hour).Unix()
@@ -105,6 +130,9 @@ func TestUpstreamIDTokenRefusals(t *testing.T) {
 				t.Fatalf("got %s, want error=access_denied with state and iss and no code", redact(back))
 			}
 		})
+	}
+	if n := kidFetches.Load(); n != 0 {
+		t.Errorf("the server a kid named was fetched %d time(s)", n)
 	}
 }
 

@@ -62,6 +62,7 @@ func (g *twoIdPs) chooser(t *testing.T, b *browser, c client) (requestID, csrf s
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "Example Corp") || !strings.Contains(page, `name="email"`) {
 		t.Fatalf("after consent: got %d, want the chooser with both IdPs and the email field:\n%s", resp.StatusCode, page)
 	}
+	assertFramingRefused(t, "the chooser", resp.Header)
 	return consentForm(t, page)
 }
 

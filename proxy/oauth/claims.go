@@ -14,7 +14,10 @@ type AccessClaims struct {
 	JWTID    string `json:"jti"`
 	IssuedAt int64  `json:"iat"`
 	Expiry   int64  `json:"exp"`
-	AuthTime int64  `json:"auth_time,omitempty"`
+	// NotBefore is never set by mcpgate; a token that carries one is held
+	// to it, as RFC 7519 §4.1.5 says.
+	NotBefore int64 `json:"nbf,omitempty"`
+	AuthTime  int64 `json:"auth_time,omitempty"`
 	// SessionID is the refresh family the token was issued in, so that a
 	// revocation of the family can reach its access tokens.
 	SessionID string `json:"sid,omitempty"`

@@ -25,6 +25,9 @@ type JWTVerifier struct {
 
 var _ Verifier = (*JWTVerifier)(nil)
 
+// notBeforeLeeway allows for replicas' clocks disagreeing a little.
+const notBeforeLeeway = time.Minute
+
 var errInvalid = &Refusal{Description: "the access token is not valid"}
 
 // Verify implements Verifier.
@@ -44,6 +47,8 @@ func (v *JWTVerifier) Verify(_ context.Context, token string, now time.Time) (*P
 		return nil, &Refusal{Description: "the access token is for another resource"}
 	case c.Expiry == 0 || now.Unix() >= c.Expiry:
 		return nil, &Refusal{Description: "the access token has expired"}
+	case c.NotBefore != 0 && now.Add(notBeforeLeeway).Unix() < c.NotBefore:
+		return nil, &Refusal{Description: "the access token is not valid yet"}
 	case c.Subject == "" || c.ClientID == "":
 		return nil, errInvalid
 	}

@@ -32,13 +32,16 @@ func TestJWTVerifier(t *testing.T) {
 	}
 	edit := func(f func(*oauth.AccessClaims)) oauth.AccessClaims { c := good; f(&c); return c }
 	keys := payloadKeys{
-		"good":       good,
-		"issuer":     edit(func(c *oauth.AccessClaims) { c.Issuer = "https://evil.example.com" }),
-		"audience":   edit(func(c *oauth.AccessClaims) { c.Audience = "https://mcp.example.com/other" }),
-		"expired":    edit(func(c *oauth.AccessClaims) { c.Expiry = now.Unix() }),
-		"no expiry":  edit(func(c *oauth.AccessClaims) { c.Expiry = 0 }),
-		"no subject": edit(func(c *oauth.AccessClaims) { c.Subject = "" }),
-		"no client":  edit(func(c *oauth.AccessClaims) { c.ClientID = "" }),
+		"good":                            good,
+		"issuer":                          edit(func(c *oauth.AccessClaims) { c.Issuer = "https://evil.example.com" }),
+		"audience":                        edit(func(c *oauth.AccessClaims) { c.Audience = "https://mcp.example.com/other" }),
+		"expired":                         edit(func(c *oauth.AccessClaims) { c.Expiry = now.Unix() }),
+		"no expiry":                       edit(func(c *oauth.AccessClaims) { c.Expiry = 0 }),
+		"not yet valid":                   edit(func(c *oauth.AccessClaims) { c.NotBefore = now.Add(2 * time.Minute).Unix() }),
+		"nbf within the replicas' leeway": edit(func(c *oauth.AccessClaims) { c.NotBefore = now.Add(30 * time.Second).Unix() }),
+		"nbf past":                        edit(func(c *oauth.AccessClaims) { c.NotBefore = now.Add(-time.Hour).Unix() }),
+		"no subject":                      edit(func(c *oauth.AccessClaims) { c.Subject = "" }),
+		"no client":                       edit(func(c *oauth.AccessClaims) { c.ClientID = "" }),
 	}
 	v := &JWTVerifier{Keys: keys, Issuer: "https://mcp.example.com", Resources: []string{"https://mcp.example.com/mcp"}}
 	tests := []struct {
@@ -50,6 +53,9 @@ func TestJWTVerifier(t *testing.T) {
 		{"audience", "another resource"},
 		{"expired", "expired"},
 		{"no expiry", "expired"},
+		{"not yet valid", "not valid yet"},
+		{"nbf within the replicas' leeway", ""},
+		{"nbf past", ""},
 		{"no subject", "not valid"},
 		{"no client", "not valid"},
 	}

@@ -43,6 +43,10 @@ func TestVerifyRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	noSig := func([]byte) []byte { return nil }
+	// The attacker's own public key, embedded in the header for a
+	// verifier that trusts it (CVE-2018-0114).
+	foreignJWK := fmt.Sprintf(`{"kty":"EC","crv":"P-256","x":"%s","y":"%s"}`,
+		base64.RawURLEncoding.EncodeToString(foreign.PublicKey.X.FillBytes(make([]byte, 32))), base64.RawURLEncoding.EncodeToString(foreign.PublicKey.Y.FillBytes(make([]byte, 32))))
 	hdr := func(alg, typ string) string {
 		return `{"alg":"` + alg + `","kid":"` + kid + `","typ":"` + typ + `"}`
 	}
@@ -78,6 +82,11 @@ func TestVerifyRejects(t *testing.T) {
 		{"crit header", rawJWS(`{"alg":"ES256","crit":["b64"],"b64":false,"kid":"`+kid+`","typ":"at+jwt"}`, payload, es256(foreign)), "at+jwt", "critical", false},
 		{"unknown kid", rawJWS(`{"alg":"ES256","kid":"not-ours","typ":"at+jwt"}`, payload, es256(foreign)), "at+jwt", "unknown key", true},
 		{"no kid", rawJWS(`{"alg":"ES256","typ":"at+jwt"}`, payload, es256(foreign)), "at+jwt", "unknown key", false},
+		{"kid aimed at a path", rawJWS(`{"alg":"ES256","kid":"../../../../etc/passwd","typ":"at+jwt"}`, payload, es256(foreign)), "at+jwt", "unknown key", true},
+		{"kid naming a JWKS URL", rawJWS(`{"alg":"ES256","kid":"https://evil.example/jwks.json?kid=`+kid+`","typ":"at+jwt"}`, payload, es256(foreign)), "at+jwt", "unknown key", true},
+		{"kid of SQL", rawJWS(`{"alg":"ES256","kid":"' OR '1'='1","typ":"at+jwt"}`, payload, es256(foreign)), "at+jwt", "unknown key", true},
+		{"jku and x5u headers", rawJWS(`{"alg":"ES256","kid":"`+kid+`","jku":"https://evil.example/jwks.json","x5u":"https://evil.example/c.pem","typ":"at+jwt"}`, payload, es256(foreign)), "at+jwt", "bad signature", false},
+		{"embedded jwk header", rawJWS(`{"alg":"ES256","kid":"`+kid+`","jwk":`+foreignJWK+`,"typ":"at+jwt"}`, payload, es256(foreign)), "at+jwt", "bad signature", false},
 		{"our kid, foreign key", rawJWS(hdr("ES256", "at+jwt"), payload, es256(foreign)), "at+jwt", "bad signature", false},
 		{"tampered payload", parts[0] + "." + b64([]byte(`{"sub":"idp#mallory"}`)) + "." + parts[2], "at+jwt", "bad signature", false},
 		{"tampered header", b64([]byte(hdr("ES256", "at+JWT"))) + "." + parts[1] + "." + parts[2], "at+jwt", "bad signature", false},

@@ -126,9 +126,23 @@ func (h *Hostile) Sign(key *ecdsa.PrivateKey, claims map[string]any) string {
 	return out
 }
 
+// SignWithKid is Sign with another kid in the header than the IdP's
+// own: the JWKS kid games.
+func (h *Hostile) SignWithKid(key *ecdsa.PrivateKey, kid string, claims map[string]any) string {
+	out, err := signWithKid(key, kid, claims)
+	if err != nil {
+		h.tb.Errorf("oidctest: sign: %v", err)
+	}
+	return out
+}
+
 func sign(key *ecdsa.PrivateKey, claims map[string]any) (string, error) {
+	return signWithKid(key, "k1", claims)
+}
+
+func signWithKid(key *ecdsa.PrivateKey, kid string, claims map[string]any) (string, error) {
 	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key},
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
+		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", kid))
 	if err != nil {
 		return "", err
 	}
