@@ -30,6 +30,7 @@ import (
 	"github.com/mcpgate/mcpgate/proxy/store/observed"
 	"github.com/mcpgate/mcpgate/proxy/tracing"
 	"github.com/mcpgate/mcpgate/upstream"
+	"github.com/mcpgate/mcpgate/upstream/oidc"
 	"github.com/mcpgate/mcpgate/upstream/preset"
 )
 
@@ -40,6 +41,9 @@ type Options struct {
 	Upstream upstream.Provider
 	// UpstreamHTTPClient is used to reach the IdP (tests trust their CA).
 	UpstreamHTTPClient *http.Client
+	// UpstreamRetry is the least time between two discovery attempts of an
+	// IdP that could not be discovered at start; 0 is 5 s.
+	UpstreamRetry time.Duration
 	// Store replaces the store the configuration names.
 	Store store.Store
 	// Now is the clock of the authorization server, the store it opens and
@@ -71,6 +75,7 @@ type App struct {
 	// Metrics are served on metrics.listen by Serve.
 	Metrics *metrics.Metrics
 	log     *slog.Logger
+	idpList []authserver.IdP
 }
 
 // gcInterval is how often expired records are removed.
@@ -125,6 +130,7 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	a.idpList = idps
 	a.Revoked = revocation.New(a.Store, cfg.Tokens.RevocationPollInterval, a.log)
 	if opts.Now != nil {
 		a.Revoked.Now = opts.Now
@@ -433,8 +439,7 @@ func (a *App) Close() error {
 }
 
 // readiness are the checks of /readyz: the store answers, a signing key
-// is loaded. The IdPs' discovery documents were loaded at start, or
-// mcpgate would not be running.
+// is loaded, every IdP is discovered.
 func (a *App) readiness() []proxy.Check {
 	return []proxy.Check{
 		{Name: "store", Run: func(ctx context.Context) error {
@@ -450,9 +455,19 @@ func (a *App) readiness() []proxy.Check {
 			}
 			return nil
 		}},
-		// Listed so that operators see it: New fails without every IdP's
-		// discovery, so a running mcpgate has it.
-		{Name: "upstream", Run: func(context.Context) error { return nil }},
+		// An IdP not discovered at start is tried again here too, so that
+		// the probe itself brings mcpgate back once the IdP is.
+		{Name: "upstream", Run: func(ctx context.Context) error {
+			var errs []error
+			for _, idp := range a.idpList {
+				if r, ok := idp.Provider.(upstream.Readier); ok {
+					if err := r.Ready(ctx); err != nil {
+						errs = append(errs, fmt.Errorf("idp %q: %w", idp.Name, err))
+					}
+				}
+			}
+			return errors.Join(errs...)
+		}},
 	}
 }
 
@@ -481,7 +496,19 @@ func (a *App) idps(ctx context.Context, opts Options) ([]authserver.IdP, error) 
 				settings.HTTPClient.Timeout = opts.UpstreamHTTPClient.Timeout
 			}
 			var err error
-			if up, err = preset.New(ctx, settings); err != nil {
+			up, err = preset.New(ctx, settings)
+			if _, failed := errors.AsType[*oidc.DiscoveryError](err); failed {
+				// The IdP is down or broken, not the configuration: serve
+				// anyway, not ready, and discover it when needed.
+				a.log.Warn("upstream IdP not discovered; mcpgate starts without it, refuses sign-ins through it and retries",
+					"idp", c.Name, "err", err)
+				lazy := upstream.NewLazy(func(ctx context.Context) (upstream.Provider, error) { return preset.New(ctx, settings) }, err)
+				if opts.UpstreamRetry > 0 {
+					lazy.SetRetry(opts.UpstreamRetry)
+				}
+				up, err = lazy, nil
+			}
+			if err != nil {
 				if c.Name != "" {
 					return nil, fmt.Errorf("app: upstream %s: %w", c.Name, err)
 				}

@@ -39,6 +39,12 @@ func (s *Server) sendUpstream(ctx context.Context, req store.AuthRequest, create
 	if idp == nil {
 		return Outcome{}, errFlowExpired // the IdP was removed since
 	}
+	if r, ok := idp.Provider.(upstream.Readier); ok {
+		if err := r.Ready(ctx); err != nil {
+			s.log.WarnContext(ctx, "sign-in refused: the IdP is not discovered", "idp", idp.Name, "err", err)
+			return s.errorRedirect(req.RedirectURI, req.State, oauth.ErrTemporarilyUnavailable, "the identity provider could not be reached"), nil
+		}
+	}
 	secret := oauth.NewSecret()
 	req.UpstreamStateHash = oauth.Hash(secret)
 	req.UpstreamNonce = oauth.NewSecret()

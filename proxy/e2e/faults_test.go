@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -130,6 +131,61 @@ func TestIdPFaults(t *testing.T) {
 	}
 	if res := g.exchange(t, c, g.code(t, c)); res.AccessToken == "" {
 		t.Fatalf("sign-in after the IdP is back: %d %s", res.Status, res.Error)
+	}
+}
+
+// TestIdPDownAtStart: an IdP that is down, hangs or answers garbage while
+// mcpgate starts does not stop it starting (an IdP that starts later, as
+// in a compose file, would otherwise hold mcpgate in a restart loop):
+// /readyz says not ready, naming the upstream check; a sign-in sends the
+// browser back with temporarily_unavailable; once the IdP is back, the
+// next probe or sign-in discovers it, without a restart.
+func TestIdPDownAtStart(t *testing.T) {
+	for _, mode := range []string{"down", "slow", "garbage"} {
+		t.Run(mode, func(t *testing.T) {
+			faults := &idpFaults{base: &http.Transport{}}
+			noLeaks(t, faults.base)
+			faults.mode.Store(mode)
+			g := startGateway(t, gatewayOptions{
+				upstreamClient: &http.Client{Transport: faults, Timeout: time.Second},
+				upstreamRetry:  50 * time.Millisecond,
+			})
+			ready := func() (int, string) {
+				resp, err := http.Get(g.URL + "/readyz")
+				if err != nil {
+					t.Fatal(err)
+				}
+				return resp.StatusCode, readBody(t, resp)
+			}
+			if status, body := ready(); status != http.StatusServiceUnavailable || !strings.Contains(body, `"upstream":"failing"`) {
+				t.Errorf("/readyz with the IdP %s: %d %s, want 503 naming the upstream", mode, status, body)
+			}
+			c := g.registerPublic(t)
+			time.Sleep(60 * time.Millisecond) // past the retry interval: this sign-in tries again, and fails
+			back, err := url.Parse(g.approve(t, newBrowser(t), g.authorizeURL(c, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if q := back.Query(); !strings.HasPrefix(back.String(), c.RedirectURI) || q.Get("error") != "temporarily_unavailable" || q.Get("state") != "client-state" {
+				t.Errorf("a sign-in with the IdP %s went to %s, want the client with temporarily_unavailable", mode, back)
+			}
+
+			faults.mode.Store("")
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				status, body := ready()
+				if status == http.StatusOK {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("/readyz after the IdP came back: %d %s", status, body)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if res := g.exchange(t, c, g.code(t, c)); res.AccessToken == "" {
+				t.Fatalf("sign-in after the IdP came back: %d %s", res.Status, res.Error)
+			}
+		})
 	}
 }
 

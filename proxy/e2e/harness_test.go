@@ -79,6 +79,8 @@ type gatewayOptions struct {
 	upstreamClient *http.Client
 	// store replaces the store the configuration names.
 	storeImpl store.Store
+	// upstreamRetry is app.Options.UpstreamRetry.
+	upstreamRetry time.Duration
 }
 
 func startGateway(t testing.TB, o gatewayOptions) *gateway {
@@ -128,6 +130,7 @@ func startGateway(t testing.TB, o gatewayOptions) *gateway {
 		TracerProvider:     o.tracer,
 		UpstreamHTTPClient: o.upstreamClient,
 		Store:              o.storeImpl,
+		UpstreamRetry:      o.upstreamRetry,
 	})
 	if err != nil {
 		t.Fatalf("start mcpgate: %v", err)

@@ -94,6 +94,16 @@ type Provider struct {
 	issuerUnchecked bool
 }
 
+// DiscoveryError is a New that failed at the IdP (unreachable, slow, a
+// document refused), not in the configuration: worth trying again later.
+type DiscoveryError struct {
+	Issuer string
+	Err    error
+}
+
+func (e *DiscoveryError) Error() string { return "upstream: discover " + e.Issuer + ": " + e.Err.Error() }
+func (e *DiscoveryError) Unwrap() error { return e.Err }
+
 // discovery holds the metadata go-oidc does not expose, and the URLs
 // mcpgate checks before it sends anything to them.
 type discovery struct {
@@ -176,14 +186,14 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	op, err := gooidc.NewProvider(discoverCtx, cfg.Issuer)
 	if err != nil {
-		return nil, fmt.Errorf("upstream: discover %s: %w", cfg.Issuer, err)
+		return nil, &DiscoveryError{Issuer: cfg.Issuer, Err: err}
 	}
 	var meta discovery
 	if err := op.Claims(&meta); err != nil {
-		return nil, fmt.Errorf("upstream: discover %s: %w", cfg.Issuer, err)
+		return nil, &DiscoveryError{Issuer: cfg.Issuer, Err: err}
 	}
 	if err := checkEndpoints(cfg.Issuer, meta); err != nil {
-		return nil, fmt.Errorf("upstream: discover %s: %w", cfg.Issuer, err)
+		return nil, &DiscoveryError{Issuer: cfg.Issuer, Err: err}
 	}
 	endpoint := op.Endpoint()
 	endpoint.AuthStyle = authStyle(meta.TokenAuthMethods)
