@@ -101,7 +101,9 @@ type DiscoveryError struct {
 	Err    error
 }
 
-func (e *DiscoveryError) Error() string { return "upstream: discover " + e.Issuer + ": " + e.Err.Error() }
+func (e *DiscoveryError) Error() string {
+	return "upstream: discover " + e.Issuer + ": " + e.Err.Error()
+}
 func (e *DiscoveryError) Unwrap() error { return e.Err }
 
 // discovery holds the metadata go-oidc does not expose, and the URLs
