@@ -43,6 +43,13 @@ Usage:
   mcpgate demo backend [--listen ADDR]
                                     serve the demo MCP backend alone (deploy/compose);
                                     it believes identity headers: only mcpgate may reach it
+  mcpgate login   [flags] URL       sign in to the MCP server at URL (mcpgate or any other)
+                                    in the browser; the tokens are kept in a 0600 file
+  mcpgate token   URL               print a valid access token for URL, refreshed if needed
+                                    (for scripts: Authorization: Bearer $(mcpgate token URL))
+  mcpgate logout  URL               revoke the tokens at the server and forget them
+  mcpgate connect [flags] URL       a stdio MCP server for stdio-only hosts, relaying to URL
+                                    over streamable HTTP; signs in when needed
   mcpgate version                   print the version
 
 The configuration file may also be named by MCPGATE_CONFIG; every key can be
@@ -67,6 +74,14 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 		return keys(args[1:], environ, stdout, stderr)
 	case "demo":
 		return runDemo(args[1:], stdout, stderr)
+	case "login":
+		return login(args[1:], environ, stdout, stderr)
+	case "token":
+		return token(args[1:], environ, stdout, stderr)
+	case "logout":
+		return logout(args[1:], environ, stdout, stderr)
+	case "connect":
+		return connect(args[1:], environ, os.Stdin, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "mcpgate", version)
 		return 0

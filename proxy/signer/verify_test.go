@@ -45,8 +45,12 @@ func TestVerifyRejects(t *testing.T) {
 	noSig := func([]byte) []byte { return nil }
 	// The attacker's own public key, embedded in the header for a
 	// verifier that trusts it (CVE-2018-0114).
+	point, err := foreign.PublicKey.Bytes() // 0x04 || X || Y
+	if err != nil {
+		t.Fatal(err)
+	}
 	foreignJWK := fmt.Sprintf(`{"kty":"EC","crv":"P-256","x":"%s","y":"%s"}`,
-		base64.RawURLEncoding.EncodeToString(foreign.PublicKey.X.FillBytes(make([]byte, 32))), base64.RawURLEncoding.EncodeToString(foreign.PublicKey.Y.FillBytes(make([]byte, 32))))
+		base64.RawURLEncoding.EncodeToString(point[1:33]), base64.RawURLEncoding.EncodeToString(point[33:]))
 	hdr := func(alg, typ string) string {
 		return `{"alg":"` + alg + `","kid":"` + kid + `","typ":"` + typ + `"}`
 	}

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/mcpgate/mcpgate/proxy/client"
+	"github.com/mcpgate/mcpgate/proxy/client/bridge"
+)
+
+// clientFlags are the flags every client command shares, and those of a
+// sign-in (login, and connect when it has to sign in).
+type clientFlags struct {
+	credentials                  string
+	noBrowser                    bool
+	browser                      string
+	port                         int
+	clientID, clientSecret       string
+	clientMetadataURL, scopeList string
+	verbose                      bool
+}
+
+func (f *clientFlags) register(fs *flag.FlagSet, signIn bool) {
+	fs.StringVar(&f.credentials, "credentials", "", "the credentials file (default: mcpgate/credentials.json in the user's configuration directory)")
+	fs.BoolVar(&f.verbose, "v", false, "log what happens on stderr")
+	if !signIn {
+		return
+	}
+	fs.BoolVar(&f.noBrowser, "no-browser", false, "print the sign-in URL instead of opening a browser")
+	fs.StringVar(&f.browser, "browser", "", "command that opens the sign-in URL (default: $BROWSER, else the system's opener)")
+	fs.IntVar(&f.port, "port", 0, "port of the loopback listener for the sign-in's answer (default: a free one)")
+	fs.StringVar(&f.clientID, "client-id", "", "a client registered beforehand at the server's authorization server")
+	fs.StringVar(&f.clientSecret, "client-secret", "", "its secret, if it has one (also MCPGATE_CLIENT_SECRET)")
+	fs.StringVar(&f.clientMetadataURL, "client-metadata-url", "", "this client's Client ID Metadata Document (an https URL), used where the server supports them")
+	fs.StringVar(&f.scopeList, "scope", "", "scopes to ask for, space-separated (default: what the server names)")
+}
+
+// clientCommand parses a client command's flags and its one argument, the
+// MCP server URL, and builds the client.
+func clientCommand(name string, args, environ []string, stderr io.Writer, signIn bool) (*client.Client, string, int) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: mcpgate %s [flags] <mcp-server-url>\n", name)
+		fs.PrintDefaults()
+	}
+	var f clientFlags
+	f.register(fs, signIn)
+	if err := fs.Parse(args); err != nil {
+		return nil, "", 2
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return nil, "", 2
+	}
+	resource, err := serverURL(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpgate %s: %v\n", name, err)
+		return nil, "", 2
+	}
+	path := f.credentials
+	if path == "" {
+		if path, err = client.DefaultStorePath(); err != nil {
+			fmt.Fprintf(stderr, "mcpgate %s: %v\n", name, err)
+			return nil, "", 1
+		}
+	}
+	logLevel := slog.LevelWarn
+	if f.verbose {
+		logLevel = slog.LevelDebug
+	}
+	c := &client.Client{
+		Store:             &client.Store{Path: path},
+		Port:              f.port,
+		ClientID:          f.clientID,
+		ClientSecret:      f.clientSecret,
+		ClientMetadataURL: f.clientMetadataURL,
+		Scopes:            strings.Fields(f.scopeList),
+		Out:               stderr,
+		Log:               slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel})),
+	}
+	if c.ClientSecret == "" {
+		c.ClientSecret = lookupEnv(environ, "MCPGATE_CLIENT_SECRET")
+	}
+	switch {
+	case f.noBrowser:
+		c.Browser = client.PrintURL(stderr)
+	case f.browser != "":
+		c.Browser = client.Command(f.browser)
+	case lookupEnv(environ, "BROWSER") != "":
+		c.Browser = client.Command(lookupEnv(environ, "BROWSER"))
+	}
+	return c, resource, 0
+}
+
+// serverURL checks the MCP server URL: absolute http(s), no fragment, no
+// credentials; https unless the host is loopback.
+func serverURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return "", fmt.Errorf("%q is not an http(s) URL of an MCP server", raw)
+	}
+	if u.User != nil || u.Fragment != "" {
+		return "", fmt.Errorf("the MCP server URL must carry no credentials and no fragment")
+	}
+	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+		return "", fmt.Errorf("%s: tokens would cross the network in the clear; use https", raw)
+	}
+	return u.String(), nil
+}
+
+func isLoopbackHost(h string) bool {
+	return h == "localhost" || h == "127.0.0.1" || h == "::1" || strings.HasPrefix(h, "127.")
+}
+
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+func login(args, environ []string, stdout, stderr io.Writer) int {
+	c, resource, code := clientCommand("login", args, environ, stderr, true)
+	if c == nil {
+		return code
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	creds, err := c.Login(ctx, resource)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpgate login: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "Signed in to %s (authorization server %s; scopes: %s).\n", resource, creds.Issuer, strings.Join(creds.Scopes, " "))
+	return 0
+}
+
+func token(args, environ []string, stdout, stderr io.Writer) int {
+	c, resource, code := clientCommand("token", args, environ, stderr, false)
+	if c == nil {
+		return code
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	tok, err := c.Token(ctx, resource, false)
+	if err != nil {
+		if errors.Is(err, client.ErrSignInNeeded) {
+			fmt.Fprintf(stderr, "mcpgate token: not signed in to %s: run mcpgate login %s\n", resource, resource)
+		} else {
+			fmt.Fprintf(stderr, "mcpgate token: %v\n", err)
+		}
+		return 1
+	}
+	fmt.Fprintln(stdout, tok)
+	return 0
+}
+
+func logout(args, environ []string, stdout, stderr io.Writer) int {
+	c, resource, code := clientCommand("logout", args, environ, stderr, false)
+	if c == nil {
+		return code
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	if err := c.Logout(ctx, resource); err != nil {
+		fmt.Fprintf(stderr, "mcpgate logout: %v (the tokens are forgotten all the same)\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "Signed out of %s.\n", resource)
+	return 0
+}
+
+// connect bridges stdin and stdout to the MCP server: what a stdio-only
+// MCP host launches as its server. Everything for the user goes to
+// stderr; stdout carries only MCP messages.
+func connect(args, environ []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c, resource, code := clientCommand("connect", args, environ, stderr, true)
+	if c == nil {
+		return code
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	b := &bridge.Bridge{
+		URL:  resource,
+		HTTP: &http.Client{Transport: http.DefaultTransport},
+		Auth: client.ServerAuth{Client: c, Resource: resource},
+		In:   stdin,
+		Out:  stdout,
+		Log:  c.Log,
+	}
+	if err := b.Run(ctx); err != nil {
+		fmt.Fprintf(stderr, "mcpgate connect: %v\n", err)
+		return 1
+	}
+	return 0
+}
