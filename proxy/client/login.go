@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -170,8 +171,25 @@ func (c *Client) Authorize(ctx context.Context, req *http.Request, resp *http.Re
 			ApplicationType:         "native",
 		}},
 	}
-	if len(c.Scopes) > 0 && resp.StatusCode == http.StatusUnauthorized {
-		cfg.ScopeFilter = func([]string) []string { return c.Scopes }
+	cfg.ScopeFilter = func(discovered []string) []string {
+		asked := discovered
+		if len(c.Scopes) > 0 && resp.StatusCode == http.StatusUnauthorized {
+			asked = c.Scopes
+		}
+		// A re-authorization (a step-up, or a grant that ended) keeps what
+		// was granted before at this server (SEP-2350): a step-up must not
+		// cost the scopes it did not name. offline_access is the handler's
+		// to add, where the server supports it.
+		if stored != nil && stored.Issuer == asm.Issuer {
+			var kept []string
+			for _, sc := range stored.Scopes {
+				if sc != "offline_access" && !slices.Contains(asked, sc) {
+					kept = append(kept, sc)
+				}
+			}
+			asked = append(kept, asked...)
+		}
+		return asked
 	}
 	if c.ClientMetadataURL != "" {
 		cfg.ClientIDMetadataDocumentConfig = &auth.ClientIDMetadataDocumentConfig{URL: c.ClientMetadataURL}

@@ -14,15 +14,14 @@ type ServerAuth struct {
 	Resource string
 }
 
-// Token returns a valid access token, refreshed or signed in for.
+// Token returns a valid access token, refreshed if needed, or "" when
+// there is no grant: the request then goes without one, and a server that
+// wants a sign-in says so with its 401, which Authorize answers. A server
+// that asks for none is never signed in to.
 func (s ServerAuth) Token(ctx context.Context, force bool) (string, error) {
 	tok, err := s.Client.Token(ctx, s.Resource, force)
 	if errors.Is(err, ErrSignInNeeded) {
-		creds, err := s.Client.Login(ctx, s.Resource)
-		if err != nil {
-			return "", err
-		}
-		return creds.AccessToken, nil
+		return "", nil
 	}
 	return tok, err
 }

@@ -27,8 +27,8 @@ import (
 
 // Authorizer gives the bridge its access tokens.
 type Authorizer interface {
-	// Token returns an access token; force asks for a new one (the server
-	// refused the last).
+	// Token returns an access token, or "" to send the request without
+	// one; force asks for a new one (the server refused the last).
 	Token(ctx context.Context, force bool) (string, error)
 	// Authorize signs in again in answer to the server's 401 or 403
 	// insufficient_scope response to req, and closes resp's body.
@@ -142,7 +142,7 @@ func (b *Bridge) exchange(ctx context.Context, msg []byte, info *message) {
 			return
 		}
 		switch {
-		case resp.StatusCode == http.StatusUnauthorized && !forced:
+		case resp.StatusCode == http.StatusUnauthorized && !forced && req.Header.Get("Authorization") != "":
 			// The token may have expired early or been revoked: refresh.
 			drain(resp)
 			forced = true
@@ -364,7 +364,9 @@ func (b *Bridge) newRequest(ctx context.Context, method string, body io.Reader, 
 	if err != nil {
 		return nil, fmt.Errorf("bridge: no access token: %w", err)
 	}
-	h.Set("Authorization", "Bearer "+tok)
+	if tok != "" {
+		h.Set("Authorization", "Bearer "+tok)
+	}
 	return req, nil
 }
 
@@ -438,7 +440,7 @@ func (b *Bridge) stream(ctx context.Context) {
 		case resp.StatusCode == http.StatusMethodNotAllowed, resp.StatusCode == http.StatusNotFound:
 			drain(resp)
 			return
-		case resp.StatusCode == http.StatusUnauthorized && !forced:
+		case resp.StatusCode == http.StatusUnauthorized && !forced && req.Header.Get("Authorization") != "":
 			drain(resp)
 			forced = true
 			continue
