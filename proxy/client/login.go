@@ -117,7 +117,11 @@ func (c *Client) Authorize(ctx context.Context, req *http.Request, resp *http.Re
 		return nil, fmt.Errorf("client: the authorization server's metadata: %w", err)
 	}
 	if asm == nil {
-		return nil, fmt.Errorf("client: %s publishes no authorization server metadata", prm.AuthorizationServers[0])
+		// A 2025-03-26 server without metadata: its endpoints are at fixed
+		// paths (the handler falls back the same way).
+		root := strings.TrimSuffix(prm.AuthorizationServers[0], "/")
+		asm = &oauthex.AuthServerMeta{Issuer: root, AuthorizationEndpoint: root + "/authorize",
+			TokenEndpoint: root + "/token", RegistrationEndpoint: root + "/register"}
 	}
 	stored, err := c.Store.Get(resource)
 	if err != nil {

@@ -48,6 +48,8 @@ type Bridge struct {
 	// MaxStepUps bounds the re-authorizations one request may cause.
 	MaxStepUps int
 
+	params paramHeaders
+
 	mu              sync.Mutex
 	sessionID       string
 	protocolVersion string
@@ -62,9 +64,10 @@ type message struct {
 	ID     json.RawMessage `json:"id,omitempty"`
 	Method string          `json:"method,omitempty"`
 	Params struct {
-		Name string         `json:"name"`
-		URI  string         `json:"uri"`
-		Meta map[string]any `json:"_meta"`
+		Name      string                     `json:"name"`
+		URI       string                     `json:"uri"`
+		Meta      map[string]any             `json:"_meta"`
+		Arguments map[string]json.RawMessage `json:"arguments"`
 	} `json:"params"`
 }
 
@@ -213,12 +216,10 @@ func (b *Bridge) relay(ctx context.Context, req *http.Request, resp *http.Respon
 // resumed with a GET carrying Last-Event-ID (2025-11-25 §resumability):
 // servers close streams to free resources and let clients reconnect.
 func (b *Bridge) relayStream(ctx context.Context, resp *http.Response, info *message) {
-	lastID, answered := "", false
+	var st streamState
+	answered := false
 	read := func(body io.Reader) error {
-		return readEvents(body, b.MaxMessage, func(ev event) error {
-			if ev.id != "" {
-				lastID = ev.id
-			}
+		return readEvents(body, b.MaxMessage, &st, func(ev event) error {
 			if info.isRequest() && answers(ev.data, info.ID) {
 				answered = true
 			}
@@ -227,12 +228,17 @@ func (b *Bridge) relayStream(ctx context.Context, resp *http.Response, info *mes
 		})
 	}
 	err := read(resp.Body)
-	for resumes := 0; info.isRequest() && !answered && lastID != "" && resumes < 5 && ctx.Err() == nil; resumes++ {
+	for resumes := 0; info.isRequest() && !answered && st.lastID != "" && resumes < 5 && ctx.Err() == nil; resumes++ {
+		// The server said how long to wait before reconnecting; a client
+		// MUST respect it.
+		if !sleep(ctx, st.retry) {
+			break
+		}
 		req, rerr := b.newRequest(ctx, http.MethodGet, nil, nil, false)
 		if rerr != nil {
 			break
 		}
-		req.Header.Set("Last-Event-ID", lastID)
+		req.Header.Set("Last-Event-ID", st.lastID)
 		again, rerr := b.HTTP.Do(req)
 		if rerr != nil {
 			err = rerr
@@ -248,6 +254,21 @@ func (b *Bridge) relayStream(ctx context.Context, resp *http.Response, info *mes
 	if info.isRequest() && !answered && ctx.Err() == nil {
 		b.Log.Warn("the MCP server's answer stream ended before the answer", "err", err)
 		b.fail(info, "the MCP server's answer stream ended before the answer")
+	}
+}
+
+// sleep waits d, or until ctx ends: it reports whether it waited.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
@@ -270,6 +291,14 @@ func (b *Bridge) deliver(data []byte, info *message) {
 	if err := json.Compact(&compact, data); err != nil {
 		b.Log.Warn("the MCP server sent a message that is not JSON; dropped")
 		return
+	}
+	if info != nil && info.Method == "tools/list" {
+		var r struct {
+			Result json.RawMessage `json:"result"`
+		}
+		if json.Unmarshal(compact.Bytes(), &r) == nil && len(r.Result) > 0 {
+			b.params.learn(r.Result)
+		}
 	}
 	if info != nil && info.Method == "initialize" {
 		var r struct {
@@ -359,6 +388,11 @@ func (b *Bridge) newRequest(ctx context.Context, method string, body io.Reader, 
 		if name := nameOf(info); name != "" {
 			h.Set("Mcp-Name", name)
 		}
+		if info.Method == "tools/call" {
+			for k, v := range b.params.headers(info.Params.Name, info.Params.Arguments) {
+				h.Set(k, v)
+			}
+		}
 	}
 	tok, err := b.Auth.Token(ctx, forceToken)
 	if err != nil {
@@ -420,15 +454,16 @@ func (b *Bridge) startStream(ctx context.Context) {
 // drops, until the server says it has none (405), the session is gone
 // (404) or ctx ends.
 func (b *Bridge) stream(ctx context.Context) {
-	lastID, forced, backoff := "", false, 500*time.Millisecond
+	var st streamState
+	forced, backoff := false, 500*time.Millisecond
 	for ctx.Err() == nil {
 		req, err := b.newRequest(ctx, http.MethodGet, nil, nil, forced)
 		if err != nil {
 			b.Log.Warn("no GET stream", "err", err)
 			return
 		}
-		if lastID != "" {
-			req.Header.Set("Last-Event-ID", lastID)
+		if st.lastID != "" {
+			req.Header.Set("Last-Event-ID", st.lastID)
 		}
 		resp, err := b.HTTP.Do(req)
 		switch {
@@ -440,7 +475,7 @@ func (b *Bridge) stream(ctx context.Context) {
 		case resp.StatusCode == http.StatusMethodNotAllowed, resp.StatusCode == http.StatusNotFound:
 			drain(resp)
 			return
-		case resp.StatusCode == http.StatusUnauthorized && !forced && req.Header.Get("Authorization") != "":
+		case resp.StatusCode == http.StatusUnauthorized && !forced:
 			drain(resp)
 			forced = true
 			continue
@@ -449,10 +484,7 @@ func (b *Bridge) stream(ctx context.Context) {
 			b.Log.Info("GET stream refused; reconnecting", "status", resp.StatusCode, "in", backoff)
 		default:
 			forced, backoff = false, 500*time.Millisecond
-			err := readEvents(resp.Body, b.MaxMessage, func(ev event) error {
-				if ev.id != "" {
-					lastID = ev.id
-				}
+			err := readEvents(resp.Body, b.MaxMessage, &st, func(ev event) error {
 				b.deliver(ev.data, nil)
 				return nil
 			})
@@ -460,12 +492,14 @@ func (b *Bridge) stream(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			b.Log.Info("GET stream ended; reconnecting", "err", err, "last_event_id", lastID != "")
+			b.Log.Info("GET stream ended; reconnecting", "err", err, "last_event_id", st.lastID != "")
 		}
-		select {
-		case <-ctx.Done():
+		wait := backoff
+		if st.retry > 0 {
+			wait = st.retry
+		}
+		if !sleep(ctx, wait) {
 			return
-		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, 30*time.Second)
 	}

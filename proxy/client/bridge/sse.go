@@ -4,8 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"strconv"
 	"strings"
+	"time"
 )
+
+// maxRetry caps the server's retry delay: a hostile or broken server must
+// not park the bridge for hours.
+const maxRetry = time.Minute
 
 // event is one server-sent event (only what MCP uses of them).
 type event struct {
@@ -13,10 +19,18 @@ type event struct {
 	data     []byte
 }
 
+// stream is what a reader keeps of a stream across events: the last
+// event id, to resume from, and the server's retry delay.
+type streamState struct {
+	lastID string
+	retry  time.Duration // 0 when the server gave none
+}
+
 // readEvents parses a text/event-stream body, calling emit for each
-// event with data, until the body ends or emit fails. A line longer than
-// maxLine ends the stream with bufio.ErrTooLong.
-func readEvents(r io.Reader, maxLine int, emit func(event) error) error {
+// event with data, until the body ends or emit fails, and keeps the last
+// event id and retry delay in st. A line longer than maxLine ends the
+// stream with bufio.ErrTooLong.
+func readEvents(r io.Reader, maxLine int, st *streamState, emit func(event) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
 	var ev event
@@ -52,6 +66,11 @@ func readEvents(r io.Reader, maxLine int, emit func(event) error) error {
 		case "id":
 			if !strings.ContainsRune(value, 0) {
 				ev.id = value
+				st.lastID = value
+			}
+		case "retry":
+			if ms, err := strconv.Atoi(value); err == nil && ms >= 0 {
+				st.retry = min(time.Duration(ms)*time.Millisecond, maxRetry)
 			}
 		case "event":
 			ev.name = value

@@ -45,6 +45,11 @@ func run(mcpgate, serverURL string) error {
 	var sc struct {
 		ClientID     string `json:"client_id"`
 		ClientSecret string `json:"client_secret"`
+		// ToolCalls, when a scenario gives them, are the calls to make.
+		ToolCalls []struct {
+			Name      string         `json:"name"`
+			Arguments map[string]any `json:"arguments"`
+		} `json:"toolCalls"`
 	}
 	if raw := os.Getenv("MCP_CONFORMANCE_CONTEXT"); raw != "" {
 		if err := json.Unmarshal([]byte(raw), &sc); err != nil {
@@ -73,7 +78,13 @@ func run(mcpgate, serverURL string) error {
 	if v := os.Getenv("MCP_CONFORMANCE_PROTOCOL_VERSION"); v != "" {
 		opts.ProtocolVersion = v
 	}
-	host := mcp.NewClient(&mcp.Implementation{Name: "mcpgate-conformance-host", Version: "1"}, nil)
+	// A host that can answer what servers ask of it: elicitation is
+	// accepted with no content (the multi round-trip scenarios).
+	host := mcp.NewClient(&mcp.Implementation{Name: "mcpgate-conformance-host", Version: "1"}, &mcp.ClientOptions{
+		ElicitationHandler: func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+			return &mcp.ElicitResult{Action: "accept", Content: map[string]any{}}, nil
+		},
+	})
 	cs, err := host.Connect(ctx, &mcp.CommandTransport{Command: cmd, TerminateDuration: 5 * time.Second}, opts)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
@@ -83,10 +94,23 @@ func run(mcpgate, serverURL string) error {
 	if err != nil {
 		return fmt.Errorf("tools/list: %w", err)
 	}
+	if len(sc.ToolCalls) > 0 {
+		for _, c := range sc.ToolCalls {
+			if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: c.Name, Arguments: c.Arguments}); err != nil {
+				return fmt.Errorf("tools/call %s: %w", c.Name, err)
+			}
+		}
+		return nil
+	}
 	for _, t := range tools.Tools {
 		args := map[string]any{}
-		if t.Name == "add_numbers" {
+		switch t.Name {
+		case "add_numbers":
 			args = map[string]any{"a": 2, "b": 3}
+		case "json_schema_echo":
+			// Echo the schema as received: the server checks that no
+			// 2020-12 keyword was lost on the way (through the bridge).
+			args = map[string]any{"schema": t.InputSchema}
 		}
 		if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: t.Name, Arguments: args}); err != nil {
 			return fmt.Errorf("tools/call %s: %w", t.Name, err)
