@@ -13,6 +13,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"text/tabwriter"
+	"time"
 
 	"github.com/mcpgate/mcpgate/proxy/client"
 	"github.com/mcpgate/mcpgate/proxy/client/bridge"
@@ -48,6 +50,12 @@ func (f *clientFlags) register(fs *flag.FlagSet, signIn bool) {
 // clientCommand parses a client command's flags and its one argument, the
 // MCP server URL, and builds the client.
 func clientCommand(name string, args, environ []string, stderr io.Writer, signIn bool) (*client.Client, string, int) {
+	return clientCommandWith(name, args, environ, stderr, signIn, nil)
+}
+
+// clientCommandWith is clientCommand for a command taking more arguments
+// after the URL, which go to rest.
+func clientCommandWith(name string, args, environ []string, stderr io.Writer, signIn bool, rest *[]string) (*client.Client, string, int) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -59,9 +67,12 @@ func clientCommand(name string, args, environ []string, stderr io.Writer, signIn
 	if err := fs.Parse(args); err != nil {
 		return nil, "", 2
 	}
-	if fs.NArg() != 1 {
+	if fs.NArg() < 1 || (fs.NArg() > 1 && rest == nil) {
 		fs.Usage()
 		return nil, "", 2
+	}
+	if rest != nil {
+		*rest = fs.Args()[1:]
 	}
 	resource, err := serverURL(fs.Arg(0))
 	if err != nil {
@@ -201,4 +212,67 @@ func connect(args, environ []string, stdin io.Reader, stdout, stderr io.Writer) 
 		return 1
 	}
 	return 0
+}
+
+// account lists or revokes, at an mcpgate server, the signed-in user's
+// connected clients and personal access tokens:
+//
+//	mcpgate account URL                      list both
+//	mcpgate account URL revoke-client ID     end a client's access
+//	mcpgate account URL revoke-token ID      revoke a personal access token
+func account(args, environ []string, stdout, stderr io.Writer) int {
+	var action []string
+	c, resource, code := clientCommandWith("account", args, environ, stderr, false, &action)
+	if c == nil {
+		return code
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	var err error
+	switch {
+	case len(action) == 0:
+		err = listAccount(ctx, c, resource, stdout)
+	case len(action) == 2 && action[0] == "revoke-client":
+		if err = c.RevokeClient(ctx, resource, action[1]); err == nil {
+			fmt.Fprintf(stdout, "Revoked the access of client %s.\n", action[1])
+		}
+	case len(action) == 2 && action[0] == "revoke-token":
+		if err = c.RevokePersonalToken(ctx, resource, action[1]); err == nil {
+			fmt.Fprintf(stdout, "Revoked personal access token %s.\n", action[1])
+		}
+	default:
+		fmt.Fprintln(stderr, "usage: mcpgate account [--credentials FILE] <mcpgate-mcp-url> [revoke-client CLIENT_ID | revoke-token TOKEN_ID]")
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpgate account: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func listAccount(ctx context.Context, c *client.Client, resource string, w io.Writer) error {
+	clients, err := c.ConnectedClients(ctx, resource)
+	if err != nil {
+		return err
+	}
+	tokens, err := c.PersonalTokens(ctx, resource)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CONNECTED CLIENT\tNAME\tLAST USED\tSCOPES")
+	for _, cl := range clients {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", cl.ClientID, cl.Name, cl.LastUsed.Format(time.DateTime), strings.Join(cl.Scopes, " "))
+	}
+	fmt.Fprintln(tw, "\t\t\t")
+	fmt.Fprintln(tw, "PERSONAL TOKEN\tNAME\tEXPIRES\tSCOPES")
+	for _, t := range tokens {
+		expires := "never"
+		if t.ExpiresAt != nil {
+			expires = t.ExpiresAt.Format(time.DateTime)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.ID, t.Name, expires, strings.Join(t.Scopes, " "))
+	}
+	return tw.Flush()
 }

@@ -48,6 +48,10 @@ Usage:
   mcpgate token   URL               print a valid access token for URL, refreshed if needed
                                     (for scripts: Authorization: Bearer $(mcpgate token URL))
   mcpgate logout  URL               revoke the tokens at the server and forget them
+  mcpgate account URL [revoke-client ID | revoke-token ID]
+                                    at an mcpgate: list your connected clients and personal
+                                    access tokens, or revoke one (sign in with a client the
+                                    operator configured: mcpgate login --client-id ...)
   mcpgate connect [flags] URL       a stdio MCP server for stdio-only hosts, relaying to URL
                                     over streamable HTTP; signs in when needed
   mcpgate version                   print the version
@@ -80,6 +84,8 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 		return token(args[1:], environ, stdout, stderr)
 	case "logout":
 		return logout(args[1:], environ, stdout, stderr)
+	case "account":
+		return account(args[1:], environ, stdout, stderr)
 	case "connect":
 		return connect(args[1:], environ, os.Stdin, stdout, stderr)
 	case "version", "--version", "-v":

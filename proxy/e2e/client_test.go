@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -245,4 +246,59 @@ func garble(t *testing.T, s *mcpclient.Store, resource string) {
 
 func clientOf(c *mcpclient.Credentials) client {
 	return client{ID: c.ClientID}
+}
+
+// TestClientAccountAPI: signed in with the CLI client the operator
+// configured, the client lists the user's connected clients and revokes
+// one; signed in by DCR (a client the user approved, not the operator's),
+// the account API refuses it with a message saying what to do.
+func TestClientAccountAPI(t *testing.T) {
+	g := startGateway(t, gatewayOptions{mutate: func(c *config.Config) {
+		c.Clients = append(c.Clients, config.Client{ID: "mcpgate-cli", Name: "mcpgate CLI", RedirectURIs: []string{"http://127.0.0.1/callback"}})
+	}})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var opened atomic.Int32
+	newClient := func(clientID string) *mcpclient.Client {
+		return &mcpclient.Client{Store: &mcpclient.Store{Path: filepath.Join(t.TempDir(), "credentials.json")},
+			Browser: signInBrowser(t, g, &opened), ClientID: clientID, Out: io.Discard}
+	}
+	other := g.registerPublic(t)
+	otherTokens := g.exchange(t, other, g.code(t, other)) // another client of the same user
+
+	cli := newClient("mcpgate-cli")
+	if creds, err := cli.Login(ctx, g.resource()); err != nil || creds.Registered != "preregistered" {
+		t.Fatalf("login with the CLI client: %v (%+v)", err, creds)
+	}
+	clients, err := cli.ConnectedClients(ctx, g.resource())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, c := range clients {
+		ids = append(ids, c.ClientID)
+	}
+	if !slices.Contains(ids, other.ID) || !slices.Contains(ids, "mcpgate-cli") {
+		t.Fatalf("connected clients %v, want %s and mcpgate-cli", ids, other.ID)
+	}
+	if _, err := cli.PersonalTokens(ctx, g.resource()); err != nil {
+		t.Errorf("personal tokens: %v", err)
+	}
+	if err := cli.RevokeClient(ctx, g.resource(), other.ID); err != nil {
+		t.Fatal(err)
+	}
+	if r := g.refresh(t, other, otherTokens.RefreshToken); r.Error != "invalid_grant" {
+		t.Errorf("the revoked client's refresh: %d %s, want invalid_grant", r.Status, r.Error)
+	}
+	if err := cli.RevokeClient(ctx, g.resource(), "no-such-client"); err == nil {
+		t.Error("revoking a client that is not connected succeeded")
+	}
+
+	dcr := newClient("")
+	if _, err := dcr.Login(ctx, g.resource()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dcr.ConnectedClients(ctx, g.resource()); !errors.Is(err, mcpclient.ErrNotFirstParty) {
+		t.Errorf("the account API with a DCR client's token: %v, want ErrNotFirstParty", err)
+	}
 }

@@ -89,7 +89,7 @@ func (b *Bridge) Run(ctx context.Context) error {
 	defer cancel()
 	var inflight sync.WaitGroup
 	sc := bufio.NewScanner(b.In)
-	sc.Buffer(make([]byte, 0, 64<<10), b.MaxMessage)
+	sc.Buffer(make([]byte, 0, min(64<<10, b.MaxMessage)), b.MaxMessage)
 	for sc.Scan() {
 		line := bytes.TrimSpace(sc.Bytes())
 		if len(line) == 0 {

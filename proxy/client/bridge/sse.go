@@ -32,15 +32,19 @@ type streamState struct {
 // stream with bufio.ErrTooLong.
 func readEvents(r io.Reader, maxLine int, st *streamState, emit func(event) error) error {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
+	// The limit is the larger of maxLine and the buffer's capacity.
+	sc.Buffer(make([]byte, 0, min(64<<10, maxLine)), maxLine)
 	var ev event
 	var data bytes.Buffer
 	dispatch := func() error {
-		if data.Len() == 0 {
+		ev.data = bytes.TrimSuffix(data.Bytes(), []byte("\n"))
+		if len(ev.data) == 0 {
+			// No data, or only empty data lines (a priming event): nothing
+			// to dispatch (WHATWG HTML §9.2.6).
+			data.Reset()
 			ev = event{id: ev.id}
 			return nil
 		}
-		ev.data = bytes.TrimSuffix(data.Bytes(), []byte("\n"))
 		err := emit(ev)
 		data.Reset()
 		ev = event{id: ev.id}
