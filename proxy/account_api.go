@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/mcpgate/mcpgate/proxy/accountapi"
 	"github.com/mcpgate/mcpgate/proxy/authserver"
 	"github.com/mcpgate/mcpgate/proxy/principal"
 )
@@ -18,33 +19,6 @@ import (
 // CLI): not a third-party client's the user approved for an MCP server,
 // nor a personal access token, since a leaked one must not manage the
 // others.
-const (
-	accountAPIClients       = authserver.AccountPath + "/api/clients"
-	accountAPIClientsRevoke = authserver.AccountPath + "/api/clients/revoke"
-	accountAPITokens        = authserver.AccountPath + "/api/tokens"
-	accountAPITokensRevoke  = authserver.AccountPath + "/api/tokens/revoke"
-)
-
-type apiClient struct {
-	ClientID   string    `json:"client_id"`
-	Name       string    `json:"name"`
-	Provenance string    `json:"provenance"`
-	FirstUsed  time.Time `json:"first_used"`
-	LastUsed   time.Time `json:"last_used"`
-	Scopes     []string  `json:"scopes"`
-	Resources  []string  `json:"resources"`
-}
-
-type apiToken struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	CreatedAt time.Time  `json:"created_at"`
-	LastUsed  *time.Time `json:"last_used,omitempty"`
-	ExpiresAt *time.Time `json:"expires_at,omitempty"`
-	Scopes    []string   `json:"scopes"`
-	Resources []string   `json:"resources"`
-}
-
 // apiUser is the user of an API request, or nil when the answer (401) is
 // sent.
 func (s *Server) apiUser(c echo.Context) *principal.Principal {
@@ -91,9 +65,9 @@ func (s *Server) apiListClients(c echo.Context) error {
 	if err != nil {
 		return s.apiError(c, err)
 	}
-	out := []apiClient{}
+	out := []accountapi.Client{}
 	for _, cl := range clients {
-		out = append(out, apiClient{ClientID: cl.ClientID, Name: cl.Name, Provenance: cl.Provenance, FirstUsed: cl.FirstUsed.UTC(),
+		out = append(out, accountapi.Client{ClientID: cl.ClientID, Name: cl.Name, Provenance: cl.Provenance, FirstUsed: cl.FirstUsed.UTC(),
 			LastUsed: cl.LastUsed.UTC(), Scopes: cl.Scopes, Resources: cl.Resources})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"clients": out})
@@ -108,9 +82,9 @@ func (s *Server) apiListTokens(c echo.Context) error {
 	if err != nil {
 		return s.apiError(c, err)
 	}
-	out := []apiToken{}
+	out := []accountapi.Token{}
 	for _, t := range tokens {
-		at := apiToken{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt.UTC(), Scopes: t.Scopes, Resources: t.Resources}
+		at := accountapi.Token{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt.UTC(), Scopes: t.Scopes, Resources: t.Resources}
 		if !t.LastUsedAt.IsZero() {
 			used := t.LastUsedAt.UTC()
 			at.LastUsed = &used
@@ -149,12 +123,12 @@ func (s *Server) apiRevoke(field string, revoke func(c echo.Context, subject, id
 }
 
 func (s *Server) accountAPIRoutes(e *echo.Echo) {
-	e.GET(accountAPIClients, s.apiListClients)
-	e.GET(accountAPITokens, s.apiListTokens)
-	e.POST(accountAPIClientsRevoke, s.apiRevoke("client_id", func(c echo.Context, subject, id string) error {
+	e.GET(accountapi.Clients, s.apiListClients)
+	e.GET(accountapi.Tokens, s.apiListTokens)
+	e.POST(accountapi.ClientRevoke, s.apiRevoke("client_id", func(c echo.Context, subject, id string) error {
 		return s.as.RevokeClient(c.Request().Context(), subject, id, subject)
 	}))
-	e.POST(accountAPITokensRevoke, s.apiRevoke("id", func(c echo.Context, subject, id string) error {
+	e.POST(accountapi.TokenRevoke, s.apiRevoke("id", func(c echo.Context, subject, id string) error {
 		return s.as.RevokePersonalToken(c.Request().Context(), subject, id, subject)
 	}))
 }

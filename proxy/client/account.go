@@ -9,37 +9,18 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
+
+	"github.com/mcpgate/mcpgate/proxy/accountapi"
 )
 
-// The account API of an mcpgate server (/account/api): the signed-in
-// user's connected clients and personal access tokens. mcpgate serves it
-// only to tokens of clients its operator configured, so the sign-in must
-// use one (`mcpgate login --client-id <the CLI's client>`).
-const accountAPIPath = "/account/api"
-
-// ConnectedClient is a client holding access to the user's account.
-type ConnectedClient struct {
-	ClientID   string    `json:"client_id"`
-	Name       string    `json:"name"`
-	Provenance string    `json:"provenance"`
-	FirstUsed  time.Time `json:"first_used"`
-	LastUsed   time.Time `json:"last_used"`
-	Scopes     []string  `json:"scopes"`
-	Resources  []string  `json:"resources"`
-}
-
-// PersonalToken is one of the user's personal access tokens (never the
-// token itself).
-type PersonalToken struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	CreatedAt time.Time  `json:"created_at"`
-	LastUsed  *time.Time `json:"last_used"`
-	ExpiresAt *time.Time `json:"expires_at"`
-	Scopes    []string   `json:"scopes"`
-	Resources []string   `json:"resources"`
-}
+// The account API of an mcpgate server: the signed-in user's connected
+// clients and personal access tokens. mcpgate serves it only to tokens of
+// clients its operator configured, so the sign-in must use one
+// (`mcpgate login --client-id <the CLI's client>`).
+type (
+	ConnectedClient = accountapi.Client
+	PersonalToken   = accountapi.Token
+)
 
 // ErrNotFirstParty is the account API refusing a token of a client the
 // operator did not configure.
@@ -51,7 +32,7 @@ func (c *Client) ConnectedClients(ctx context.Context, resource string) ([]Conne
 	var out struct {
 		Clients []ConnectedClient `json:"clients"`
 	}
-	return out.Clients, c.account(ctx, resource, http.MethodGet, "/clients", nil, &out)
+	return out.Clients, c.account(ctx, resource, http.MethodGet, accountapi.Clients, nil, &out)
 }
 
 // PersonalTokens lists the user's personal access tokens.
@@ -59,17 +40,17 @@ func (c *Client) PersonalTokens(ctx context.Context, resource string) ([]Persona
 	var out struct {
 		Tokens []PersonalToken `json:"tokens"`
 	}
-	return out.Tokens, c.account(ctx, resource, http.MethodGet, "/tokens", nil, &out)
+	return out.Tokens, c.account(ctx, resource, http.MethodGet, accountapi.Tokens, nil, &out)
 }
 
 // RevokeClient ends a connected client's access to the user's account.
 func (c *Client) RevokeClient(ctx context.Context, resource, clientID string) error {
-	return c.account(ctx, resource, http.MethodPost, "/clients/revoke", map[string]string{"client_id": clientID}, nil)
+	return c.account(ctx, resource, http.MethodPost, accountapi.ClientRevoke, map[string]string{"client_id": clientID}, nil)
 }
 
 // RevokePersonalToken revokes one of the user's personal access tokens.
 func (c *Client) RevokePersonalToken(ctx context.Context, resource, id string) error {
-	return c.account(ctx, resource, http.MethodPost, "/tokens/revoke", map[string]string{"id": id}, nil)
+	return c.account(ctx, resource, http.MethodPost, accountapi.TokenRevoke, map[string]string{"id": id}, nil)
 }
 
 // account calls the account API of the server's issuer, refreshing the
@@ -82,7 +63,7 @@ func (c *Client) account(ctx context.Context, resource, method, path string, bod
 	if creds == nil {
 		return ErrSignInNeeded
 	}
-	endpoint := strings.TrimSuffix(creds.Issuer, "/") + accountAPIPath + path
+	endpoint := strings.TrimSuffix(creds.Issuer, "/") + path
 	for attempt := 0; ; attempt++ {
 		tok, err := c.Token(ctx, resource, attempt > 0)
 		if err != nil {

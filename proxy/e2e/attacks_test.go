@@ -65,16 +65,7 @@ func (b *countingBackend) take() []string {
 // every answer until the server closes the connection or goes quiet.
 func rawAnswers(t *testing.T, addr, request string) []*http.Response {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if _, err := io.WriteString(c, request); err != nil {
-		t.Fatal(err)
-	}
-	c.SetReadDeadline(time.Now().Add(3 * time.Second))
-	br := bufio.NewReader(c)
+	br := rawSend(t, addr, request, 3*time.Second)
 	var out []*http.Response
 	for {
 		resp, err := http.ReadResponse(br, nil)
@@ -85,6 +76,22 @@ func rawAnswers(t *testing.T, addr, request string) []*http.Response {
 		resp.Body.Close()
 		out = append(out, resp)
 	}
+}
+
+// rawSend writes request as it is on a new connection, closed when the
+// test ends, and returns the reader of its answers, bounded by wait.
+func rawSend(t *testing.T, addr, request string, wait time.Duration) *bufio.Reader {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if _, err := io.WriteString(c, request); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(wait))
+	return bufio.NewReader(c)
 }
 
 // TestRequestSmuggling: a request whose length two parsers could read
@@ -385,16 +392,7 @@ func TestDuplicateAuthorizationHeaders(t *testing.T) {
 // rawAnswer sends request as written and reads one answer and its body.
 func rawAnswer(t *testing.T, addr, request string) (*http.Response, string) {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if _, err := io.WriteString(c, request); err != nil {
-		t.Fatal(err)
-	}
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	resp, err := http.ReadResponse(rawSend(t, addr, request, 5*time.Second), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
