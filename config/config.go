@@ -118,6 +118,12 @@ type Upstream struct {
 	// MaxSessionAge, when set, makes the user sign in at the IdP again once
 	// their sign-in is this old: MCP refreshes past it are refused.
 	MaxSessionAge time.Duration `yaml:"max_session_age"`
+	// IDJAGClients are the configured clients (ids in clients) for which
+	// this IdP may issue Identity Assertion JWT Authorization Grants
+	// (enterprise-managed authorization, SEP-990): such a client gets an
+	// mcpgate token at /token with the jwt-bearer grant and the IdP's
+	// ID-JAG, with no browser sign-in and no consent at mcpgate.
+	IDJAGClients []string `yaml:"id_jag_clients"`
 }
 
 // Backend is the MCP server mcpgate forwards to.

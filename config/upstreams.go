@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/preset"
 )
 
@@ -98,6 +99,7 @@ func lowerAll(in []string) []string {
 // validateUpstreams checks the upstream section, or each of upstreams and
 // that names, issuers and email domains say which IdP is meant.
 func (c *Config) validateUpstreams(p *Problems) {
+	c.validateIDJAGClients(p)
 	if len(c.Upstreams) == 0 {
 		c.Upstream.validate(p, "upstream")
 		c.checkRedirectURL(p)
@@ -139,5 +141,35 @@ func (c *Config) validateUpstreams(p *Problems) {
 				domains[d] = key
 			}
 		}
+	}
+}
+
+// validateIDJAGClients: an IdP speaks for clients the operator configured
+// (an ID-JAG names its client_id, which a dynamic registration's random
+// id could never be known as in advance), and only an OpenID Connect IdP
+// issues ID-JAGs.
+func (c *Config) validateIDJAGClients(p *Problems) {
+	configured := map[string]bool{}
+	for _, cl := range c.Clients {
+		configured[cl.ID] = true
+	}
+	check := func(key string, u Upstream) {
+		if len(u.IDJAGClients) == 0 {
+			return
+		}
+		if u.Type == upstream.TypeGitHub {
+			p.add(key+".id_jag_clients", "GitHub issues no ID-JAGs")
+		}
+		for i, id := range u.IDJAGClients {
+			if !configured[id] {
+				p.add(fmt.Sprintf("%s.id_jag_clients[%d]", key, i), "%q is not one of clients", id)
+			}
+		}
+	}
+	if len(c.Upstreams) == 0 {
+		check("upstream", c.Upstream)
+	}
+	for i, n := range c.Upstreams {
+		check(fmt.Sprintf("upstreams[%d]", i), n.Upstream)
 	}
 }

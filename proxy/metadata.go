@@ -33,9 +33,14 @@ func (s *Server) authServerMetadata(c echo.Context) error {
 	if cfg.DynamicRegistration {
 		md["registration_endpoint"] = s.issuer + "/register"
 	}
+	grants := []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken}
 	if s.machine {
-		md["grant_types_supported"] = []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken, oauth.GrantClientCredentials}
+		grants = append(grants, oauth.GrantClientCredentials)
 	}
+	if s.idJAG {
+		grants = append(grants, oauth.GrantJWTBearer)
+	}
+	md["grant_types_supported"] = grants
 	// Service accounts and metadata-document clients may prove themselves
 	// with a key.
 	if s.machine || s.cimd {

@@ -85,6 +85,9 @@ type Options struct {
 	// MachineClients adds client_credentials and private_key_jwt to the
 	// metadata.
 	MachineClients bool
+	// IDJAG adds the jwt-bearer grant to the metadata: some IdP may
+	// grant clients access with ID-JAGs.
+	IDJAG bool
 	// ClientMetadataDocuments advertises CIMD support.
 	ClientMetadataDocuments bool
 	// MCPBodyBytes bounds MCP request bodies; the OAuth endpoints have a
@@ -121,8 +124,8 @@ type Server struct {
 	// mcpPaths are the routes' paths, for the middleware that treats the
 	// MCP endpoints apart.
 	mcpPaths map[string]bool
-	// machine and cimd decide what the metadata advertises.
-	machine, cimd bool
+	// machine, cimd and idJAG decide what the metadata advertises.
+	machine, cimd, idJAG bool
 	// callbacks map callback paths to the IdPs they are for.
 	callbacks map[string]string
 	branding  Branding
@@ -204,6 +207,7 @@ func New(opts Options) (*Server, error) {
 		tracer:    opts.Tracer,
 		pages:     brandedPages(opts.Branding),
 		machine:   opts.MachineClients,
+		idJAG:     opts.IDJAG,
 		cimd:      opts.ClientMetadataDocuments,
 		cookies:   newCookieCodec(opts.CookieSecret, u.Scheme == "https", opts.SessionTTL),
 		log:       log,

@@ -139,7 +139,7 @@ func (s *Server) token(c echo.Context) error {
 	if ok, retry := s.tokenAddrs.allow(r.Context(), s.rateKey(r), time.Now()); !ok {
 		return tooManyTokens(c, retry, "address")
 	}
-	form, client, done, err := s.authenticatedForm(c, "grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope")
+	form, client, done, err := s.authenticatedForm(c, "grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope", "assertion")
 	if done {
 		return err
 	}
@@ -155,6 +155,7 @@ func (s *Server) token(c echo.Context) error {
 		RefreshToken: form.Get("refresh_token"),
 		Scope:        form.Get("scope"),
 		Resources:    form["resource"],
+		Assertion:    form.Get("assertion"),
 	})
 	if err != nil {
 		outcome := "server_error"

@@ -134,3 +134,33 @@ type LogoutVerifier interface {
 	// wrapping ErrVerification.
 	VerifyLogout(ctx context.Context, rawToken string) (Logout, error)
 }
+
+// IDJAG is a verified Identity Assertion JWT Authorization Grant
+// (draft-ietf-oauth-identity-assertion-authz-grant): the IdP vouching that
+// its user may reach a resource through a client, with no browser sign-in
+// at mcpgate.
+type IDJAG struct {
+	// Identity is the user, mapped exactly as a browser sign-in through
+	// this IdP maps its ID token.
+	Identity Identity
+	// ClientID is the client the IdP issued the grant to.
+	ClientID string
+	// Resource is the resource the grant is for; Scopes what it allows
+	// (none when the IdP named none).
+	Resource string
+	Scopes   []string
+	// TokenID is the jti, spent once; Expiry ends the grant.
+	TokenID string
+	Expiry  time.Time
+}
+
+// IDJAGVerifier is a Provider that can verify its IdP's ID-JAGs.
+type IDJAGVerifier interface {
+	// Issuer is the IdP's issuer, which an ID-JAG's iss must be.
+	Issuer() string
+	// VerifyIDJAG checks the assertion (typ oauth-id-jag+jwt, signature
+	// by the IdP's keys, iss, aud naming audience, exp, iat, jti,
+	// client_id) and returns what it says, or an error wrapping
+	// ErrVerification.
+	VerifyIDJAG(ctx context.Context, raw, audience string) (IDJAG, error)
+}

@@ -223,6 +223,7 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 		TrustedProxies:           trustedProxies(cfg),
 		AllowedHosts:             cfg.AllowedHosts,
 		MachineClients:           len(accounts) > 0,
+		IDJAG:                    slices.ContainsFunc(idps, func(i authserver.IdP) bool { return len(i.IDJAGClients) > 0 }),
 		ClientMetadataDocuments:  metadata != nil,
 		MCPBodyBytes:             int64(cfg.Limits.MCPBodyBytes),
 		BodyReadTimeout:          cfg.Limits.BodyReadTimeout,
@@ -517,7 +518,7 @@ func (a *App) idps(ctx context.Context, opts Options) ([]authserver.IdP, error) 
 		}
 		out = append(out, authserver.IdP{Name: c.Name, DisplayName: c.DisplayName, EmailDomains: c.EmailDomains, Provider: up,
 			AllowUnverifiedEmail: c.Upstream.AllowUnverifiedEmail, MaxSessionAge: c.Upstream.MaxSessionAge,
-			CheckInterval: c.Upstream.CheckInterval})
+			CheckInterval: c.Upstream.CheckInterval, IDJAGClients: c.Upstream.IDJAGClients})
 	}
 	return out, nil
 }

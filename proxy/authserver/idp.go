@@ -33,6 +33,9 @@ type IdP struct {
 	// CheckInterval is the least time between two checks of one sign-in
 	// with the IdP (UpstreamTracking); 0 checks on every refresh.
 	CheckInterval time.Duration
+	// IDJAGClients are the clients this IdP may grant access with
+	// ID-JAGs (the jwt-bearer grant).
+	IDJAGClients []string
 
 	// Set by New when there are several IdPs, none of which may speak for
 	// another: its groups are qualified by its name ("corp:eng"), and an

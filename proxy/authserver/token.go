@@ -22,6 +22,8 @@ type TokenRequest struct {
 	RefreshToken string
 	Scope        string
 	Resources    []string
+	// Assertion is the jwt-bearer grant's JWT (an ID-JAG).
+	Assertion string
 }
 
 // TokenResponse is the RFC 6749 §5.1 answer.
@@ -51,6 +53,8 @@ func grantSpanName(grantType string) string {
 	switch grantType {
 	case oauth.GrantAuthorizationCode, oauth.GrantRefreshToken, oauth.GrantClientCredentials:
 		return grantType
+	case oauth.GrantJWTBearer:
+		return "jwt_bearer"
 	}
 	return "other"
 }
@@ -66,6 +70,8 @@ func (s *Server) grant(ctx context.Context, client store.Client, r TokenRequest)
 		return s.refresh(ctx, client, r)
 	case oauth.GrantClientCredentials:
 		return s.clientCredentialsGrant(ctx, client, r)
+	case oauth.GrantJWTBearer:
+		return s.idJAGGrant(ctx, client, r)
 	case "":
 		return TokenResponse{}, oauth.NewError(oauth.ErrInvalidRequest, "grant_type is required")
 	default:

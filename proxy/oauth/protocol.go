@@ -5,6 +5,9 @@ const (
 	GrantAuthorizationCode = "authorization_code"
 	GrantRefreshToken      = "refresh_token"
 	GrantClientCredentials = "client_credentials"
+	// GrantJWTBearer (RFC 7523 §2.1) carries an ID-JAG: enterprise-managed
+	// authorization.
+	GrantJWTBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 )
 
 // ResponseTypeCode is the one response type mcpgate serves.

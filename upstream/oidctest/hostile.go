@@ -136,13 +136,27 @@ func (h *Hostile) SignWithKid(key *ecdsa.PrivateKey, kid string, claims map[stri
 	return out
 }
 
+// SignTyped is Sign with another typ than JWT (an ID-JAG's
+// oauth-id-jag+jwt).
+func (h *Hostile) SignTyped(key *ecdsa.PrivateKey, typ string, claims map[string]any) string {
+	out, err := signJWS(key, "k1", typ, claims)
+	if err != nil {
+		h.tb.Errorf("oidctest: sign: %v", err)
+	}
+	return out
+}
+
 func sign(key *ecdsa.PrivateKey, claims map[string]any) (string, error) {
 	return signWithKid(key, "k1", claims)
 }
 
 func signWithKid(key *ecdsa.PrivateKey, kid string, claims map[string]any) (string, error) {
+	return signJWS(key, kid, "JWT", claims)
+}
+
+func signJWS(key *ecdsa.PrivateKey, kid, typ string, claims map[string]any) (string, error) {
 	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key},
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", kid))
+		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)).WithHeader("kid", kid))
 	if err != nil {
 		return "", err
 	}
