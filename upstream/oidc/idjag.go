@@ -33,7 +33,7 @@ func (p *Provider) VerifyIDJAG(ctx context.Context, raw, audience string) (upstr
 	if p.issuerUnchecked {
 		return upstream.IDJAG{}, verificationError("ID-JAGs are not supported with this IdP's settings")
 	}
-	jws, err := jose.ParseSigned(raw, idJAGAlgorithms)
+	jws, err := jose.ParseSignedCompact(raw, idJAGAlgorithms)
 	if err != nil || len(jws.Signatures) != 1 {
 		return upstream.IDJAG{}, verificationError("ID-JAG is not a signed JWT with a supported algorithm")
 	}
