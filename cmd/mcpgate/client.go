@@ -30,6 +30,9 @@ type clientFlags struct {
 	clientID, clientSecret       string
 	clientMetadataURL, scopeList string
 	verbose                      bool
+	// Enterprise-managed authorization: the company IdP's token endpoint,
+	// this client at the IdP, and the user's ID token.
+	idpTokenEndpoint, idpClientID, idpClientSecret, idpIDToken string
 }
 
 func (f *clientFlags) register(fs *flag.FlagSet, signIn bool) {
@@ -45,6 +48,10 @@ func (f *clientFlags) register(fs *flag.FlagSet, signIn bool) {
 	fs.StringVar(&f.clientSecret, "client-secret", "", "its secret, if it has one (also MCPGATE_CLIENT_SECRET)")
 	fs.StringVar(&f.clientMetadataURL, "client-metadata-url", "", "this client's Client ID Metadata Document (an https URL), used where the server supports them")
 	fs.StringVar(&f.scopeList, "scope", "", "scopes to ask for, space-separated (default: what the server names)")
+	fs.StringVar(&f.idpTokenEndpoint, "idp-token-endpoint", "", "enterprise-managed authorization: the company IdP's token endpoint, where the user's ID token is exchanged for an ID-JAG wherever the server takes one")
+	fs.StringVar(&f.idpClientID, "idp-client-id", "", "this client's id at the company IdP (with --idp-token-endpoint)")
+	fs.StringVar(&f.idpClientSecret, "idp-client-secret", "", "its secret at the IdP, if any (also MCPGATE_IDP_CLIENT_SECRET)")
+	fs.StringVar(&f.idpIDToken, "idp-id-token", "", "the user's ID token from the company IdP (also MCPGATE_IDP_ID_TOKEN)")
 }
 
 // clientCommand parses a client command's flags and its one argument, the
@@ -102,6 +109,20 @@ func clientCommandWith(name string, args, environ []string, stderr io.Writer, si
 	}
 	if c.ClientSecret == "" {
 		c.ClientSecret = lookupEnv(environ, "MCPGATE_CLIENT_SECRET")
+	}
+	if f.idpTokenEndpoint != "" {
+		e := &client.Enterprise{TokenEndpoint: f.idpTokenEndpoint, ClientID: f.idpClientID, ClientSecret: f.idpClientSecret, IDToken: f.idpIDToken}
+		if e.ClientSecret == "" {
+			e.ClientSecret = lookupEnv(environ, "MCPGATE_IDP_CLIENT_SECRET")
+		}
+		if e.IDToken == "" {
+			e.IDToken = lookupEnv(environ, "MCPGATE_IDP_ID_TOKEN")
+		}
+		if e.ClientID == "" || e.IDToken == "" {
+			fmt.Fprintf(stderr, "mcpgate %s: --idp-token-endpoint needs --idp-client-id and the user's ID token (--idp-id-token or MCPGATE_IDP_ID_TOKEN)\n", name)
+			return nil, "", 2
+		}
+		c.Enterprise = e
 	}
 	switch {
 	case f.noBrowser:

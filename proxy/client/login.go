@@ -38,6 +38,9 @@ type Client struct {
 	// Scopes, when set, are asked for at sign-in instead of those the
 	// server names; a step-up still asks for what the server requires.
 	Scopes []string
+	// Enterprise, when set, signs in through the company IdP with an
+	// ID-JAG wherever the server's authorization server takes one.
+	Enterprise *Enterprise
 	// SignInTimeout bounds the wait for the user; 0 is 5 minutes.
 	SignInTimeout time.Duration
 	// Out receives what the user must read (the URL to open).
@@ -122,6 +125,13 @@ func (c *Client) Authorize(ctx context.Context, req *http.Request, resp *http.Re
 		root := strings.TrimSuffix(prm.AuthorizationServers[0], "/")
 		asm = &oauthex.AuthServerMeta{Issuer: root, AuthorizationEndpoint: root + "/authorize",
 			TokenEndpoint: root + "/token", RegistrationEndpoint: root + "/register"}
+	}
+	if c.usesEnterprise(asm) {
+		scopes := c.Scopes
+		if len(scopes) == 0 {
+			scopes = challengeScopes(challenges, prm.ScopesSupported)
+		}
+		return c.enterpriseAuthorize(ctx, resource, asm, scopes)
 	}
 	stored, err := c.Store.Get(resource)
 	if err != nil {
@@ -319,4 +329,15 @@ func (c *Client) resourceMetadata(ctx context.Context, challenges []oauthex.Chal
 	// authorization server.
 	c.log().Debug("no protected resource metadata; trying the server's origin as its authorization server", "server", resource, "err", errors.Join(errs...))
 	return &oauthex.ProtectedResourceMetadata{Resource: resource, AuthorizationServers: []string{root.String()}}, nil
+}
+
+// challengeScopes are the scopes a challenge names, else those the
+// resource metadata lists.
+func challengeScopes(challenges []oauthex.Challenge, supported []string) []string {
+	for _, ch := range challenges {
+		if strings.EqualFold(ch.Scheme, "bearer") && ch.Params["scope"] != "" {
+			return strings.Fields(ch.Params["scope"])
+		}
+	}
+	return supported
 }

@@ -45,6 +45,10 @@ func run(mcpgate, serverURL string) error {
 	var sc struct {
 		ClientID     string `json:"client_id"`
 		ClientSecret string `json:"client_secret"`
+		// Enterprise-managed authorization: the IdP and the user's sign-in.
+		IdPTokenEndpoint string `json:"idp_token_endpoint"`
+		IdPClientID      string `json:"idp_client_id"`
+		IdPIDToken       string `json:"idp_id_token"`
 		// ToolCalls, when a scenario gives them, are the calls to make.
 		ToolCalls []struct {
 			Name      string         `json:"name"`
@@ -66,8 +70,14 @@ func run(mcpgate, serverURL string) error {
 	if sc.ClientID != "" {
 		args = append(args, "--client-id", sc.ClientID)
 	}
+	if sc.IdPTokenEndpoint != "" {
+		args = append(args, "--idp-token-endpoint", sc.IdPTokenEndpoint, "--idp-client-id", sc.IdPClientID)
+	}
 	cmd := exec.Command(mcpgate, append(args, serverURL)...)
 	cmd.Env = os.Environ()
+	if sc.IdPIDToken != "" {
+		cmd.Env = append(cmd.Env, "MCPGATE_IDP_ID_TOKEN="+sc.IdPIDToken)
+	}
 	if sc.ClientSecret != "" {
 		cmd.Env = append(cmd.Env, "MCPGATE_CLIENT_SECRET="+sc.ClientSecret)
 	}
