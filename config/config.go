@@ -56,6 +56,7 @@ type Config struct {
 	Metrics      Metrics         `yaml:"metrics"`
 	Tracing      Tracing         `yaml:"tracing"`
 	TLS          TLS             `yaml:"tls"`
+	DPoP         DPoP            `yaml:"dpop"`
 
 	// Backends are more MCP servers behind this mcpgate, each at a path of
 	// its own (mcp.path + "/" + name by default) and its own protected
@@ -218,6 +219,18 @@ type Tokens struct {
 }
 
 // Session configures the browser session with mcpgate.
+// DPoP configures sender-constrained tokens (RFC 9449). A client that
+// sends a DPoP proof to /token always gets tokens bound to its key; these
+// settings only make mcpgate stricter.
+type DPoP struct {
+	// Required refuses, at the MCP endpoints, access tokens that are not
+	// bound to a key (bearer tokens).
+	Required bool `yaml:"required"`
+	// Nonce makes every proof carry a server nonce (RFC 9449 §8–9),
+	// which limits how long ahead of time a stolen key could make proofs.
+	Nonce bool `yaml:"nonce"`
+}
+
 type Session struct {
 	// Secret signs the session cookies (at least 32 bytes). When empty a
 	// random secret is generated once and kept in the store.

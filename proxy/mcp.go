@@ -208,7 +208,7 @@ func setBody(r *http.Request, body []byte) {
 // authenticate returns the verified token of the request, from the cache
 // when it was seen before.
 func (s *Server) authenticate(ctx context.Context, r *http.Request, now time.Time) (*verified, *bearerFailure) {
-	token, fail := bearerToken(r)
+	token, dpopScheme, fail := bearerToken(r)
 	if fail != nil {
 		return nil, fail
 	}
@@ -216,6 +216,9 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, now time.Tim
 	if v := s.tokens.get(token, unix); v != nil && (v.assertionExpiry == 0 || unix < v.assertionExpiry-assertionMargin) {
 		if s.revoked(v.principal) {
 			return nil, errTokenRevoked
+		}
+		if fail := s.checkBinding(r, token, dpopScheme, v.principal, now); fail != nil {
+			return nil, fail
 		}
 		return v, nil
 	}
@@ -230,6 +233,9 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, now time.Tim
 	}
 	if s.revoked(p) {
 		return nil, errTokenRevoked
+	}
+	if fail := s.checkBinding(r, token, dpopScheme, p, now); fail != nil {
+		return nil, fail
 	}
 	v := &verified{principal: p, identity: &forward.Identity{Principal: p}, expiry: p.Expiry.Unix()}
 	if s.assertion != nil {

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"github.com/mcpgate/mcpgate/proxy/dpop"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -30,6 +31,7 @@ func (s *Server) authServerMetadata(c echo.Context) error {
 		"client_id_metadata_document_supported":          s.cimd,
 		"resource_indicators_supported":                  true,
 	}
+	md["dpop_signing_alg_values_supported"] = dpop.AlgorithmNames()
 	if cfg.DynamicRegistration {
 		md["registration_endpoint"] = s.issuer + "/register"
 	}

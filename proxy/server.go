@@ -88,6 +88,8 @@ type Options struct {
 	// IDJAG adds the jwt-bearer grant to the metadata: some IdP may
 	// grant clients access with ID-JAGs.
 	IDJAG bool
+	// DPoP configures sender-constrained tokens.
+	DPoP DPoPOptions
 	// ClientMetadataDocuments advertises CIMD support.
 	ClientMetadataDocuments bool
 	// MCPBodyBytes bounds MCP request bodies; the OAuth endpoints have a
@@ -126,6 +128,8 @@ type Server struct {
 	mcpPaths map[string]bool
 	// machine, cimd and idJAG decide what the metadata advertises.
 	machine, cimd, idJAG bool
+	dpop                 DPoPOptions
+	proofs               proofCache
 	// callbacks map callback paths to the IdPs they are for.
 	callbacks map[string]string
 	branding  Branding
@@ -208,6 +212,7 @@ func New(opts Options) (*Server, error) {
 		pages:     brandedPages(opts.Branding),
 		machine:   opts.MachineClients,
 		idJAG:     opts.IDJAG,
+		dpop:      opts.DPoP,
 		cimd:      opts.ClientMetadataDocuments,
 		cookies:   newCookieCodec(opts.CookieSecret, u.Scheme == "https", opts.SessionTTL),
 		log:       log,

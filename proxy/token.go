@@ -147,7 +147,13 @@ func (s *Server) token(c echo.Context) error {
 		s.metrics.Token(form.Get("grant_type"), "rate_limited")
 		return tooManyTokens(c, retry, "client")
 	}
+	jkt, done, err := s.tokenProof(c)
+	if done {
+		s.metrics.Token(form.Get("grant_type"), "invalid_dpop_proof")
+		return err
+	}
 	resp, err := s.as.Token(c.Request().Context(), client, authserver.TokenRequest{
+		DPoPJKT:      jkt,
 		GrantType:    form.Get("grant_type"),
 		Code:         form.Get("code"),
 		RedirectURI:  form.Get("redirect_uri"),

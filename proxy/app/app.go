@@ -20,6 +20,7 @@ import (
 	"github.com/mcpgate/mcpgate/proxy"
 	"github.com/mcpgate/mcpgate/proxy/audit"
 	"github.com/mcpgate/mcpgate/proxy/authserver"
+	"github.com/mcpgate/mcpgate/proxy/dpop"
 	"github.com/mcpgate/mcpgate/proxy/forward"
 	"github.com/mcpgate/mcpgate/proxy/metrics"
 	"github.com/mcpgate/mcpgate/proxy/policy"
@@ -206,6 +207,7 @@ func (a *App) wire(ctx context.Context, opts Options) error {
 		Metrics:        a.Metrics,
 		Tracer:         tracing.New(opts.TracerProvider),
 		CookieSecret:   secret,
+		DPoP:           dpopOptions(cfg, secret, a.Store),
 		SessionTTL:     cfg.Session.TTL,
 		ReuseSignIn:    cfg.Session.ReuseSignIn,
 		AllowedOrigins: cfg.MCP.AllowedOrigins,
@@ -576,4 +578,15 @@ func trustedProxies(cfg *config.Config) []netip.Prefix {
 		}
 	}
 	return out
+}
+
+// dpopOptions: nonces derived from the cookie secret, which every replica
+// shares, so that any replica takes a nonce another gave; proof jtis at
+// /token claimed in the store.
+func dpopOptions(cfg *config.Config, secret []byte, st store.Store) proxy.DPoPOptions {
+	o := proxy.DPoPOptions{Required: cfg.DPoP.Required, Replays: st}
+	if cfg.DPoP.Nonce {
+		o.Nonces = dpop.NewNonces(secret, 5*time.Minute)
+	}
+	return o
 }

@@ -28,6 +28,9 @@ func (s *Server) signAccessToken(ctx context.Context, clientID string, rt store.
 		Name:          rt.Identity.Name,
 		Groups:        rt.Identity.Groups,
 	}
+	if jkt := dpopKeyOf(ctx); jkt != "" {
+		claims.Confirmation = &oauth.Confirmation{JKT: jkt}
+	}
 	tok, err := s.signer.Sign(ctx, oauth.AccessTokenType, claims)
 	if err != nil {
 		return "", internal("sign access token", err)

@@ -24,6 +24,10 @@ type TokenRequest struct {
 	Resources    []string
 	// Assertion is the jwt-bearer grant's JWT (an ID-JAG).
 	Assertion string
+	// DPoPJKT is the thumbprint of the key of the request's verified DPoP
+	// proof, "" without one: the access token is then bound to that key
+	// (cnf.jkt, token_type DPoP).
+	DPoPJKT string
 }
 
 // TokenResponse is the RFC 6749 §5.1 answer.
@@ -60,6 +64,29 @@ func grantSpanName(grantType string) string {
 }
 
 func (s *Server) grant(ctx context.Context, client store.Client, r TokenRequest) (TokenResponse, error) {
+	if r.DPoPJKT == "" {
+		return s.runGrant(ctx, client, r)
+	}
+	resp, err := s.runGrant(withDPoPKey(ctx, r.DPoPJKT), client, r)
+	if err == nil {
+		resp.TokenType = "DPoP"
+	}
+	return resp, err
+}
+
+type dpopKey struct{}
+
+// withDPoPKey makes the access tokens signed under ctx bound to jkt.
+func withDPoPKey(ctx context.Context, jkt string) context.Context {
+	return context.WithValue(ctx, dpopKey{}, jkt)
+}
+
+func dpopKeyOf(ctx context.Context) string {
+	jkt, _ := ctx.Value(dpopKey{}).(string)
+	return jkt
+}
+
+func (s *Server) runGrant(ctx context.Context, client store.Client, r TokenRequest) (TokenResponse, error) {
 	if _, machine := s.accounts[client.ID]; machine && r.GrantType != oauth.GrantClientCredentials {
 		return TokenResponse{}, oauth.NewError(oauth.ErrUnauthorizedClient, "service accounts use client_credentials only")
 	}

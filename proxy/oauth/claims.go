@@ -31,4 +31,12 @@ type AccessClaims struct {
 	EmailVerified bool     `json:"email_verified,omitempty"`
 	Name          string   `json:"name,omitempty"`
 	Groups        []string `json:"groups,omitempty"`
+	// Confirmation binds the token to a key (RFC 7800 cnf; RFC 9449
+	// jkt): only requests with a DPoP proof by that key may use it.
+	Confirmation *Confirmation `json:"cnf,omitempty"`
+}
+
+// Confirmation is the cnf claim of a sender-constrained token.
+type Confirmation struct {
+	JKT string `json:"jkt"`
 }

@@ -66,6 +66,7 @@ func (v *JWTVerifier) Verify(_ context.Context, token string, now time.Time) (*P
 		GrantID:         c.SessionID,
 		UpstreamGrantID: c.UpstreamGrant,
 		Expiry:          time.Unix(c.Expiry, 0),
+		DPoPJKT:         jktOf(c.Confirmation),
 	}, nil
 }
 
@@ -76,4 +77,11 @@ func (v *JWTVerifier) serves(aud string) bool {
 		}
 	}
 	return false
+}
+
+func jktOf(c *oauth.Confirmation) string {
+	if c == nil {
+		return ""
+	}
+	return c.JKT
 }

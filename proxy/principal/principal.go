@@ -46,6 +46,10 @@ type Principal struct {
 	// UpstreamGrantID is the IdP sign-in the grant came from, which a
 	// logout at the IdP revokes; empty when mcpgate keeps none.
 	UpstreamGrantID string
+	// DPoPJKT is the thumbprint of the key the token is bound to (its
+	// cnf.jkt), "" for a bearer token: each request must then carry a
+	// DPoP proof made with that key.
+	DPoPJKT string
 	// Expiry is when the token stops being valid.
 	Expiry time.Time
 }
