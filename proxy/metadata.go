@@ -1,12 +1,12 @@
 package proxy
 
 import (
-	"github.com/mcpgate/mcpgate/proxy/dpop"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/mcpgate/mcpgate/proxy/authserver"
+	"github.com/mcpgate/mcpgate/proxy/dpop"
 	"github.com/mcpgate/mcpgate/proxy/oauth"
 )
 
