@@ -144,6 +144,7 @@ func (s *Server) exchangeCode(ctx context.Context, client store.Client, r TokenR
 			AuthTime:        code.AuthTime,
 			FamilyExpiresAt: now.Add(s.cfg.RefreshTokenTTL),
 			CreatedAt:       now,
+			DPoPJKT:         refreshBinding(ctx, client),
 		}
 		rt.ExpiresAt = rt.FamilyExpiresAt
 		issued := rt
@@ -253,6 +254,13 @@ func (s *Server) refresh(ctx context.Context, client store.Client, r TokenReques
 		if cur.ClientID != client.ID {
 			return nil, oauth.NewError(oauth.ErrInvalidGrant, "the refresh token was issued to another client")
 		}
+		switch jkt := dpopKeyOf(ctx); {
+		case cur.DPoPJKT == "":
+		case jkt == "":
+			return nil, oauth.NewError(oauth.ErrInvalidGrant, "the refresh token is bound to a DPoP key: send a proof made with it")
+		case jkt != cur.DPoPJKT:
+			return nil, oauth.NewError(oauth.ErrInvalidGrant, "the DPoP proof is made with another key than the refresh token is bound to")
+		}
 		if !now.Before(cur.FamilyExpiresAt) {
 			return nil, oauth.NewError(oauth.ErrInvalidGrant, "the refresh token has expired")
 		}
@@ -343,4 +351,14 @@ func (s *Server) tokenResponse(ctx context.Context, client store.Client, rt stor
 		RefreshToken: refreshSecret,
 		Scope:        strings.Join(rt.Scopes, " "),
 	}, nil
+}
+
+// refreshBinding is the DPoP key a new refresh family is bound to: a
+// public client's, when it proved one (RFC 9449 §5); a confidential
+// client's refresh tokens are bound by its own authentication instead.
+func refreshBinding(ctx context.Context, client store.Client) string {
+	if client.SecretHash != "" || client.TokenEndpointAuthMethod == oauth.AuthPrivateKeyJWT {
+		return ""
+	}
+	return dpopKeyOf(ctx)
 }

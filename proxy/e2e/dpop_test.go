@@ -169,6 +169,31 @@ func TestDPoP(t *testing.T) {
 		})
 	}
 
+	t.Run("refresh keeps the binding", func(t *testing.T) {
+		refresh := func(proof string) tokenResult {
+			form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}, "resource": {g.resource()}, "client_id": {c.ID}}
+			res, _ := tokenWithProof(t, g, form, proof)
+			return res
+		}
+		if res := refresh(""); res.Status != http.StatusBadRequest || res.Error != "invalid_grant" || !strings.Contains(res.Description, "bound to a DPoP key") {
+			t.Errorf("a public client's bound refresh token without a proof: %d %s %s", res.Status, res.Error, res.Description)
+		}
+		if res := refresh(other.proof(http.MethodPost, g.URL+"/token", "", nil)); res.Status != http.StatusBadRequest || res.Error != "invalid_grant" {
+			t.Errorf("with another key's proof: %d %s", res.Status, res.Error)
+		}
+		res := refresh(d.proof(http.MethodPost, g.URL+"/token", "", nil))
+		if res.AccessToken == "" || res.Description != "token_type=DPoP" || cnfOf(t, res.AccessToken) != d.jkt || res.RefreshToken == "" {
+			t.Fatalf("with the key's proof: %d %s %s", res.Status, res.Error, res.Description)
+		}
+		if status, _ := mcpWithProof(t, g, "DPoP", res.AccessToken, d.proof(http.MethodPost, g.resource(), res.AccessToken, nil)); status != http.StatusOK {
+			t.Errorf("the refreshed token with a proof: %d", status)
+		}
+		tok.RefreshToken = res.RefreshToken
+		// The successor is bound too.
+		if res := refresh(""); res.Error != "invalid_grant" {
+			t.Errorf("the rotated refresh token without a proof: %d %s", res.Status, res.Error)
+		}
+	})
 	t.Run("an unbound token with the DPoP scheme", func(t *testing.T) {
 		bearer := g.accessToken(t)
 		if status, _ := mcpWithProof(t, g, "DPoP", bearer, d.proof(http.MethodPost, g.resource(), bearer, nil)); status != http.StatusUnauthorized {

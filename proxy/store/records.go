@@ -107,6 +107,10 @@ type RefreshToken struct {
 	Resource string
 	Identity Identity
 	AuthTime time.Time
+	// DPoPJKT binds the family to a client's DPoP key (RFC 9449 §5): a
+	// public client's refresh tokens are honoured only with a proof by
+	// that key. "" for an unbound family.
+	DPoPJKT string
 	// FamilyExpiresAt bounds the whole family: rotation never extends it.
 	FamilyExpiresAt time.Time
 	RotatedAt       time.Time

@@ -24,6 +24,7 @@ type refreshTokenWire struct {
 	RotatedAt       *int64         `json:"rotated_at,omitempty"`
 	CreatedAt       *int64         `json:"created_at,omitempty"`
 	ExpiresAt       *int64         `json:"expires_at,omitempty"`
+	DPoPJKT         string         `json:"dpop_jkt,omitempty"`
 }
 
 var refreshTokens = kind[store.RefreshToken, refreshTokenWire]{
@@ -45,6 +46,7 @@ var refreshTokens = kind[store.RefreshToken, refreshTokenWire]{
 			RotatedAt:       toMillis(t.RotatedAt),
 			CreatedAt:       toMillis(t.CreatedAt),
 			ExpiresAt:       toMillis(t.ExpiresAt),
+			DPoPJKT:         t.DPoPJKT,
 		}
 	},
 	fromWire: func(w refreshTokenWire) store.RefreshToken {
@@ -60,6 +62,7 @@ var refreshTokens = kind[store.RefreshToken, refreshTokenWire]{
 			RotatedAt:       fromMillis(w.RotatedAt),
 			CreatedAt:       fromMillis(w.CreatedAt),
 			ExpiresAt:       fromMillis(w.ExpiresAt),
+			DPoPJKT:         w.DPoPJKT,
 		}
 	},
 }

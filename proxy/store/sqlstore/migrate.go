@@ -183,6 +183,8 @@ CREATE INDEX personal_tokens_subject ON personal_tokens (subject);`,
 );
 CREATE INDEX grants_expires_at ON grants (expires_at);
 CREATE INDEX grants_subject ON grants (subject);`,
+	// The DPoP key a refresh family is bound to.
+	`ALTER TABLE refresh_tokens ADD COLUMN dpop_jkt TEXT NOT NULL DEFAULT ''`,
 }
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (

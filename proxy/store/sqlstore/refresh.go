@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,29 +14,31 @@ import (
 var refreshTokens = (&table[store.RefreshToken]{
 	name: "refresh_tokens",
 	cols: []string{"hash", "family_id", "client_id", "scopes", "resource", "identity",
-		"auth_time", "family_expires_at", "rotated_at", "created_at", "expires_at"},
+		"auth_time", "family_expires_at", "rotated_at", "created_at", "dpop_jkt", "expires_at"},
 	nkey: 1,
 	args: func(t *store.RefreshToken) []any {
 		return []any{t.Hash, t.FamilyID, t.ClientID, jsonVal{t.Scopes}, t.Resource, jsonVal{t.Identity},
-			msVal(t.AuthTime), msVal(t.FamilyExpiresAt), msVal(t.RotatedAt), msVal(t.CreatedAt), msVal(t.ExpiresAt)}
+			msVal(t.AuthTime), msVal(t.FamilyExpiresAt), msVal(t.RotatedAt), msVal(t.CreatedAt), t.DPoPJKT, msVal(t.ExpiresAt)}
 	},
 	dest: func(t *store.RefreshToken) []any {
 		return []any{&t.Hash, &t.FamilyID, &t.ClientID, jsonScan{&t.Scopes}, &t.Resource, jsonScan{&t.Identity},
-			msScan{&t.AuthTime}, msScan{&t.FamilyExpiresAt}, msScan{&t.RotatedAt}, msScan{&t.CreatedAt}, msScan{&t.ExpiresAt}}
+			msScan{&t.AuthTime}, msScan{&t.FamilyExpiresAt}, msScan{&t.RotatedAt}, msScan{&t.CreatedAt}, &t.DPoPJKT, msScan{&t.ExpiresAt}}
 	},
 }).build()
 
 // The conditional writes of an optimistic rotation: the current token is
 // rewritten only if it is still live and its rotated_at is what the
 // rotation read (rotations are the only thing that changes a token), and
-// the successor is inserted in the same statement. $1..$11 are the current
-// token's columns, $12 the rotated_at read, $13 now.
+// the successor is inserted in the same statement. With n columns,
+// $1..$n are the current token's columns, $n+1 the rotated_at read, $n+2
+// now.
 var (
-	rotateCond = " WHERE hash = $1 AND rotated_at IS NOT DISTINCT FROM $12 AND " + refreshTokens.live(13)
-	rotateSQL  = refreshTokens.updateSQL[:strings.Index(refreshTokens.updateSQL, " WHERE ")] + rotateCond
-	// rotateWithSuccessorSQL adds the successor's columns as $14..$24.
+	refreshCols = len(refreshTokens.cols)
+	rotateCond  = " WHERE hash = $1 AND rotated_at IS NOT DISTINCT FROM $" + strconv.Itoa(refreshCols+1) + " AND " + refreshTokens.live(refreshCols+2)
+	rotateSQL   = refreshTokens.updateSQL[:strings.Index(refreshTokens.updateSQL, " WHERE ")] + rotateCond
+	// rotateWithSuccessorSQL adds the successor's columns as $n+3 on.
 	rotateWithSuccessorSQL = "WITH cur AS (" + rotateSQL + " RETURNING hash) INSERT INTO refresh_tokens (" +
-		refreshTokens.colList + ") SELECT " + placeholders(14, len(refreshTokens.cols)) + " FROM cur"
+		refreshTokens.colList + ") SELECT " + placeholders(refreshCols+3, refreshCols) + " FROM cur"
 )
 
 // CreateRefreshToken implements store.Store.

@@ -96,6 +96,7 @@ func refreshToken(hash, family string) store.RefreshToken {
 		Identity:        identity("carol"),
 		AuthTime:        t0.Add(-time.Minute),
 		FamilyExpiresAt: t0.Add(30 * 24 * time.Hour),
+		DPoPJKT:         "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
 		CreatedAt:       t0,
 		ExpiresAt:       future,
 	}
