@@ -224,3 +224,39 @@ func TestDPoP(t *testing.T) {
 		}
 	})
 }
+
+// TestDPoPOptions: dpop.nonce makes /token and /mcp ask for a server
+// nonce (use_dpop_nonce with DPoP-Nonce) and take the one given;
+// dpop.required refuses bearer tokens at /mcp.
+func TestDPoPOptions(t *testing.T) {
+	backend := startRecordingBackend(t)
+	g := startGateway(t, gatewayOptions{mutate: func(c *config.Config) {
+		c.Backend.URL = backend.URL
+		c.DPoP = config.DPoP{Nonce: true, Required: true}
+	}})
+	d := newDPoPClient(t)
+	c := g.registerPublic(t)
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {g.code(t, c)}, "redirect_uri": {c.RedirectURI},
+		"code_verifier": {c.Verifier}, "resource": {g.resource()}, "client_id": {c.ID}}
+	res, h := tokenWithProof(t, g, form, d.proof(http.MethodPost, g.URL+"/token", "", nil))
+	nonce := h.Get("DPoP-Nonce")
+	if res.Status != http.StatusBadRequest || res.Error != "use_dpop_nonce" || nonce == "" {
+		t.Fatalf("a proof without the nonce at /token: %d %s, DPoP-Nonce %q", res.Status, res.Error, nonce)
+	}
+	res, _ = tokenWithProof(t, g, form, d.proof(http.MethodPost, g.URL+"/token", "", map[string]any{"nonce": nonce}))
+	if res.AccessToken == "" {
+		t.Fatalf("with the nonce: %d %s %s", res.Status, res.Error, res.Description)
+	}
+	status, mh := mcpWithProof(t, g, "DPoP", res.AccessToken, d.proof(http.MethodPost, g.resource(), res.AccessToken, nil))
+	if status != http.StatusUnauthorized || !strings.Contains(mh.Get("WWW-Authenticate"), `error="use_dpop_nonce"`) || mh.Get("DPoP-Nonce") == "" {
+		t.Errorf("/mcp without the nonce: %d %q, DPoP-Nonce %q", status, mh.Get("WWW-Authenticate"), mh.Get("DPoP-Nonce"))
+	}
+	if status, _ := mcpWithProof(t, g, "DPoP", res.AccessToken, d.proof(http.MethodPost, g.resource(), res.AccessToken, map[string]any{"nonce": mh.Get("DPoP-Nonce")})); status != http.StatusOK {
+		t.Errorf("/mcp with the nonce: %d", status)
+	}
+	bearer := g.accessToken(t)
+	status, bh := mcpWithProof(t, g, "Bearer", bearer)
+	if status != http.StatusUnauthorized || !strings.Contains(bh.Get("WWW-Authenticate"), `DPoP error="invalid_token"`) {
+		t.Errorf("a bearer token with dpop.required: %d %q", status, bh.Get("WWW-Authenticate"))
+	}
+}
