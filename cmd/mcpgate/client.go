@@ -30,6 +30,7 @@ type clientFlags struct {
 	clientID, clientSecret       string
 	clientMetadataURL, scopeList string
 	verbose                      bool
+	noDPoP                       bool
 	// Enterprise-managed authorization: the company IdP's token endpoint,
 	// this client at the IdP, and the user's ID token.
 	idpTokenEndpoint, idpClientID, idpClientSecret, idpIDToken string
@@ -48,6 +49,7 @@ func (f *clientFlags) register(fs *flag.FlagSet, signIn bool) {
 	fs.StringVar(&f.clientSecret, "client-secret", "", "its secret, if it has one (also MCPGATE_CLIENT_SECRET)")
 	fs.StringVar(&f.clientMetadataURL, "client-metadata-url", "", "this client's Client ID Metadata Document (an https URL), used where the server supports them")
 	fs.StringVar(&f.scopeList, "scope", "", "scopes to ask for, space-separated (default: what the server names)")
+	fs.BoolVar(&f.noDPoP, "no-dpop", false, "ask for bearer tokens even where the server would bind them to this machine's key (DPoP): for scripts sending the token themselves")
 	fs.StringVar(&f.idpTokenEndpoint, "idp-token-endpoint", "", "enterprise-managed authorization: the company IdP's token endpoint, where the user's ID token is exchanged for an ID-JAG wherever the server takes one")
 	fs.StringVar(&f.idpClientID, "idp-client-id", "", "this client's id at the company IdP (with --idp-token-endpoint)")
 	fs.StringVar(&f.idpClientSecret, "idp-client-secret", "", "its secret at the IdP, if any (also MCPGATE_IDP_CLIENT_SECRET)")
@@ -104,6 +106,7 @@ func clientCommandWith(name string, args, environ []string, stderr io.Writer, si
 		ClientSecret:      f.clientSecret,
 		ClientMetadataURL: f.clientMetadataURL,
 		Scopes:            strings.Fields(f.scopeList),
+		NoDPoP:            f.noDPoP,
 		Out:               stderr,
 		Log:               slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel})),
 	}
@@ -176,23 +179,49 @@ func login(args, environ []string, stdout, stderr io.Writer) int {
 }
 
 func token(args, environ []string, stdout, stderr io.Writer) int {
-	c, resource, code := clientCommand("token", args, environ, stderr, false)
+	var rest []string
+	c, resource, code := clientCommandWith("token", args, environ, stderr, false, &rest)
 	if c == nil {
 		return code
 	}
 	ctx, stop := signalContext()
 	defer stop()
+	// mcpgate token URL --headers METHOD: the request headers, with a DPoP
+	// proof for one request when the token is bound (curl -H @file).
+	if len(rest) == 2 && rest[0] == "--headers" {
+		h, err := c.AuthorizationHeaders(ctx, resource, strings.ToUpper(rest[1]), resource, false)
+		if err != nil {
+			return tokenFailed(stderr, resource, err)
+		}
+		for _, k := range []string{"Authorization", "DPoP"} {
+			if v := h.Get(k); v != "" {
+				fmt.Fprintf(stdout, "%s: %s\n", k, v)
+			}
+		}
+		return 0
+	}
+	if len(rest) != 0 {
+		fmt.Fprintln(stderr, "usage: mcpgate token [--credentials FILE] <mcp-server-url> [--headers METHOD]")
+		return 2
+	}
+	if cr, _ := c.Store.Get(resource); cr != nil && cr.TokenType == "DPoP" {
+		fmt.Fprintf(stderr, "mcpgate token: the token is bound to this machine's DPoP key; send it with a proof: mcpgate token %s --headers POST\n", resource)
+	}
 	tok, err := c.Token(ctx, resource, false)
 	if err != nil {
-		if errors.Is(err, client.ErrSignInNeeded) {
-			fmt.Fprintf(stderr, "mcpgate token: not signed in to %s: run mcpgate login %s\n", resource, resource)
-		} else {
-			fmt.Fprintf(stderr, "mcpgate token: %v\n", err)
-		}
-		return 1
+		return tokenFailed(stderr, resource, err)
 	}
 	fmt.Fprintln(stdout, tok)
 	return 0
+}
+
+func tokenFailed(stderr io.Writer, resource string, err error) int {
+	if errors.Is(err, client.ErrSignInNeeded) {
+		fmt.Fprintf(stderr, "mcpgate token: not signed in to %s: run mcpgate login %s\n", resource, resource)
+	} else {
+		fmt.Fprintf(stderr, "mcpgate token: %v\n", err)
+	}
+	return 1
 }
 
 func logout(args, environ []string, stdout, stderr io.Writer) int {
@@ -223,7 +252,7 @@ func connect(args, environ []string, stdin io.Reader, stdout, stderr io.Writer) 
 	b := &bridge.Bridge{
 		URL:  resource,
 		HTTP: &http.Client{Transport: http.DefaultTransport},
-		Auth: client.ServerAuth{Client: c, Resource: resource},
+		Auth: &client.ServerAuth{Client: c, Resource: resource},
 		In:   stdin,
 		Out:  stdout,
 		Log:  c.Log,

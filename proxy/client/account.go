@@ -65,7 +65,7 @@ func (c *Client) account(ctx context.Context, resource, method, path string, bod
 	}
 	endpoint := strings.TrimSuffix(creds.Issuer, "/") + path
 	for attempt := 0; ; attempt++ {
-		tok, err := c.Token(ctx, resource, attempt > 0)
+		auth, err := c.AuthorizationHeaders(ctx, resource, method, endpoint, attempt > 0)
 		if err != nil {
 			return err
 		}
@@ -78,7 +78,9 @@ func (c *Client) account(ctx context.Context, resource, method, path string, bod
 		if err != nil {
 			return fmt.Errorf("client: account API: %w", err)
 		}
-		req.Header.Set("Authorization", "Bearer "+tok)
+		for k, v := range auth {
+			req.Header[k] = v
+		}
 		req.Header.Set("Accept", "application/json")
 		if body != nil {
 			req.Header.Set("Content-Type", "application/json")

@@ -41,6 +41,9 @@ type Client struct {
 	// Enterprise, when set, signs in through the company IdP with an
 	// ID-JAG wherever the server's authorization server takes one.
 	Enterprise *Enterprise
+	// NoDPoP asks for bearer tokens even from a server that would bind
+	// them to a key: for scripts that send the token themselves.
+	NoDPoP bool
 	// SignInTimeout bounds the wait for the user; 0 is 5 minutes.
 	SignInTimeout time.Duration
 	// Out receives what the user must read (the URL to open).
@@ -55,6 +58,17 @@ func (c *Client) httpClient() *http.Client {
 		return c.HTTP
 	}
 	return &http.Client{Timeout: 30 * time.Second}
+}
+
+// httpClientWith is the HTTP client with DPoP proofs by key on its
+// POSTs, or the plain one when key is nil.
+func (c *Client) httpClientWith(key *dpopKey) *http.Client {
+	hc := c.httpClient()
+	if key == nil {
+		return hc
+	}
+	return &http.Client{Timeout: hc.Timeout, Jar: hc.Jar, CheckRedirect: hc.CheckRedirect,
+		Transport: dpopTransport{key: key, base: hc.Transport}}
 }
 
 func (c *Client) now() time.Time {
@@ -138,6 +152,20 @@ func (c *Client) Authorize(ctx context.Context, req *http.Request, resp *http.Re
 		return nil, err
 	}
 
+	// A server that binds tokens to keys gets proofs at its token
+	// endpoint, by the key kept for it (a bound refresh token needs the
+	// same one).
+	var key *dpopKey
+	if !c.NoDPoP && supportsES256(c.dpopAlgorithms(ctx, asm.Issuer)) {
+		if stored != nil && stored.Issuer == asm.Issuer && stored.DPoPKey != "" {
+			key, err = decodeDPoPKey(stored.DPoPKey)
+		} else {
+			key, err = newDPoPKey()
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 	lb, err := listenLoopback(c.Port)
 	if err != nil {
 		return nil, err
@@ -155,7 +183,7 @@ func (c *Client) Authorize(ctx context.Context, req *http.Request, resp *http.Re
 		RedirectURL:           lb.redirectURL(),
 		RequestRefreshToken:   true,
 		AcceptUnadvertisedIss: true, // a matching iss is fine; a wrong one is still refused
-		Client:                c.httpClient(),
+		Client:                c.httpClientWith(key),
 		AuthorizationCodeFetcher: func(ctx context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
 			u, err := url.Parse(args.URL)
 			if err != nil {
@@ -247,6 +275,11 @@ func (c *Client) Authorize(ctx context.Context, req *http.Request, resp *http.Re
 		Scopes:             used.Scopes,
 	}
 	creds.setToken(issued)
+	if key != nil {
+		if creds.DPoPKey, err = key.encode(); err != nil {
+			return nil, err
+		}
+	}
 	if err := c.Store.Update(resource, func(*Credentials) (*Credentials, error) { return creds, nil }); err != nil {
 		return nil, err
 	}
@@ -279,6 +312,7 @@ func (c *Client) clientName() string {
 
 func (cr *Credentials) setToken(t *oauth2.Token) {
 	cr.AccessToken = t.AccessToken
+	cr.TokenType = t.TokenType
 	if t.RefreshToken != "" {
 		cr.RefreshToken = t.RefreshToken
 	}

@@ -4,21 +4,27 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
+	"sync"
 )
 
 // ServerAuth is a Client's view of one MCP server, as `mcpgate connect`
-// uses it: a token when asked (signing in when there is no grant), and a
-// new sign-in when the server asks for one.
+// uses it: a token when asked, a new sign-in when the server asks for
+// one, and DPoP proofs for a bound token.
 type ServerAuth struct {
 	Client   *Client
 	Resource string
+
+	mu  sync.Mutex
+	key *dpopKey // the bound token's key, kept for the server nonces it learns
+	enc string   // key's stored form, to see a new sign-in's key
 }
 
 // Token returns a valid access token, refreshed if needed, or "" when
 // there is no grant: the request then goes without one, and a server that
 // wants a sign-in says so with its 401, which Authorize answers. A server
 // that asks for none is never signed in to.
-func (s ServerAuth) Token(ctx context.Context, force bool) (string, error) {
+func (s *ServerAuth) Token(ctx context.Context, force bool) (string, error) {
 	tok, err := s.Client.Token(ctx, s.Resource, force)
 	if errors.Is(err, ErrSignInNeeded) {
 		return "", nil
@@ -27,7 +33,72 @@ func (s ServerAuth) Token(ctx context.Context, force bool) (string, error) {
 }
 
 // Authorize signs in in answer to the server's challenge.
-func (s ServerAuth) Authorize(ctx context.Context, req *http.Request, resp *http.Response) error {
+func (s *ServerAuth) Authorize(ctx context.Context, req *http.Request, resp *http.Response) error {
 	_, err := s.Client.Authorize(ctx, req, resp)
 	return err
+}
+
+// Proof is the DPoP proof for a request with token, or "" when the token
+// is a bearer token.
+func (s *ServerAuth) Proof(method, target, token string) (string, error) {
+	key, err := s.dpopKey()
+	if key == nil || err != nil {
+		return "", err
+	}
+	return key.proof(method, target, token)
+}
+
+// Nonce keeps a nonce the MCP server sent (use_dpop_nonce) for the next
+// proofs to it.
+func (s *ServerAuth) Nonce(target, nonce string) {
+	key, _ := s.dpopKey()
+	if u, err := url.Parse(target); err == nil && key != nil {
+		key.remember(u, nonce)
+	}
+}
+
+func (s *ServerAuth) dpopKey() (*dpopKey, error) {
+	cr, err := s.Client.Store.Get(s.Resource)
+	if err != nil || cr == nil || cr.TokenType != "DPoP" || cr.DPoPKey == "" {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.key == nil || s.enc != cr.DPoPKey {
+		if s.key, err = decodeDPoPKey(cr.DPoPKey); err != nil {
+			return nil, err
+		}
+		s.enc = cr.DPoPKey
+	}
+	return s.key, nil
+}
+
+// AuthorizationHeaders are the headers of one request with the stored
+// token: Authorization, and for a DPoP-bound token a proof for method at
+// target (good for this one request).
+func (c *Client) AuthorizationHeaders(ctx context.Context, resource, method, target string, force bool) (http.Header, error) {
+	tok, err := c.Token(ctx, resource, force)
+	if err != nil {
+		return nil, err
+	}
+	h := http.Header{}
+	cr, err := c.Store.Get(resource)
+	if err != nil {
+		return nil, err
+	}
+	if cr == nil || cr.TokenType != "DPoP" || cr.DPoPKey == "" {
+		h.Set("Authorization", "Bearer "+tok)
+		return h, nil
+	}
+	key, err := decodeDPoPKey(cr.DPoPKey)
+	if err != nil {
+		return nil, err
+	}
+	proof, err := key.proof(method, target, tok)
+	if err != nil {
+		return nil, err
+	}
+	h.Set("Authorization", "DPoP "+tok)
+	h.Set("DPoP", proof)
+	return h, nil
 }

@@ -25,11 +25,17 @@ type Credentials struct {
 	ClientSecret       string `json:"client_secret,omitempty"`
 	// Registered tells how the client came to be: "cimd", "preregistered"
 	// or "dcr"; a DCR client is reused for the same issuer only.
-	Registered   string    `json:"registered"`
-	Scopes       []string  `json:"scopes,omitempty"`
+	Registered string   `json:"registered"`
+	Scopes     []string `json:"scopes,omitempty"`
+	// TokenType is the access token's type: "Bearer", or "DPoP" for one
+	// bound to DPoPKey, which each request must then prove (RFC 9449).
+	TokenType    string    `json:"token_type,omitempty"`
 	AccessToken  string    `json:"access_token,omitempty"`
 	RefreshToken string    `json:"refresh_token,omitempty"`
 	Expiry       time.Time `json:"expiry,omitzero"`
+	// DPoPKey is this client's DPoP private key for the server (base64
+	// PKCS #8), when the server binds tokens to one.
+	DPoPKey string `json:"dpop_key,omitempty"`
 }
 
 // Store is the credentials file: every server's record in one JSON file

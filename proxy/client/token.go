@@ -92,10 +92,16 @@ func (cr *Credentials) oauthConfig() *oauth2.Config {
 // refresh redeems the stored refresh token once, with the resource the
 // grant is for (RFC 8707 §2.2).
 func (c *Client) refresh(ctx context.Context, cr *Credentials) (*oauth2.Token, error) {
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{
-		Timeout:   c.httpClient().Timeout,
-		Transport: resourceParam{base: c.httpClient().Transport, resource: cr.Resource},
-	})
+	var rt http.RoundTripper = resourceParam{base: c.httpClient().Transport, resource: cr.Resource}
+	if cr.DPoPKey != "" {
+		// A bound refresh token needs a proof by its key.
+		key, err := decodeDPoPKey(cr.DPoPKey)
+		if err != nil {
+			return nil, err
+		}
+		rt = dpopTransport{key: key, base: rt}
+	}
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Timeout: c.httpClient().Timeout, Transport: rt})
 	return cr.oauthConfig().TokenSource(ctx, &oauth2.Token{RefreshToken: cr.RefreshToken}).Token()
 }
 

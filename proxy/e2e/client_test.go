@@ -101,6 +101,9 @@ func TestClientSignsIn(t *testing.T) {
 	if creds.Issuer != g.URL || creds.Registered != "dcr" || creds.RefreshToken == "" || !slices.Contains(creds.Scopes, "mcp") || slices.Contains(creds.Scopes, "mcp:write") {
 		t.Errorf("credentials: issuer %q, registered %q, refresh token %v, scopes %v", creds.Issuer, creds.Registered, creds.RefreshToken != "", creds.Scopes)
 	}
+	if creds.TokenType != "DPoP" || creds.DPoPKey == "" {
+		t.Errorf("mcpgate advertises DPoP, so the client's tokens should be bound: token_type %q, key kept %v", creds.TokenType, creds.DPoPKey != "")
+	}
 	assertFileMode(t, c.Store.Path, 0o600)
 	assertFileMode(t, filepath.Dir(c.Store.Path), 0o700|os.ModeDir)
 
@@ -109,8 +112,23 @@ func TestClientSignsIn(t *testing.T) {
 		if err != nil || tok != creds.AccessToken {
 			t.Fatalf("token: %v (same as issued: %v)", err, tok == creds.AccessToken)
 		}
-		if status, body := g.postMCP(t, tok, `{"jsonrpc":"2.0","id":1,"method":"ping"}`); status != http.StatusOK {
-			t.Errorf("ping with the token: %d %s", status, body)
+		if status, body := g.postMCP(t, tok, `{"jsonrpc":"2.0","id":1,"method":"ping"}`); status != http.StatusUnauthorized {
+			t.Errorf("the DPoP-bound token as a bearer token: %d %s, want 401", status, body)
+		}
+		h, err := c.AuthorizationHeaders(ctx, resource, http.MethodPost, resource, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest(http.MethodPost, resource, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
+		req.Header = h
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body := readBody(t, resp); resp.StatusCode != http.StatusOK {
+			t.Errorf("ping with the token and its proof: %d %s", resp.StatusCode, body)
 		}
 	})
 	t.Run("an expired token is refreshed, the refresh token rotated", func(t *testing.T) {
@@ -128,7 +146,7 @@ func TestClientSignsIn(t *testing.T) {
 	t.Run("connect lists and calls tools, refreshes, steps up", func(t *testing.T) {
 		hostIn, bridgeOut := io.Pipe()
 		bridgeIn, hostOut := io.Pipe()
-		b := &bridge.Bridge{URL: resource, HTTP: &http.Client{}, Auth: mcpclient.ServerAuth{Client: c, Resource: resource}, In: bridgeIn, Out: bridgeOut}
+		b := &bridge.Bridge{URL: resource, HTTP: &http.Client{}, Auth: &mcpclient.ServerAuth{Client: c, Resource: resource}, In: bridgeIn, Out: bridgeOut}
 		done := make(chan error, 1)
 		go func() { done <- b.Run(ctx); bridgeOut.Close() }()
 		host := mcp.NewClient(&mcp.Implementation{Name: "stdio-host", Version: "1"}, nil)
@@ -295,8 +313,9 @@ func TestClientAccountAPI(t *testing.T) {
 	}
 
 	dcr := newClient("")
-	if _, err := dcr.Login(ctx, g.resource()); err != nil {
-		t.Fatal(err)
+	dcr.NoDPoP = true // --no-dpop: a bearer token for scripts
+	if creds, err := dcr.Login(ctx, g.resource()); err != nil || creds.TokenType == "DPoP" || creds.DPoPKey != "" {
+		t.Fatalf("login with NoDPoP: %v, token_type %q", err, creds.TokenType)
 	}
 	if _, err := dcr.ConnectedClients(ctx, g.resource()); !errors.Is(err, mcpclient.ErrNotFirstParty) {
 		t.Errorf("the account API with a DCR client's token: %v, want ErrNotFirstParty", err)

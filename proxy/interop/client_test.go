@@ -84,9 +84,20 @@ func TestClientCommands(t *testing.T) {
 			t.Fatal("mcpgate token printed another token than the one stored")
 		}
 		headers := filepath.Join(t.TempDir(), "headers")
+		// The token is bound to the machine's DPoP key (mcpgate advertises
+		// DPoP): each curl call takes its headers, token and a fresh proof,
+		// from mcpgate token --headers.
+		auth := filepath.Join(t.TempDir(), "auth")
 		curl := func(body string, extra ...string) string {
+			h := runMCPGateAll(t, tc, env, "token", resource, "--headers", "POST")
+			if !strings.HasPrefix(h, "Authorization: DPoP "+tok+"\n") || !strings.Contains(h, "\nDPoP: ey") {
+				t.Fatalf("mcpgate token --headers: want the DPoP scheme and a proof, got %d lines", strings.Count(h, "\n"))
+			}
+			if err := os.WriteFile(auth, []byte(h), 0o600); err != nil {
+				t.Fatal(err)
+			}
 			args := append([]string{"curl", "-sS", "--fail-with-body", "-X", "POST", resource,
-				"-H", "Authorization: Bearer " + tok, "-H", "Content-Type: application/json",
+				"-H", "@" + auth, "-H", "Content-Type: application/json",
 				"-H", "Accept: application/json, text/event-stream", "-d", body}, extra...)
 			out, err := exec.CommandContext(ctx, args[0], args[1:]...).CombinedOutput()
 			if err != nil {
@@ -263,6 +274,18 @@ func editCredentials(t *testing.T, path, resource string, change func(map[string
 	if err := os.WriteFile(path, out, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// runMCPGateAll runs an mcpgate client command and returns its stdout.
+func runMCPGateAll(t *testing.T, tc *toolchain, env []string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(tc.mcpgate, args...)
+	cmd.Env = env
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("mcpgate %s: %v", args[0], err)
+	}
+	return string(out)
 }
 
 // runMCPGate runs an mcpgate client command and returns its last line.

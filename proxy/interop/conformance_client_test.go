@@ -18,8 +18,6 @@ import (
 var notYetClientScenarios = map[string]string{
 	"auth/client-credentials-jwt":   "extension: mcpgate connect does no client-credentials grant",
 	"auth/client-credentials-basic": "extension: mcpgate connect does no client-credentials grant",
-	"auth/dpop":                     "extension: DPoP is issue 16",
-	"auth/dpop-nonce":               "extension: DPoP is issue 16",
 	"auth/wif-jwt-bearer":           "extension: workload identity federation is on the roadmap",
 	"json-schema-2020-12-preservation": "the thin host: the go-sdk v1.8.0 client decodes a tool's inputSchema into its " +
 		"schema type, dropping $schema, $defs and additionalProperties before echoing it (the bridge relays the bytes unchanged)",
@@ -98,7 +96,7 @@ func TestConformanceClientSuite(t *testing.T) {
 		judge(t, results)
 	})
 	for _, name := range []string{"auth/2025-03-26-oauth-metadata-backcompat", "auth/2025-03-26-oauth-endpoint-fallback", "sse-retry",
-		"auth/enterprise-managed-authorization"} {
+		"auth/enterprise-managed-authorization", "auth/dpop", "auth/dpop-nonce"} {
 		t.Run(name, func(t *testing.T) { judge(t, suite(t, "--scenario", name)) })
 	}
 }

@@ -35,6 +35,16 @@ type Authorizer interface {
 	Authorize(ctx context.Context, req *http.Request, resp *http.Response) error
 }
 
+// Prover is an Authorizer whose tokens may be bound to a key (DPoP, RFC
+// 9449): each request then carries a proof by it.
+type Prover interface {
+	// Proof is the DPoP proof for a request with token, "" for a bearer
+	// token.
+	Proof(method, target, token string) (string, error)
+	// Nonce keeps the nonce the server asked proofs to carry.
+	Nonce(target, nonce string)
+}
+
 // Bridge relays one host's stdio to one MCP server.
 type Bridge struct {
 	URL  string
@@ -129,7 +139,7 @@ func (b *Bridge) Run(ctx context.Context) error {
 
 // exchange POSTs one message and relays what comes back.
 func (b *Bridge) exchange(ctx context.Context, msg []byte, info *message) {
-	forced, stepUps := false, 0
+	forced, stepUps, nonced := false, 0, false
 	for {
 		req, err := b.newRequest(ctx, http.MethodPost, bytes.NewReader(msg), info, forced)
 		if err != nil {
@@ -143,6 +153,16 @@ func (b *Bridge) exchange(ctx context.Context, msg []byte, info *message) {
 				b.Log.Warn("post to the MCP server failed", "err", err)
 			}
 			return
+		}
+		if nonce := resp.Header.Get("DPoP-Nonce"); nonce != "" && !nonced {
+			if p, ok := b.Auth.(Prover); ok && resp.StatusCode == http.StatusUnauthorized && dpopError(resp) == "use_dpop_nonce" {
+				// The proof lacked the server's nonce: the same request again
+				// with it (RFC 9449 §9), the token as it was.
+				p.Nonce(b.URL, nonce)
+				nonced = true
+				drain(resp)
+				continue
+			}
 		}
 		switch {
 		case resp.StatusCode == http.StatusUnauthorized && !forced && req.Header.Get("Authorization") != "":
@@ -398,9 +418,21 @@ func (b *Bridge) newRequest(ctx context.Context, method string, body io.Reader, 
 	if err != nil {
 		return nil, fmt.Errorf("bridge: no access token: %w", err)
 	}
-	if tok != "" {
-		h.Set("Authorization", "Bearer "+tok)
+	if tok == "" {
+		return req, nil
 	}
+	if p, ok := b.Auth.(Prover); ok {
+		proof, err := p.Proof(method, b.URL, tok)
+		if err != nil {
+			return nil, fmt.Errorf("bridge: DPoP proof: %w", err)
+		}
+		if proof != "" {
+			h.Set("Authorization", "DPoP "+tok)
+			h.Set("DPoP", proof)
+			return req, nil
+		}
+	}
+	h.Set("Authorization", "Bearer "+tok)
 	return req, nil
 }
 
@@ -412,6 +444,20 @@ func nameOf(m *message) string {
 		return m.Params.Name
 	case "resources/read", "resources/subscribe", "resources/unsubscribe":
 		return m.Params.URI
+	}
+	return ""
+}
+
+// dpopError is the error of the response's DPoP challenge, if any.
+func dpopError(resp *http.Response) string {
+	cs, err := oauthex.ParseWWWAuthenticate(resp.Header.Values("WWW-Authenticate"))
+	if err != nil {
+		return ""
+	}
+	for _, c := range cs {
+		if strings.EqualFold(c.Scheme, "dpop") {
+			return c.Params["error"]
+		}
 	}
 	return ""
 }
