@@ -6,7 +6,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -20,6 +19,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/mcpgate/mcpgate/proxy/dpop"
 )
 
 // dpopKey is the client's DPoP key for one server (RFC 9449): kept with
@@ -71,26 +72,7 @@ func (k *dpopKey) proof(method, target, token string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	u.RawQuery, u.Fragment = "", ""
-	claims := map[string]any{"jti": rand.Text(), "htm": method, "htu": u.String(), "iat": time.Now().Unix()}
-	if token != "" {
-		sum := sha256.Sum256([]byte(token))
-		claims["ath"] = base64.RawURLEncoding.EncodeToString(sum[:])
-	}
-	if n := k.nonce(u); n != "" {
-		claims["nonce"] = n
-	}
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: k.key},
-		(&jose.SignerOptions{}).WithType("dpop+jwt").WithHeader("jwk", jose.JSONWebKey{Key: &k.key.PublicKey}))
-	if err != nil {
-		return "", err
-	}
-	payload, _ := json.Marshal(claims)
-	jws, err := s.Sign(payload)
-	if err != nil {
-		return "", err
-	}
-	return jws.CompactSerialize()
+	return dpop.NewProof(k.key, jose.ES256, method, target, token, k.nonce(u), time.Now())
 }
 
 func (k *dpopKey) nonce(u *url.URL) string {

@@ -4,7 +4,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/mcpgate/mcpgate/config"
 	"github.com/mcpgate/mcpgate/proxy/dpop"
-	"github.com/mcpgate/mcpgate/proxy/oauth"
 )
 
 // dpopClient is a client's DPoP key and the proofs it makes.
@@ -36,28 +34,19 @@ func newDPoPClient(t *testing.T) *dpopClient {
 	return &dpopClient{t: t, key: key, jkt: jkt}
 }
 
-// proof is a DPoP proof for method and target; token adds its ath.
+// proof is a DPoP proof for method and target; token adds its ath;
+// extra claims replace the made ones (nonce, an old iat).
 func (d *dpopClient) proof(method, target, token string, extra map[string]any) string {
-	claims := map[string]any{"jti": oauth.NewID(), "htm": method, "htu": target, "iat": time.Now().Unix()}
-	if token != "" {
-		sum := sha256.Sum256([]byte(token))
-		claims["ath"] = base64.RawURLEncoding.EncodeToString(sum[:])
+	now := time.Now()
+	if iat, ok := extra["iat"].(int64); ok {
+		now = time.Unix(iat, 0)
 	}
-	for k, v := range extra {
-		claims[k] = v
-	}
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: d.key},
-		(&jose.SignerOptions{}).WithType("dpop+jwt").WithHeader("jwk", jose.JSONWebKey{Key: &d.key.PublicKey}))
+	nonce, _ := extra["nonce"].(string)
+	p, err := dpop.NewProof(d.key, jose.ES256, method, target, token, nonce, now)
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	payload, _ := json.Marshal(claims)
-	jws, err := s.Sign(payload)
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	out, _ := jws.CompactSerialize()
-	return out
+	return p
 }
 
 // tokenWithProof posts a token request with a DPoP proof header.
