@@ -2,6 +2,7 @@ package benchmark
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,9 +26,12 @@ const (
 // Gateway is a running mcpgate in front of a backend, with the dev OpenID
 // provider it signs users in with.
 type Gateway struct {
-	URL   string // mcpgate's base URL
-	IdP   string // the dev IdP's issuer
-	App   *app.App
+	URL string // mcpgate's base URL
+	IdP string // the dev IdP's issuer
+	App *app.App
+	// DPoP, when set, makes sign-ins prove this key at the token
+	// endpoint, so that their tokens are bound to it.
+	DPoP  *ecdsa.PrivateKey
 	close func()
 }
 

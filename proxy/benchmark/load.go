@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"math"
@@ -14,6 +15,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/mcpgate/mcpgate/proxy/dpop"
 )
 
 // LoadOptions shape one round of load.
@@ -25,6 +30,11 @@ type LoadOptions struct {
 	Duration time.Duration
 	// ...and MaxRequests in count, whichever comes first.
 	MaxRequests int64
+	// DPoP, when set, puts a fresh DPoP proof by this key on every
+	// request (RFC 9449), whatever the target: making it costs the load
+	// generator the same for each target, and a target whose token is not
+	// bound to it (or that has none) ignores it.
+	DPoP *ecdsa.PrivateKey
 }
 
 // Round is the outcome of one round against one target.
@@ -70,6 +80,15 @@ func Run(ctx context.Context, target Target, opts LoadOptions) (*Round, error) {
 			return nil, err
 		}
 		workers[i] = &worker{conn: c, br: bufio.NewReaderSize(c, 16<<10), addr: u.Host, raw: raw}
+		if key := opts.DPoP; key != nil {
+			workers[i].build = func() ([]byte, error) {
+				proof, err := dpop.NewProof(key, jose.ES256, http.MethodPost, target.URL, target.Token, "", time.Now())
+				if err != nil {
+					return nil, err
+				}
+				return RawCallDPoP(u.Host, u.RequestURI(), target.Token, proof), nil
+			}
+		}
 	}
 	var (
 		issued int64
@@ -99,11 +118,14 @@ func Run(ctx context.Context, target Target, opts LoadOptions) (*Round, error) {
 // worker is one connection of the load, writing prebuilt request bytes
 // and parsing just enough of each answer to check it.
 type worker struct {
-	conn     net.Conn
-	br       *bufio.Reader
-	body     bytes.Buffer
-	addr     string
-	raw      []byte
+	conn net.Conn
+	br   *bufio.Reader
+	body bytes.Buffer
+	addr string
+	raw  []byte
+	// build, when set, makes each request's bytes anew (a DPoP proof is
+	// good for one request).
+	build    func() ([]byte, error)
 	lat      []int64
 	errors   int64
 	firstErr error
@@ -114,11 +136,19 @@ func (w *worker) loop(ctx context.Context, deadline time.Time, issued *int64, ma
 	// A hung target cannot hold the round past its end by much.
 	w.conn.SetDeadline(deadline.Add(10 * time.Second))
 	for ctx.Err() == nil && atomic.AddInt64(issued, 1) <= max {
+		// The request's bytes are made before its clock starts: a DPoP
+		// proof is the client's cost, not the target's.
+		raw, err := w.request()
+		if err != nil {
+			w.errors++
+			w.firstErr = err
+			return
+		}
 		t0 := time.Now()
 		if !t0.Before(deadline) {
 			return
 		}
-		err := w.call()
+		err = w.call(raw)
 		d := time.Since(t0)
 		if err == nil {
 			w.lat = append(w.lat, int64(d))
@@ -134,8 +164,16 @@ func (w *worker) loop(ctx context.Context, deadline time.Time, issued *int64, ma
 	}
 }
 
-func (w *worker) call() error {
-	if _, err := w.conn.Write(w.raw); err != nil {
+// request is the bytes of the next request.
+func (w *worker) request() ([]byte, error) {
+	if w.build == nil {
+		return w.raw, nil
+	}
+	return w.build()
+}
+
+func (w *worker) call(raw []byte) error {
+	if _, err := w.conn.Write(raw); err != nil {
 		return err
 	}
 	resp, err := http.ReadResponse(w.br, nil)

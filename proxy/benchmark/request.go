@@ -37,6 +37,22 @@ func SetCallHeaders(h http.Header, token string) {
 func RawCall(host, path, token string) []byte {
 	h := http.Header{}
 	SetCallHeaders(h, token)
+	return rawRequest(host, path, h)
+}
+
+// RawCallDPoP is RawCall with a DPoP proof, made for each request: the
+// token, if any, goes with the DPoP scheme.
+func RawCallDPoP(host, path, token, proof string) []byte {
+	h := http.Header{}
+	SetCallHeaders(h, "")
+	if token != "" {
+		h.Set("Authorization", "DPoP "+token)
+	}
+	h.Set("DPoP", proof)
+	return rawRequest(host, path, h)
+}
+
+func rawRequest(host, path string, h http.Header) []byte {
 	h.Set("Host", host)
 	h.Set("User-Agent", "mcpgate-loadtest/1")
 	h.Set("Content-Length", strconv.Itoa(len(CallBody)))

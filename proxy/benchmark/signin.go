@@ -18,6 +18,9 @@ import (
 	"strings"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/mcpgate/mcpgate/proxy/dpop"
 	"github.com/mcpgate/mcpgate/upstream/devidp"
 )
 
@@ -203,6 +206,13 @@ func (g *Gateway) token(ctx context.Context, clientID string, form url.Values) (
 		return Tokens{}, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if g.DPoP != nil {
+		proof, err := dpop.NewProof(g.DPoP, jose.ES256, http.MethodPost, g.URL+"/token", "", "", time.Now())
+		if err != nil {
+			return Tokens{}, err
+		}
+		req.Header.Set("DPoP", proof)
+	}
 	var out struct {
 		AccessToken  string `json:"access_token"`
 		RefreshToken string `json:"refresh_token"`

@@ -2,6 +2,11 @@ package benchmark
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -19,6 +24,9 @@ type Target struct {
 	// Token is the bearer token to send; empty for the unauthenticated
 	// targets.
 	Token string `json:"token,omitempty"`
+	// DPoPKey, when set, is the key Token is bound to (base64 PKCS #8):
+	// every request then carries a fresh DPoP proof by it.
+	DPoPKey string `json:"dpop_key,omitempty"`
 }
 
 // Servers are running targets and how to stop them.
@@ -87,6 +95,8 @@ func StartBare(_ context.Context, backendURL string) (*Servers, error) {
 const (
 	TokenAccess   = "access"
 	TokenPersonal = "pat"
+	// TokenDPoP is an access token bound to a DPoP key (RFC 9449).
+	TokenDPoP = "dpop"
 )
 
 // StartMCPGate starts mcpgate (with its IdP) in front of backendURL and
@@ -103,10 +113,24 @@ func StartMCPGateWith(ctx context.Context, backendURL, kind string) (*Servers, e
 		return nil, err
 	}
 	get := gw.AccessToken
+	var dpopKey string
 	switch kind {
 	case TokenAccess:
 	case TokenPersonal:
 		get = gw.PersonalToken
+	case TokenDPoP:
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err == nil {
+			var der []byte
+			if der, err = x509.MarshalPKCS8PrivateKey(key); err == nil {
+				dpopKey = base64.StdEncoding.EncodeToString(der)
+				gw.DPoP = key
+			}
+		}
+		if err != nil {
+			gw.Close()
+			return nil, err
+		}
 	default:
 		gw.Close()
 		return nil, fmt.Errorf("benchmark: unknown token kind %q", kind)
@@ -116,7 +140,7 @@ func StartMCPGateWith(ctx context.Context, backendURL, kind string) (*Servers, e
 		gw.Close()
 		return nil, err
 	}
-	return &Servers{List: []Target{{Name: "mcpgate", URL: gw.MCPURL(), Token: token}}, close: []func(){gw.Close}}, nil
+	return &Servers{List: []Target{{Name: "mcpgate", URL: gw.MCPURL(), Token: token, DPoPKey: dpopKey}}, close: []func(){gw.Close}}, nil
 }
 
 // serve runs h on a fresh loopback listener with the http.Server settings

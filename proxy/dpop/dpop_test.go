@@ -133,3 +133,28 @@ func TestNonces(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkVerify(b *testing.B) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	now := time.Now()
+	proof, err := NewProof(key, jose.ES256, "POST", "https://mcp.example.com/mcp", "tok", "", now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := Expect{Method: "POST", URL: "https://mcp.example.com/mcp", AccessToken: "tok"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Verify(proof, e, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkECDSAVerifyAlone(b *testing.B) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	digest := sha256.Sum256([]byte("x"))
+	sig, _ := ecdsa.SignASN1(rand.Reader, key, digest[:])
+	for b.Loop() {
+		ecdsa.VerifyASN1(&key.PublicKey, digest[:], sig)
+	}
+}

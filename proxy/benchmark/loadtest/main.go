@@ -21,6 +21,9 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/x509"
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"os"
@@ -75,7 +78,7 @@ func main() {
 	flag.IntVar(&policyRules, "policy-rules", 0, "give mcpgate this many policy rules, all applying to the caller (policy.SyntheticRules)")
 	flag.StringVar(&auditPath, "audit", "", "give mcpgate an audit log at this path")
 	var tokenKind string
-	flag.StringVar(&tokenKind, "token", benchmark.TokenAccess, "call mcpgate with an OAuth access token (access) or a personal access token (pat)")
+	flag.StringVar(&tokenKind, "token", benchmark.TokenAccess, "call mcpgate with an OAuth access token (access), a personal access token (pat), or an access token bound to a DPoP key (dpop: every request to every target then carries a fresh proof)")
 	flag.StringVar(&backendURL, "backend-url", "", "internal: the backend the bare and mcpgate roles forward to")
 	streams := flag.Int("streams", 0, "instead of the load test: hold this many idle GET streams through each proxy and report its memory per stream")
 	flag.Parse()
@@ -154,12 +157,16 @@ func run(o options) error {
 // shared machine.
 func runLevel(ctx context.Context, o options, targets []benchmark.Target, procs procSet, c int) (*level, error) {
 	lvl := &level{Concurrency: c}
+	keys, err := dpopKeys(targets)
+	if err != nil {
+		return nil, err
+	}
 	for _, t := range targets {
 		lvl.Names = append(lvl.Names, t.Name)
 	}
 	for _, t := range targets {
 		if o.warmup > 0 {
-			if _, err := benchmark.Run(ctx, t, benchmark.LoadOptions{Concurrency: c, Duration: o.warmup, MaxRequests: o.maxRequests}); err != nil {
+			if _, err := benchmark.Run(ctx, t, benchmark.LoadOptions{Concurrency: c, Duration: o.warmup, MaxRequests: o.maxRequests, DPoP: keys[t.Name]}); err != nil {
 				return nil, err
 			}
 		}
@@ -168,7 +175,7 @@ func runLevel(ctx context.Context, o options, targets []benchmark.Target, procs 
 		set := map[string]*round{}
 		for _, t := range targets {
 			before := procs.sample()
-			r, err := benchmark.Run(ctx, t, benchmark.LoadOptions{Concurrency: c, Duration: o.duration, MaxRequests: o.maxRequests})
+			r, err := benchmark.Run(ctx, t, benchmark.LoadOptions{Concurrency: c, Duration: o.duration, MaxRequests: o.maxRequests, DPoP: keys[t.Name]})
 			if err != nil {
 				return nil, err
 			}
@@ -194,4 +201,40 @@ func parseInts(s string) ([]int, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// dpopKeys are the DPoP keys to prove with, by target: a target whose
+// token is bound uses its own; once any is, the others use the first
+// such key too, so that every target's requests carry a proof and the
+// load generator pays for one each time.
+func dpopKeys(targets []benchmark.Target) (map[string]*ecdsa.PrivateKey, error) {
+	keys := map[string]*ecdsa.PrivateKey{}
+	var first *ecdsa.PrivateKey
+	for _, t := range targets {
+		if t.DPoPKey == "" {
+			continue
+		}
+		der, err := base64.StdEncoding.DecodeString(t.DPoPKey)
+		if err != nil {
+			return nil, fmt.Errorf("loadtest: %s's DPoP key: %w", t.Name, err)
+		}
+		k, err := x509.ParsePKCS8PrivateKey(der)
+		if err != nil {
+			return nil, fmt.Errorf("loadtest: %s's DPoP key: %w", t.Name, err)
+		}
+		ec, ok := k.(*ecdsa.PrivateKey)
+		if !ok {
+			return nil, fmt.Errorf("loadtest: %s's DPoP key is not ECDSA", t.Name)
+		}
+		keys[t.Name] = ec
+		if first == nil {
+			first = ec
+		}
+	}
+	for _, t := range targets {
+		if keys[t.Name] == nil && first != nil {
+			keys[t.Name] = first
+		}
+	}
+	return keys, nil
 }
