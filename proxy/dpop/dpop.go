@@ -91,21 +91,9 @@ func Verify(proof string, e Expect, now time.Time) (Proof, error) {
 	if len(proof) > maxProofSize {
 		return Proof{}, fmt.Errorf("%w: too large", ErrInvalid)
 	}
-	jws, err := jose.ParseSignedCompact(proof, Algorithms)
-	if err != nil || len(jws.Signatures) != 1 {
-		return Proof{}, fmt.Errorf("%w: not a JWS with an asymmetric algorithm", ErrInvalid)
-	}
-	h := jws.Signatures[0].Protected
-	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); typ != "dpop+jwt" {
-		return Proof{}, fmt.Errorf("%w: typ is not dpop+jwt", ErrInvalid)
-	}
-	key := h.JSONWebKey
-	if key == nil || !key.Valid() || !key.IsPublic() {
-		return Proof{}, fmt.Errorf("%w: the header carries no public jwk", ErrInvalid)
-	}
-	payload, err := jws.Verify(key)
+	payload, jkt, err := verifySignature(proof)
 	if err != nil {
-		return Proof{}, fmt.Errorf("%w: bad signature", ErrInvalid)
+		return Proof{}, err
 	}
 	var c claims
 	if err := json.Unmarshal(payload, &c); err != nil {
@@ -134,11 +122,53 @@ func Verify(proof string, e Expect, now time.Time) (Proof, error) {
 	if e.Nonce != nil && !e.Nonce(c.Nonce) {
 		return Proof{}, ErrUseNonce
 	}
-	jkt, err := Thumbprint(key)
-	if err != nil {
-		return Proof{}, fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
 	return Proof{JKT: jkt, JTI: c.JTI, IssuedAt: iat}, nil
+}
+
+// verifySignature checks the proof's header and signature and returns
+// its payload and its key's thumbprint. go-jose checks a header the
+// first time it is seen; a client sends the same header (its algorithm
+// and key) on every proof, so the key it carries is kept by the header's
+// exact bytes, and later proofs with it only have their ECDSA signature
+// checked, with the standard library. That halves the cost of a proof
+// (BenchmarkVerify).
+func verifySignature(proof string) (payload []byte, jkt string, err error) {
+	header, rest, ok := strings.Cut(proof, ".")
+	body, sig, ok2 := strings.Cut(rest, ".")
+	if !ok || !ok2 || strings.Contains(sig, ".") {
+		return nil, "", fmt.Errorf("%w: not a compact JWS", ErrInvalid)
+	}
+	if k, ok := headers.get(header); ok {
+		if !k.verify(proof[:len(header)+1+len(body)], sig) {
+			return nil, "", fmt.Errorf("%w: bad signature", ErrInvalid)
+		}
+		payload, err := base64.RawURLEncoding.Strict().DecodeString(body)
+		if err != nil {
+			return nil, "", fmt.Errorf("%w: payload is not base64url", ErrInvalid)
+		}
+		return payload, k.jkt, nil
+	}
+	jws, err := jose.ParseSignedCompact(proof, Algorithms)
+	if err != nil || len(jws.Signatures) != 1 {
+		return nil, "", fmt.Errorf("%w: not a JWS with an asymmetric algorithm", ErrInvalid)
+	}
+	h := jws.Signatures[0].Protected
+	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); typ != "dpop+jwt" {
+		return nil, "", fmt.Errorf("%w: typ is not dpop+jwt", ErrInvalid)
+	}
+	key := h.JSONWebKey
+	if key == nil || !key.Valid() || !key.IsPublic() {
+		return nil, "", fmt.Errorf("%w: the header carries no public jwk", ErrInvalid)
+	}
+	payload, err = jws.Verify(key)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: bad signature", ErrInvalid)
+	}
+	if jkt, err = Thumbprint(key); err != nil {
+		return nil, "", fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	headers.put(header, key, jose.SignatureAlgorithm(h.Algorithm), jkt)
+	return payload, jkt, nil
 }
 
 // Thumbprint is the base64url RFC 7638 SHA-256 thumbprint of key.

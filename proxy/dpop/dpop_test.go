@@ -158,3 +158,49 @@ func BenchmarkECDSAVerifyAlone(b *testing.B) {
 		ecdsa.VerifyASN1(&key.PublicKey, digest[:], sig)
 	}
 }
+
+// TestCachedHeaderAgrees: once a header is cached, the fast path must
+// refuse exactly what go-jose refuses: a payload or signature changed
+// under the same header, a signature by another key under it.
+func TestCachedHeaderAgrees(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	e := Expect{Method: "POST", URL: "https://mcp.example.com/mcp"}
+	good, _ := NewProof(key, jose.ES256, "POST", e.URL, "", "", now)
+	if _, err := Verify(good, e, now); err != nil { // warms the cache
+		t.Fatal(err)
+	}
+	parts := strings.Split(good, ".")
+	byOther, _ := NewProof(other, jose.ES256, "POST", e.URL, "", "", now)
+	otherParts := strings.Split(byOther, ".")
+	flip := func(s string) string {
+		b := []byte(s)
+		if b[len(b)/2] == 'A' {
+			b[len(b)/2] = 'B'
+		} else {
+			b[len(b)/2] = 'A'
+		}
+		return string(b)
+	}
+	cases := []struct {
+		name, proof string
+		ok          bool
+	}{
+		{name: "a second proof by the key", proof: func() string { p, _ := NewProof(key, jose.ES256, "POST", e.URL, "", "", now); return p }(), ok: true},
+		{name: "payload changed", proof: parts[0] + "." + flip(parts[1]) + "." + parts[2]},
+		{name: "signature changed", proof: parts[0] + "." + parts[1] + "." + flip(parts[2])},
+		{name: "another key's signature under the cached header", proof: parts[0] + "." + otherParts[1] + "." + otherParts[2]},
+		{name: "signature padded", proof: good + "="},
+		{name: "four parts", proof: good + ".x"},
+		{name: "signature too short", proof: parts[0] + "." + parts[1] + "." + parts[2][:10]},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Verify(c.proof, e, now)
+			if (err == nil) != c.ok {
+				t.Errorf("err = %v, want ok %v", err, c.ok)
+			}
+		})
+	}
+}
