@@ -25,6 +25,7 @@ func TestReadEvents(t *testing.T) {
 		{name: "retry capped", stream: "retry: 99999999\n\n", retry: maxRetry},
 		{name: "retry not a number", stream: "retry: soon\n\n"},
 		{name: "line too long", stream: "data: " + strings.Repeat("a", 2000) + "\n\n", wantError: true},
+		{name: "event too long in many lines", stream: strings.Repeat("data: "+strings.Repeat("a", 300)+"\n", 5) + "\n", wantError: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,4 +100,25 @@ func TestParamHeaders(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzReadEvents: a hostile MCP server's stream cannot crash connect or
+// hand the host an event beyond the size bound.
+func FuzzReadEvents(f *testing.F) {
+	f.Add("data: {}\n\n")
+	f.Add("id: 1\nretry: 10\ndata: a\ndata: b\n\n: c\n")
+	f.Add("data:" + strings.Repeat("x", 300) + "\n\n")
+	f.Add("data: " + strings.Repeat("x", 200) + "\ndata: " + strings.Repeat("y", 200) + "\n\n")
+	f.Fuzz(func(t *testing.T, stream string) {
+		var st streamState
+		_ = readEvents(strings.NewReader(stream), 256, &st, func(ev event) error {
+			if len(ev.data) > 256 {
+				t.Fatalf("an event of %d bytes passed a 256-byte bound", len(ev.data))
+			}
+			return nil
+		})
+		if st.retry < 0 || st.retry > maxRetry {
+			t.Fatalf("retry %v outside [0, %v]", st.retry, maxRetry)
+		}
+	})
 }

@@ -28,8 +28,8 @@ type streamState struct {
 
 // readEvents parses a text/event-stream body, calling emit for each
 // event with data, until the body ends or emit fails, and keeps the last
-// event id and retry delay in st. A line longer than maxLine ends the
-// stream with bufio.ErrTooLong.
+// event id and retry delay in st. A line, or an event's data, of maxLine
+// bytes or more ends the stream with bufio.ErrTooLong.
 func readEvents(r io.Reader, maxLine int, st *streamState, emit func(event) error) error {
 	sc := bufio.NewScanner(r)
 	// The limit is the larger of maxLine and the buffer's capacity.
@@ -65,6 +65,11 @@ func readEvents(r io.Reader, maxLine int, st *streamState, emit func(event) erro
 		value = strings.TrimPrefix(value, " ")
 		switch field {
 		case "data":
+			// The event, not only each line, is bounded: many data lines
+			// would otherwise make one message of any size.
+			if data.Len()+len(value) >= maxLine {
+				return bufio.ErrTooLong
+			}
 			data.WriteString(value)
 			data.WriteByte('\n')
 		case "id":
