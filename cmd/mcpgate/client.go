@@ -33,7 +33,7 @@ type clientFlags struct {
 	noDPoP                       bool
 	// Enterprise-managed authorization: the company IdP's token endpoint,
 	// this client at the IdP, and the user's ID token.
-	idpTokenEndpoint, idpClientID, idpClientSecret, idpIDToken string
+	idpIssuer, idpTokenEndpoint, idpClientID, idpClientSecret, idpIDToken string
 }
 
 func (f *clientFlags) register(fs *flag.FlagSet, signIn bool) {
@@ -50,6 +50,7 @@ func (f *clientFlags) register(fs *flag.FlagSet, signIn bool) {
 	fs.StringVar(&f.clientMetadataURL, "client-metadata-url", "", "this client's Client ID Metadata Document (an https URL), used where the server supports them")
 	fs.StringVar(&f.scopeList, "scope", "", "scopes to ask for, space-separated (default: what the server names)")
 	fs.BoolVar(&f.noDPoP, "no-dpop", false, "ask for bearer tokens even where the server would bind them to this machine's key (DPoP): for scripts sending the token themselves")
+	fs.StringVar(&f.idpIssuer, "idp-issuer", "", "enterprise-managed authorization: the company IdP (OpenID Connect issuer), where the user signs in when no ID token is given; its discovery names the token endpoint")
 	fs.StringVar(&f.idpTokenEndpoint, "idp-token-endpoint", "", "enterprise-managed authorization: the company IdP's token endpoint, where the user's ID token is exchanged for an ID-JAG wherever the server takes one")
 	fs.StringVar(&f.idpClientID, "idp-client-id", "", "this client's id at the company IdP (with --idp-token-endpoint)")
 	fs.StringVar(&f.idpClientSecret, "idp-client-secret", "", "its secret at the IdP, if any (also MCPGATE_IDP_CLIENT_SECRET)")
@@ -113,16 +114,16 @@ func clientCommandWith(name string, args, environ []string, stderr io.Writer, si
 	if c.ClientSecret == "" {
 		c.ClientSecret = lookupEnv(environ, "MCPGATE_CLIENT_SECRET")
 	}
-	if f.idpTokenEndpoint != "" {
-		e := &client.Enterprise{TokenEndpoint: f.idpTokenEndpoint, ClientID: f.idpClientID, ClientSecret: f.idpClientSecret, IDToken: f.idpIDToken}
+	if f.idpTokenEndpoint != "" || f.idpIssuer != "" {
+		e := &client.Enterprise{Issuer: f.idpIssuer, TokenEndpoint: f.idpTokenEndpoint, ClientID: f.idpClientID, ClientSecret: f.idpClientSecret, IDToken: f.idpIDToken}
 		if e.ClientSecret == "" {
 			e.ClientSecret = lookupEnv(environ, "MCPGATE_IDP_CLIENT_SECRET")
 		}
 		if e.IDToken == "" {
 			e.IDToken = lookupEnv(environ, "MCPGATE_IDP_ID_TOKEN")
 		}
-		if e.ClientID == "" || e.IDToken == "" {
-			fmt.Fprintf(stderr, "mcpgate %s: --idp-token-endpoint needs --idp-client-id and the user's ID token (--idp-id-token or MCPGATE_IDP_ID_TOKEN)\n", name)
+		if e.ClientID == "" || (e.IDToken == "" && e.Issuer == "") {
+			fmt.Fprintf(stderr, "mcpgate %s: enterprise-managed authorization needs --idp-client-id, and --idp-issuer to sign in at or the user's ID token (--idp-id-token or MCPGATE_IDP_ID_TOKEN)\n", name)
 			return nil, "", 2
 		}
 		c.Enterprise = e

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,7 +11,10 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 	"golang.org/x/oauth2"
@@ -25,12 +29,101 @@ const grantJWTBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 // MCP server's authorization server, and that grant (RFC 7523) gets the
 // MCP token: no browser, no consent screen.
 type Enterprise struct {
+	// Issuer is the company IdP (OpenID Connect): where the user signs in
+	// when no IDToken is given, and whose discovery names TokenEndpoint
+	// when that is not given.
+	Issuer string
 	// TokenEndpoint is the IdP's token endpoint; ClientID (and
 	// ClientSecret) this client's registration at the IdP.
 	TokenEndpoint          string
 	ClientID, ClientSecret string
-	// IDToken is the user's ID token from the IdP.
+	// IDToken is the user's ID token from the IdP, when the caller has
+	// one; otherwise the user signs in at Issuer.
 	IDToken string
+
+	mu       sync.Mutex
+	idToken  string // from the last sign-in at the IdP
+	idExpiry time.Time
+}
+
+// idToken is the user's ID token: the one given, or one from a sign-in
+// at the IdP (the authorization code flow with PKCE and a nonce, through
+// the browser and the loopback listener, the ID token verified), kept
+// while it is valid.
+func (c *Client) enterpriseIDToken(ctx context.Context) (string, error) {
+	e := c.Enterprise
+	if e.IDToken != "" {
+		return e.IDToken, nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.idToken != "" && c.now().Add(expiryMargin).Before(e.idExpiry) {
+		return e.idToken, nil
+	}
+	if e.Issuer == "" {
+		return "", errors.New("client: enterprise-managed authorization needs the user's ID token or the IdP's issuer to sign in at")
+	}
+	ctx = gooidc.ClientContext(ctx, c.httpClient())
+	provider, err := gooidc.NewProvider(ctx, e.Issuer)
+	if err != nil {
+		return "", fmt.Errorf("client: discover the IdP: %w", err)
+	}
+	lb, err := listenLoopback(c.Port)
+	if err != nil {
+		return "", err
+	}
+	defer lb.close()
+	cfg := oauth2.Config{ClientID: e.ClientID, ClientSecret: e.ClientSecret, Endpoint: provider.Endpoint(),
+		RedirectURL: lb.redirectURL(), Scopes: []string{gooidc.ScopeOpenID, "email", "profile"}}
+	verifier, state, nonce := oauth2.GenerateVerifier(), rand.Text(), rand.Text()
+	authURL := cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), gooidc.Nonce(nonce))
+	open := c.Browser
+	if open == nil {
+		open = SystemBrowser(c.Out)
+	}
+	timeout := c.SignInTimeout
+	if timeout == 0 {
+		timeout = 5 * time.Minute
+	}
+	wctx, cancel := context.WithTimeoutCause(ctx, timeout, errors.New("the sign-in at the IdP took too long"))
+	defer cancel()
+	if err := open(wctx, authURL); err != nil {
+		return "", err
+	}
+	res, err := lb.wait(wctx, state)
+	if err != nil {
+		return "", err
+	}
+	if res.Iss != "" && res.Iss != e.Issuer {
+		return "", fmt.Errorf("client: the IdP's answer names another issuer (%s)", res.Iss)
+	}
+	tok, err := cfg.Exchange(ctx, res.Code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		return "", fmt.Errorf("client: redeem the IdP's code: %w", err)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	idt, err := provider.Verifier(&gooidc.Config{ClientID: e.ClientID, Now: c.now}).Verify(ctx, raw)
+	if err != nil {
+		return "", fmt.Errorf("client: the IdP's ID token: %w", err)
+	}
+	if idt.Nonce != nonce {
+		return "", errors.New("client: the IdP's ID token does not carry this sign-in's nonce")
+	}
+	e.idToken, e.idExpiry = raw, idt.Expiry
+	return raw, nil
+}
+
+// tokenEndpoint is the IdP's token endpoint: given, or discovered.
+func (c *Client) enterpriseTokenEndpoint(ctx context.Context) (string, error) {
+	e := c.Enterprise
+	if e.TokenEndpoint != "" {
+		return e.TokenEndpoint, nil
+	}
+	provider, err := gooidc.NewProvider(gooidc.ClientContext(ctx, c.httpClient()), e.Issuer)
+	if err != nil {
+		return "", fmt.Errorf("client: discover the IdP: %w", err)
+	}
+	return provider.Endpoint().TokenURL, nil
 }
 
 // enterpriseAuthorize gets the MCP token through the IdP, for a server
@@ -44,12 +137,20 @@ func (c *Client) enterpriseAuthorize(ctx context.Context, resource string, asm *
 	if e.ClientSecret != "" {
 		idp.ClientSecretAuth = &oauthex.ClientSecretAuth{ClientSecret: e.ClientSecret}
 	}
-	jag, err := oauthex.ExchangeToken(ctx, e.TokenEndpoint, &oauthex.TokenExchangeRequest{
+	idToken, err := c.enterpriseIDToken(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tokenEndpoint, err := c.enterpriseTokenEndpoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	jag, err := oauthex.ExchangeToken(ctx, tokenEndpoint, &oauthex.TokenExchangeRequest{
 		RequestedTokenType: oauthex.TokenTypeIDJAG,
 		Audience:           asm.Issuer,
 		Resource:           resource,
 		Scope:              scopes,
-		SubjectToken:       e.IDToken,
+		SubjectToken:       idToken,
 		SubjectTokenType:   oauthex.TokenTypeIDToken,
 	}, idp, c.httpClient())
 	if err != nil {
