@@ -86,7 +86,13 @@ func (s *Server) idJAGGrant(ctx context.Context, client store.Client, r TokenReq
 	}
 	scopes = grantable(s.rulesFor(resource), who, scopes)
 	now := s.now()
-	access, err := s.signAccessToken(ctx, client.ID, store.RefreshToken{Identity: identity, Scopes: scopes, Resource: resource, AuthTime: now}, now)
+	// A grant of its own, though without refresh tokens: the token then
+	// shows on the user's account page, and revoking the client there (or
+	// an administrator's revocation) reaches it at once.
+	rt := store.RefreshToken{FamilyID: oauth.NewID(), ClientID: client.ID, Identity: identity, Scopes: scopes, Resource: resource,
+		AuthTime: now, FamilyExpiresAt: now.Add(s.cfg.AccessTokenTTL)}
+	s.recordGrant(ctx, rt, now)
+	access, err := s.signAccessToken(ctx, client.ID, rt, now)
 	if err != nil {
 		return TokenResponse{}, err
 	}

@@ -71,6 +71,12 @@ func TestIDJAGGrant(t *testing.T) {
 	if _, err := callHi(cs, "write_note"); err == nil || !strings.Contains(err.Error(), "permission denied") {
 		t.Errorf("a tool the user's policy does not allow: %v, want permission denied", err)
 	}
+	// The grant is on the user's account page, where revoking the client
+	// ends it.
+	grants, err := g.App.Store.GrantsOf(context.Background(), hostile.Issuer()+"#ada-1")
+	if err != nil || len(grants) != 1 || grants[0].ClientID != "agent" {
+		t.Errorf("the user's grants: %+v %v, want the agent's", grants, err)
+	}
 	meta := readBody(t, mustGet(t, g.URL+"/.well-known/oauth-authorization-server"))
 	if !strings.Contains(meta, oauth.GrantJWTBearer) {
 		t.Errorf("the metadata does not advertise the jwt-bearer grant:\n%s", meta)
