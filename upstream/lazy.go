@@ -20,6 +20,7 @@ type Readier interface {
 // after mcpgate (a compose file, a cluster restarting) would hold mcpgate
 // in a restart loop.
 type Lazy struct {
+	issuer   string
 	discover func(ctx context.Context) (Provider, error)
 	retry    time.Duration
 	now      func() time.Time
@@ -35,10 +36,11 @@ type Lazy struct {
 // and probes arriving while the IdP is down do not each try again.
 const lazyRetry = 5 * time.Second
 
-// NewLazy returns a Lazy that calls discover until it succeeds; failed is
+// NewLazy returns a Lazy for the IdP at issuer (as configured; "" when
+// the preset derives it) that calls discover until it succeeds; failed is
 // the error of the attempt made at start.
-func NewLazy(discover func(ctx context.Context) (Provider, error), failed error) *Lazy {
-	return &Lazy{discover: discover, retry: lazyRetry, now: time.Now, lastErr: failed, next: time.Now().Add(lazyRetry)}
+func NewLazy(issuer string, discover func(ctx context.Context) (Provider, error), failed error) *Lazy {
+	return &Lazy{issuer: issuer, discover: discover, retry: lazyRetry, now: time.Now, lastErr: failed, next: time.Now().Add(lazyRetry)}
 }
 
 // SetRetry sets the least time between two discovery attempts (tests).
@@ -54,6 +56,7 @@ var (
 	_ Refresher      = (*Lazy)(nil)
 	_ LogoutVerifier = (*Lazy)(nil)
 	_ Readier        = (*Lazy)(nil)
+	_ IDJAGVerifier  = (*Lazy)(nil)
 )
 
 // Ready implements Readier: the IdP is discovered, now or before.
@@ -148,4 +151,22 @@ func (l *Lazy) VerifyLogout(ctx context.Context, raw string) (Logout, error) {
 		return Logout{}, fmt.Errorf("%w: this IdP sends no logout tokens", ErrVerification)
 	}
 	return lv.VerifyLogout(ctx, raw)
+}
+
+// Issuer implements IDJAGVerifier: the configured issuer, known before
+// discovery.
+func (l *Lazy) Issuer() string { return l.issuer }
+
+// VerifyIDJAG implements IDJAGVerifier; until the IdP is discovered it
+// fails as an IdP that cannot be reached does.
+func (l *Lazy) VerifyIDJAG(ctx context.Context, raw, audience string) (IDJAG, error) {
+	up, err := l.provider(ctx)
+	if err != nil {
+		return IDJAG{}, err
+	}
+	v, ok := up.(IDJAGVerifier)
+	if !ok {
+		return IDJAG{}, fmt.Errorf("%w: this IdP issues no ID-JAGs", ErrVerification)
+	}
+	return v.VerifyIDJAG(ctx, raw, audience)
 }

@@ -25,7 +25,7 @@ func TestLazy(t *testing.T) {
 	up := make(chan struct{})
 	release := make(chan struct{})
 	var healthy atomic.Bool
-	l := NewLazy(func(context.Context) (Provider, error) {
+	l := NewLazy("https://idp.example.com", func(context.Context) (Provider, error) {
 		attempts.Add(1)
 		if !healthy.Load() {
 			return nil, errors.New("connection refused")
@@ -103,6 +103,12 @@ func TestLazy(t *testing.T) {
 		}
 		if _, err := l.VerifyLogout(ctx, "x"); !errors.Is(err, ErrVerification) {
 			t.Errorf("VerifyLogout: %v, want ErrVerification", err)
+		}
+		if _, err := l.VerifyIDJAG(ctx, "x", "aud"); !errors.Is(err, ErrVerification) {
+			t.Errorf("VerifyIDJAG through a provider that issues none: %v, want ErrVerification", err)
+		}
+		if l.Issuer() != "https://idp.example.com" {
+			t.Errorf("Issuer %q", l.Issuer())
 		}
 		if attempts.Load() != 3 {
 			t.Errorf("attempts after discovery: %d", attempts.Load())

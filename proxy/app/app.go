@@ -505,7 +505,7 @@ func (a *App) idps(ctx context.Context, opts Options) ([]authserver.IdP, error) 
 				// anyway, not ready, and discover it when needed.
 				a.log.Warn("upstream IdP not discovered; mcpgate starts without it, refuses sign-ins through it and retries",
 					"idp", c.Name, "err", err)
-				lazy := upstream.NewLazy(func(ctx context.Context) (upstream.Provider, error) { return preset.New(ctx, settings) }, err)
+				lazy := upstream.NewLazy(settings.Issuer, func(ctx context.Context) (upstream.Provider, error) { return preset.New(ctx, settings) }, err)
 				if opts.UpstreamRetry > 0 {
 					lazy.SetRetry(opts.UpstreamRetry)
 				}
