@@ -71,3 +71,27 @@ func TestBodyGoesWithHeaders(t *testing.T) {
 		})
 	}
 }
+
+func TestRequestID(t *testing.T) {
+	tests := []struct {
+		name, body, want string
+	}{
+		{name: "number", body: `{"jsonrpc":"2.0","id":7,"method":"tools/call"}`, want: "7"},
+		{name: "string", body: `{"jsonrpc":"2.0","id":"a-1","method":"ping"}`, want: `"a-1"`},
+		{name: "negative", body: `{"jsonrpc":"2.0","id":-3,"method":"ping"}`, want: "-3"},
+		{name: "batch", body: `[{"jsonrpc":"2.0","id":1,"method":"ping"}]`},
+		{name: "notification", body: `{"jsonrpc":"2.0","method":"notifications/initialized"}`},
+		{name: "null id", body: `{"jsonrpc":"2.0","id":null,"method":"ping"}`},
+		{name: "object id", body: `{"jsonrpc":"2.0","id":{"x":1},"method":"ping"}`},
+		{name: "a response, not a request", body: `{"jsonrpc":"2.0","id":4,"result":{}}`},
+		{name: "not JSON", body: `{"id":7,`},
+		{name: "empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := string(NewBody([]byte(tt.body)).requestID()); got != tt.want {
+				t.Errorf("requestID = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

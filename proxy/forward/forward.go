@@ -2,6 +2,7 @@ package forward
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -96,6 +97,13 @@ type Forwarder struct {
 
 type identityKey struct{}
 
+// forwarding is what rewrite and the error handler need of the request
+// at hand: who it is for, and its body read whole (nil when streamed).
+type forwarding struct {
+	identity *Identity
+	body     *Body
+}
+
 type upstreamTokenKey struct{}
 
 // WithUpstreamToken gives the forwarded request the user's IdP access
@@ -167,7 +175,8 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, id *Identity
 	// drops the backend connection mid-answer (golang/go#40747), which cut
 	// streamed MCP answers short now and then.
 	_ = http.NewResponseController(w).EnableFullDuplex()
-	f.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
+	body, _ := r.Body.(*Body)
+	f.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, &forwarding{identity: id, body: body})))
 }
 
 // ownHeaders are the headers mcpgate sets itself: whatever a client sends
@@ -199,7 +208,10 @@ func (f *Forwarder) rewrite(pr *httputil.ProxyRequest) {
 		out.Header["X-Forwarded-Host"] = []string{pr.In.Host}
 	}
 	out.Header["X-Forwarded-Proto"] = f.proto
-	id, _ := pr.In.Context().Value(identityKey{}).(*Identity)
+	var id *Identity
+	if fw, _ := pr.In.Context().Value(identityKey{}).(*forwarding); fw != nil {
+		id = fw.identity
+	}
 	if id == nil {
 		return
 	}
@@ -310,17 +322,30 @@ func (f *Forwarder) backendError(w http.ResponseWriter, r *http.Request, err err
 		status, message = http.StatusGatewayTimeout, "the MCP backend did not answer in time"
 	}
 	f.log.WarnContext(r.Context(), "backend request failed", "status", status, "err", err)
-	WriteJSONRPCError(w, status, -32603, message)
+	var id json.RawMessage
+	if fw, _ := r.Context().Value(identityKey{}).(*forwarding); fw != nil && fw.body != nil {
+		id = fw.body.requestID()
+	}
+	writeJSONRPCError(w, status, id, -32603, message)
 }
 
 // WriteJSONRPCError writes a JSON-RPC error response with a null id: the
 // request's id is unknown without reading its body.
 func WriteJSONRPCError(w http.ResponseWriter, status, code int, message string) {
+	writeJSONRPCError(w, status, nil, code, message)
+}
+
+// writeJSONRPCError writes the error answering the request id; nil is
+// null (JSON-RPC 2.0 §5: the id could not be known).
+func writeJSONRPCError(w http.ResponseWriter, status int, id json.RawMessage, code int, message string) {
+	if id == nil {
+		id = json.RawMessage("null")
+	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	fmt.Fprintf(w, `{"jsonrpc":"2.0","id":null,"error":{"code":%d,"message":%q}}`, code, message)
+	fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"error":{"code":%d,"message":%q}}`, id, code, message)
 }
 
 // BufferPool reuses ReverseProxy's 32 KiB copy buffers, which it otherwise
