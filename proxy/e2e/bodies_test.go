@@ -188,7 +188,13 @@ func TestLargeMultipartLeavesNoTempFiles(t *testing.T) {
 			pr, pw := io.Pipe()
 			w := multipart.NewWriter(pw)
 			go func() {
-				part, _ := w.CreateFormFile("file", "big.bin")
+				part, err := w.CreateFormFile("file", "big.bin")
+				if err != nil {
+					// mcpgate answered and the pipe was closed before the
+					// form began: nothing left to send.
+					pw.CloseWithError(err)
+					return
+				}
 				chunk := bytes.Repeat([]byte("z"), 1<<20)
 				for range 40 {
 					if _, err := part.Write(chunk); err != nil {
