@@ -206,19 +206,30 @@ func setBody(r *http.Request, body []byte) {
 }
 
 // authenticate returns the verified token of the request, from the cache
-// when it was seen before.
+// when it was seen before, held to its DPoP key if it is bound to one.
 func (s *Server) authenticate(ctx context.Context, r *http.Request, now time.Time) (*verified, *bearerFailure) {
 	token, dpopScheme, fail := bearerToken(r)
 	if fail != nil {
 		return nil, fail
 	}
+	v, fail := s.verifiedToken(ctx, token, now)
+	if fail == nil {
+		// Per request, cached or not: a proof is good for one request.
+		fail = s.checkBinding(r, token, dpopScheme, v.principal, now)
+	}
+	if fail != nil {
+		return nil, fail
+	}
+	return v, nil
+}
+
+// verifiedToken verifies token, or finds it in the cache, and checks that
+// its grant is not revoked.
+func (s *Server) verifiedToken(ctx context.Context, token string, now time.Time) (*verified, *bearerFailure) {
 	unix := now.Unix()
 	if v := s.tokens.get(token, unix); v != nil && (v.assertionExpiry == 0 || unix < v.assertionExpiry-assertionMargin) {
 		if s.revoked(v.principal) {
 			return nil, errTokenRevoked
-		}
-		if fail := s.checkBinding(r, token, dpopScheme, v.principal, now); fail != nil {
-			return nil, fail
 		}
 		return v, nil
 	}
@@ -233,9 +244,6 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, now time.Tim
 	}
 	if s.revoked(p) {
 		return nil, errTokenRevoked
-	}
-	if fail := s.checkBinding(r, token, dpopScheme, p, now); fail != nil {
-		return nil, fail
 	}
 	v := &verified{principal: p, identity: &forward.Identity{Principal: p}, expiry: p.Expiry.Unix()}
 	if s.assertion != nil {

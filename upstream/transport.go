@@ -22,6 +22,8 @@ var metadataRanges = []netip.Prefix{
 	netip.MustParsePrefix("100.100.100.200/32"), // Alibaba Cloud's metadata service
 }
 
+var nat64 = netip.MustParsePrefix("64:ff9b::/96")
+
 // Transport is the transport to IdPs: net/http's default, except that it
 // never connects to a metadataRanges address, whatever name or redirect
 // led there (the check runs on the socket, after DNS).
@@ -44,7 +46,7 @@ func refuseMetadata(_, address string, _ syscall.RawConn) error {
 		}
 	}
 	// NAT64 (RFC 6052) embeds an IPv4 address that a gateway connects to.
-	if nat64 := netip.MustParsePrefix("64:ff9b::/96"); nat64.Contains(a) {
+	if nat64.Contains(a) {
 		b := a.As16()
 		v4 := netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]})
 		for _, p := range metadataRanges {

@@ -2,13 +2,9 @@ package benchmark
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/mcpgate/mcpgate/proxy/dpop"
 	"net"
 	"net/http"
 	"net/url"
@@ -119,13 +115,10 @@ func StartMCPGateWith(ctx context.Context, backendURL, kind string) (*Servers, e
 	case TokenPersonal:
 		get = gw.PersonalToken
 	case TokenDPoP:
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		key, err := dpop.NewKey()
 		if err == nil {
-			var der []byte
-			if der, err = x509.MarshalPKCS8PrivateKey(key); err == nil {
-				dpopKey = base64.StdEncoding.EncodeToString(der)
-				gw.DPoP = key
-			}
+			dpopKey, err = dpop.MarshalKey(key)
+			gw.DPoP = key
 		}
 		if err != nil {
 			gw.Close()

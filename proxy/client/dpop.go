@@ -4,10 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -33,36 +29,22 @@ type dpopKey struct {
 }
 
 func newDPoPKey() (*dpopKey, error) {
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	k, err := dpop.NewKey()
 	if err != nil {
-		return nil, fmt.Errorf("client: make a DPoP key: %w", err)
+		return nil, fmt.Errorf("client: %w", err)
 	}
 	return &dpopKey{key: k}, nil
 }
 
-// encode is the key as the credentials file keeps it: base64 PKCS #8.
-func (k *dpopKey) encode() (string, error) {
-	der, err := x509.MarshalPKCS8PrivateKey(k.key)
-	if err != nil {
-		return "", fmt.Errorf("client: encode the DPoP key: %w", err)
-	}
-	return base64.StdEncoding.EncodeToString(der), nil
-}
+// encode is the key as the credentials file keeps it.
+func (k *dpopKey) encode() (string, error) { return dpop.MarshalKey(k.key) }
 
 func decodeDPoPKey(s string) (*dpopKey, error) {
-	der, err := base64.StdEncoding.DecodeString(s)
+	k, err := dpop.ParseKey(s)
 	if err != nil {
 		return nil, fmt.Errorf("client: the stored DPoP key: %w", err)
 	}
-	k, err := x509.ParsePKCS8PrivateKey(der)
-	if err != nil {
-		return nil, fmt.Errorf("client: the stored DPoP key: %w", err)
-	}
-	ec, ok := k.(*ecdsa.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("client: the stored DPoP key is not an EC key")
-	}
-	return &dpopKey{key: ec}, nil
+	return &dpopKey{key: k}, nil
 }
 
 // proof is a DPoP proof for one request; token, when set, is the access

@@ -15,9 +15,10 @@ type ServerAuth struct {
 	Client   *Client
 	Resource string
 
-	mu  sync.Mutex
-	key *dpopKey // the bound token's key, kept for the server nonces it learns
-	enc string   // key's stored form, to see a new sign-in's key
+	mu   sync.Mutex
+	last *Credentials // what the last Token read: its token's type and key
+	key  *dpopKey     // last's key, kept for the server nonces it learns
+	enc  string       // key's stored form, to see a new sign-in's key
 }
 
 // Token returns a valid access token, refreshed if needed, or "" when
@@ -25,11 +26,17 @@ type ServerAuth struct {
 // wants a sign-in says so with its 401, which Authorize answers. A server
 // that asks for none is never signed in to.
 func (s *ServerAuth) Token(ctx context.Context, force bool) (string, error) {
-	tok, err := s.Client.Token(ctx, s.Resource, force)
+	cr, err := s.Client.credentials(ctx, s.Resource, force)
 	if errors.Is(err, ErrSignInNeeded) {
 		return "", nil
 	}
-	return tok, err
+	if err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	s.last = cr
+	s.mu.Unlock()
+	return cr.AccessToken, nil
 }
 
 // Authorize signs in in answer to the server's challenge.
@@ -38,10 +45,10 @@ func (s *ServerAuth) Authorize(ctx context.Context, req *http.Request, resp *htt
 	return err
 }
 
-// Proof is the DPoP proof for a request with token, or "" when the token
-// is a bearer token.
+// Proof is the DPoP proof for a request with token (the one Token just
+// gave), or "" when the token is a bearer token.
 func (s *ServerAuth) Proof(method, target, token string) (string, error) {
-	key, err := s.dpopKey()
+	key, err := s.dpopKey(token)
 	if key == nil || err != nil {
 		return "", err
 	}
@@ -51,24 +58,37 @@ func (s *ServerAuth) Proof(method, target, token string) (string, error) {
 // Nonce keeps a nonce the MCP server sent (use_dpop_nonce) for the next
 // proofs to it.
 func (s *ServerAuth) Nonce(target, nonce string) {
-	key, _ := s.dpopKey()
+	s.mu.Lock()
+	key := s.key
+	s.mu.Unlock()
 	if u, err := url.Parse(target); err == nil && key != nil {
 		key.remember(u, nonce)
 	}
 }
 
-func (s *ServerAuth) dpopKey() (*dpopKey, error) {
-	cr, err := s.Client.Store.Get(s.Resource)
-	if err != nil || cr == nil || cr.TokenType != "DPoP" || cr.DPoPKey == "" {
-		return nil, err
+// dpopKey is the key token is bound to, from what Token read (the store
+// is read again only for a token Token did not give).
+func (s *ServerAuth) dpopKey(token string) (*dpopKey, error) {
+	s.mu.Lock()
+	cr := s.last
+	s.mu.Unlock()
+	if cr == nil || cr.AccessToken != token {
+		var err error
+		if cr, err = s.Client.Store.Get(s.Resource); err != nil || cr == nil {
+			return nil, err
+		}
+	}
+	if cr.TokenType != "DPoP" || cr.DPoPKey == "" {
+		return nil, nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.key == nil || s.enc != cr.DPoPKey {
-		if s.key, err = decodeDPoPKey(cr.DPoPKey); err != nil {
+		key, err := decodeDPoPKey(cr.DPoPKey)
+		if err != nil {
 			return nil, err
 		}
-		s.enc = cr.DPoPKey
+		s.key, s.enc = key, cr.DPoPKey
 	}
 	return s.key, nil
 }
@@ -77,28 +97,24 @@ func (s *ServerAuth) dpopKey() (*dpopKey, error) {
 // token: Authorization, and for a DPoP-bound token a proof for method at
 // target (good for this one request).
 func (c *Client) AuthorizationHeaders(ctx context.Context, resource, method, target string, force bool) (http.Header, error) {
-	tok, err := c.Token(ctx, resource, force)
+	cr, err := c.credentials(ctx, resource, force)
 	if err != nil {
 		return nil, err
 	}
 	h := http.Header{}
-	cr, err := c.Store.Get(resource)
-	if err != nil {
-		return nil, err
-	}
-	if cr == nil || cr.TokenType != "DPoP" || cr.DPoPKey == "" {
-		h.Set("Authorization", "Bearer "+tok)
+	if cr.TokenType != "DPoP" || cr.DPoPKey == "" {
+		h.Set("Authorization", "Bearer "+cr.AccessToken)
 		return h, nil
 	}
 	key, err := decodeDPoPKey(cr.DPoPKey)
 	if err != nil {
 		return nil, err
 	}
-	proof, err := key.proof(method, target, tok)
+	proof, err := key.proof(method, target, cr.AccessToken)
 	if err != nil {
 		return nil, err
 	}
-	h.Set("Authorization", "DPoP "+tok)
+	h.Set("Authorization", "DPoP "+cr.AccessToken)
 	h.Set("DPoP", proof)
 	return h, nil
 }

@@ -24,17 +24,27 @@ const expiryMargin = time.Minute
 // refreshing it if it is about to expire. force refreshes even a token
 // that looks valid (the server refused it).
 func (c *Client) Token(ctx context.Context, resource string, force bool) (string, error) {
-	cur, err := c.Store.Get(resource)
+	cr, err := c.credentials(ctx, resource, force)
 	if err != nil {
 		return "", err
 	}
+	return cr.AccessToken, nil
+}
+
+// credentials is Token's record: the valid token with its type and key,
+// read (and if need be refreshed) once.
+func (c *Client) credentials(ctx context.Context, resource string, force bool) (*Credentials, error) {
+	cur, err := c.Store.Get(resource)
+	if err != nil {
+		return nil, err
+	}
 	if cur == nil {
-		return "", ErrSignInNeeded
+		return nil, ErrSignInNeeded
 	}
 	if !force && cur.valid(c.now()) {
-		return cur.AccessToken, nil
+		return cur, nil
 	}
-	var token string
+	var out *Credentials
 	err = c.Store.Update(resource, func(stored *Credentials) (*Credentials, error) {
 		if stored == nil {
 			return nil, ErrSignInNeeded
@@ -43,7 +53,8 @@ func (c *Client) Token(ctx context.Context, resource string, force bool) (string
 		// the lock: its token is as good, and the refresh token it was
 		// given is the only one still valid.
 		if stored.valid(c.now()) && (!force || stored.AccessToken != cur.AccessToken) {
-			token = stored.AccessToken
+			kept := *stored
+			out = &kept
 			return stored, nil
 		}
 		if stored.RefreshToken == "" {
@@ -59,7 +70,8 @@ func (c *Client) Token(ctx context.Context, resource string, force bool) (string
 			return nil, fmt.Errorf("client: refresh the token for %s: %w", resource, err)
 		}
 		stored.setToken(t)
-		token = stored.AccessToken
+		kept := *stored
+		out = &kept
 		return stored, nil
 	})
 	if errors.Is(err, ErrSignInNeeded) {
@@ -73,7 +85,10 @@ func (c *Client) Token(ctx context.Context, resource string, force bool) (string
 			return stored, nil
 		})
 	}
-	return token, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func (cr *Credentials) valid(now time.Time) bool {

@@ -97,11 +97,20 @@ type Forwarder struct {
 
 type identityKey struct{}
 
-// forwarding is what rewrite and the error handler need of the request
-// at hand: who it is for, and its body read whole (nil when streamed).
+// forwarding is the forwarded request's context, carrying what rewrite
+// and the error handler need of it: who it is for, and its body read
+// whole (nil when streamed). One allocation, as context.WithValue was.
 type forwarding struct {
+	context.Context
 	identity *Identity
 	body     *Body
+}
+
+func (f *forwarding) Value(key any) any {
+	if key == (identityKey{}) {
+		return f
+	}
+	return f.Context.Value(key)
 }
 
 type upstreamTokenKey struct{}
@@ -176,7 +185,7 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, id *Identity
 	// streamed MCP answers short now and then.
 	_ = http.NewResponseController(w).EnableFullDuplex()
 	body, _ := r.Body.(*Body)
-	f.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, &forwarding{identity: id, body: body})))
+	f.proxy.ServeHTTP(w, r.WithContext(&forwarding{Context: r.Context(), identity: id, body: body}))
 }
 
 // ownHeaders are the headers mcpgate sets itself: whatever a client sends

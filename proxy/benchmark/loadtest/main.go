@@ -22,8 +22,6 @@ package main
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/x509"
-	"encoding/base64"
 	"flag"
 	"fmt"
 	"os"
@@ -32,6 +30,7 @@ import (
 	"time"
 
 	"github.com/mcpgate/mcpgate/proxy/benchmark"
+	"github.com/mcpgate/mcpgate/proxy/dpop"
 )
 
 type options struct {
@@ -214,17 +213,9 @@ func dpopKeys(targets []benchmark.Target) (map[string]*ecdsa.PrivateKey, error) 
 		if t.DPoPKey == "" {
 			continue
 		}
-		der, err := base64.StdEncoding.DecodeString(t.DPoPKey)
+		ec, err := dpop.ParseKey(t.DPoPKey)
 		if err != nil {
 			return nil, fmt.Errorf("loadtest: %s's DPoP key: %w", t.Name, err)
-		}
-		k, err := x509.ParsePKCS8PrivateKey(der)
-		if err != nil {
-			return nil, fmt.Errorf("loadtest: %s's DPoP key: %w", t.Name, err)
-		}
-		ec, ok := k.(*ecdsa.PrivateKey)
-		if !ok {
-			return nil, fmt.Errorf("loadtest: %s's DPoP key is not ECDSA", t.Name)
 		}
 		keys[t.Name] = ec
 		if first == nil {
