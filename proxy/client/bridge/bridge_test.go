@@ -23,6 +23,8 @@ func TestReadEvents(t *testing.T) {
 		{name: "last event without blank line", stream: "data: x", want: []string{"x"}},
 		{name: "id with NUL ignored", stream: "id: a\x00b\ndata: x\n\n", want: []string{"x"}},
 		{name: "retry capped", stream: "retry: 99999999\n\n", retry: maxRetry},
+		{name: "retry that would overflow a Duration", stream: "retry: 9223372036854775807\n\n", retry: maxRetry},
+		{name: "retry found by the fuzzer", stream: "retry: 9000000000000000\n\n", retry: maxRetry},
 		{name: "retry not a number", stream: "retry: soon\n\n"},
 		{name: "line too long", stream: "data: " + strings.Repeat("a", 2000) + "\n\n", wantError: true},
 		{name: "event too long in many lines", stream: strings.Repeat("data: "+strings.Repeat("a", 300)+"\n", 5) + "\n", wantError: true},

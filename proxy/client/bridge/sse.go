@@ -78,8 +78,10 @@ func readEvents(r io.Reader, maxLine int, st *streamState, emit func(event) erro
 				st.lastID = value
 			}
 		case "retry":
+			// Capped before it is multiplied: a huge value would overflow
+			// time.Duration into a negative delay.
 			if ms, err := strconv.Atoi(value); err == nil && ms >= 0 {
-				st.retry = min(time.Duration(ms)*time.Millisecond, maxRetry)
+				st.retry = time.Duration(min(ms, int(maxRetry/time.Millisecond))) * time.Millisecond
 			}
 		case "event":
 			ev.name = value
